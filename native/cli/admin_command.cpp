@@ -1,0 +1,160 @@
+// `canvass admin`: the admin API from the command line (docs/protocol.md).
+#include <iostream>
+
+#include "commands.h"
+#include "http_client.h"
+
+namespace canvass::cli {
+namespace {
+
+constexpr char kUsage[] = R"(canvass admin - administer a canvass-server
+
+Usage:
+  canvass admin --server URL --token TOKEN COMMAND
+
+Commands:
+  enroll-code --location L [--channel kiosk] [--ttl-hours 24]
+                          make a one-time enrollment code for a device (printed alone on a line)
+  devices                 list devices (JSON)
+  revoke DEVICE_ID        revoke a device: its pushes are refused from now on
+  publish SURVEY.json [--locations a,b]
+                          publish a survey definition (all locations by default)
+  export [--format jsonl|csv]
+                          every stored response, to standard output
+  quarantine              batches refused as forks (JSON)
+
+TOKEN is the initial admin token (DATA/initial-admin-token) or a session token from
+POST /v1/admin/login. The environment variable CANVASS_TOKEN may hold it instead of --token.
+Exit codes: 0 ok, 1 refused by the server, 2 usage error, 3 server unreachable.
+)";
+
+int Report(const Result<HttpReply>& reply, int expected, bool print_body) {
+  if (!reply.ok()) {
+    std::cerr << "canvass admin: " << reply.status().message() << "\n";
+    return reply.status().code() == StatusCode::kUnavailable ? 3 : 1;
+  }
+  if (reply->status != expected) {
+    std::cerr << "canvass admin: " << DescribeError(*reply) << "\n";
+    return 1;
+  }
+  if (print_body) {
+    std::cout << reply->body;
+    if (!reply->body.empty() && reply->body.back() != '\n') std::cout << "\n";
+  }
+  return 0;
+}
+
+}  // namespace
+
+int RunAdmin(const std::vector<std::string>& args) {
+  std::string server, token;
+  if (const char* env = std::getenv("CANVASS_TOKEN")) token = env;
+  std::vector<std::string> rest;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--help" || args[i] == "-h") {
+      std::cout << kUsage;
+      return 0;
+    }
+    if (args[i] == "--server" && i + 1 < args.size()) {
+      server = args[++i];
+    } else if (args[i] == "--token" && i + 1 < args.size()) {
+      token = args[++i];
+    } else {
+      rest.push_back(args[i]);
+    }
+  }
+  if (server.empty() || rest.empty()) {
+    std::cerr << "canvass admin: needs --server URL and a command; see canvass admin --help\n";
+    return 2;
+  }
+  if (token.empty()) {
+    std::cerr << "canvass admin: needs --token (or CANVASS_TOKEN); see canvass admin --help\n";
+    return 2;
+  }
+  const std::map<std::string, std::string> auth = {{"Authorization", "Bearer " + token}};
+  const std::string command = rest[0];
+  auto option = [&](const std::string& name, const std::string& fallback) {
+    for (std::size_t i = 1; i + 1 < rest.size(); ++i) {
+      if (rest[i] == name) return rest[i + 1];
+    }
+    return fallback;
+  };
+
+  if (command == "enroll-code") {
+    std::string location = option("--location", "");
+    if (location.empty()) {
+      std::cerr << "canvass admin enroll-code: --location L is required\n";
+      return 2;
+    }
+    std::string ttl = option("--ttl-hours", "24");
+    for (char c : ttl) {
+      if (c < '0' || c > '9') {
+        std::cerr << "canvass admin enroll-code: --ttl-hours takes a whole number\n";
+        return 2;
+      }
+    }
+    std::string body = "{\"location\":\"" + location + "\",\"channel\":\"" +
+                       option("--channel", "kiosk") + "\",\"ttl_hours\":" + ttl + "}";
+    if (location.find_first_of("\"\\") != std::string::npos) {
+      std::cerr
+          << "canvass admin enroll-code: the location may not contain quotes or backslashes\n";
+      return 2;
+    }
+    Result<HttpReply> reply =
+        HttpPost(server, "/v1/admin/enroll-codes", body, "application/json", auth);
+    if (int rc = Report(reply, 201, false)) return rc;
+    auto start = reply->body.find("\"code\":\"");
+    if (start == std::string::npos) {
+      std::cerr << "canvass admin: unexpected answer: " << reply->body << "\n";
+      return 1;
+    }
+    start += 8;
+    std::cout << reply->body.substr(start, reply->body.find('"', start) - start) << "\n";
+    return 0;
+  }
+  if (command == "devices") return Report(HttpGet(server, "/v1/admin/devices", auth), 200, true);
+  if (command == "quarantine")
+    return Report(HttpGet(server, "/v1/admin/quarantine", auth), 200, true);
+  if (command == "revoke") {
+    if (rest.size() < 2) {
+      std::cerr << "canvass admin revoke: name the device id\n";
+      return 2;
+    }
+    int rc =
+        Report(HttpPost(server, "/v1/admin/devices/" + rest[1] + "/revoke", "", "text/plain", auth),
+               204, false);
+    if (rc == 0) std::cout << "revoked " << rest[1] << "\n";
+    return rc;
+  }
+  if (command == "publish") {
+    if (rest.size() < 2) {
+      std::cerr << "canvass admin publish: name the survey file\n";
+      return 2;
+    }
+    Result<std::string> definition = ReadFile(rest[1]);
+    if (!definition.ok()) {
+      std::cerr << "canvass admin publish: " << definition.status().message() << "\n";
+      return 1;
+    }
+    std::string locations = option("--locations", "");
+    return Report(
+        HttpPost(server, "/v1/admin/surveys" + (locations.empty() ? "" : "?locations=" + locations),
+                 *definition, "application/json", auth),
+        201, true);
+  }
+  if (command == "export") {
+    std::string format = option("--format", "jsonl");
+    if (format != "jsonl" && format != "csv") {
+      std::cerr << "canvass admin export: --format is jsonl or csv\n";
+      return 2;
+    }
+    Result<HttpReply> reply = HttpGet(server, "/v1/admin/export?format=" + format, auth);
+    if (int rc = Report(reply, 200, false)) return rc;
+    std::cout << reply->body;
+    return 0;
+  }
+  std::cerr << "canvass admin: unknown command '" << command << "'; see canvass admin --help\n";
+  return 2;
+}
+
+}  // namespace canvass::cli

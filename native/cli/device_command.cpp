@@ -1,0 +1,484 @@
+// `canvass device`: a native survey device — enrollment, recording signed records into a local
+// log, and the offline-first sync (push with verified receipts). Useful for tests, load and Linux
+// kiosks without a browser; it drives the same core as the widget.
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <iostream>
+
+#include "canvass/flow.h"
+#include "canvass/interchange.h"
+#include "canvass/messages.h"
+#include "canvass/response_log.h"
+#include "commands.h"
+#include "http_client.h"
+#include "sqlite_log_store.h"
+
+namespace canvass::cli {
+namespace {
+
+constexpr char kUsage[] = R"(canvass device - a native survey device
+
+Usage:
+  canvass device --state DIR COMMAND
+
+Commands:
+  enroll --server URL --code CODE
+        make a device key, enroll with a one-time code from an admin, fetch the surveys
+  record --survey ID --answers JSON [--outcome completed|partial|declined|ignored]
+         [--time 2026-11-22T10:00:00Z] [--tag key=value]...
+        validate the answers against the survey, then sign and append one record to the log;
+        answers like {"recommend": 9, "reason": "...", "price": {"importance": 1, "satisfaction": 4},
+        "contact": {"consent": true, "details": "Olena +380..."}} (details are sealed at once)
+  push [--max-batch 500]
+        send every unsynced record, oldest first; records are dropped only after the server's
+        signed receipt verifies; also refreshes the surveys
+  status
+        JSON: device_id, pending, head_seq, acked_seq, server
+  batch --out FILE [--max 500]
+        write the next push body to FILE without sending it
+  surveys
+        fetch the latest survey bundles and verify them
+
+DIR holds the device key (owner-only), the certificate, the log (log.db) and the surveys.
+Exit codes: 0 ok, 1 refused or invalid input, 2 usage error, 3 server unreachable.
+)";
+
+int Fail(const Status& s) {
+  std::cerr << "canvass device: " << s.message() << "\n";
+  return s.code() == StatusCode::kUnavailable ? 3 : 1;
+}
+
+std::int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+struct DeviceState {
+  std::string dir;
+  std::string device_id, server, location, channel;
+  PublicKey org_sign{}, org_box{};
+  std::optional<SigningKey> key;
+};
+
+std::string StateJson(const DeviceState& d, const std::string& certificate_hex) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("device_id");
+  w.String(d.device_id.c_str());
+  w.Key("server");
+  w.String(d.server.c_str());
+  w.Key("location");
+  w.String(d.location.c_str());
+  w.Key("channel");
+  w.String(d.channel.c_str());
+  w.Key("org_sign_key");
+  w.String(ToHex(d.org_sign).c_str());
+  w.Key("org_box_key");
+  w.String(ToHex(d.org_box).c_str());
+  w.Key("certificate");
+  w.String(certificate_hex.c_str());
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize()) + "\n";
+}
+
+std::string Field(const rapidjson::Document& doc, const char* key) {
+  auto it = doc.FindMember(key);
+  return it != doc.MemberEnd() && it->value.IsString() ? it->value.GetString() : "";
+}
+
+Result<DeviceState> LoadState(const std::string& dir) {
+  Result<std::string> json = native::ReadWholeFile(dir + "/device.json");
+  if (!json.ok()) {
+    return Status::NotFound("no enrolled device in " + dir + "; run 'canvass device --state " +
+                            dir + " enroll --server URL --code CODE' first");
+  }
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseIterativeFlag>(json->data(), json->size());
+  if (doc.HasParseError() || !doc.IsObject())
+    return Status::Corruption(dir + "/device.json is damaged");
+  DeviceState d;
+  d.dir = dir;
+  d.device_id = Field(doc, "device_id");
+  d.server = Field(doc, "server");
+  d.location = Field(doc, "location");
+  d.channel = Field(doc, "channel");
+  Result<PublicKey> sign = ArrayFromHex<32>(Field(doc, "org_sign_key"));
+  Result<PublicKey> box = ArrayFromHex<32>(Field(doc, "org_box_key"));
+  Result<std::string> seed_hex = native::ReadWholeFile(dir + "/device.key");
+  if (!sign.ok() || !box.ok() || !seed_hex.ok()) {
+    return Status::Corruption(dir + ": device key or organisation keys are missing or damaged");
+  }
+  Result<Seed> seed = ArrayFromHex<32>(seed_hex->substr(0, 64));
+  if (!seed.ok()) return Status::Corruption(dir + "/device.key is damaged");
+  d.org_sign = *sign;
+  d.org_box = *box;
+  d.key = SigningKey::FromSeed(*seed);
+  SecureWipe(seed->data(), 32);
+  SecureWipe(seed_hex->data(), static_cast<std::uint32_t>(seed_hex->size()));
+  return d;
+}
+
+// Fetches the device's survey bundles, verifies each with the organisation key, and keeps the
+// good ones in DIR/surveys/. A bundle that does not verify is refused; the last good one stays.
+Status FetchSurveys(const DeviceState& d, int* fetched) {
+  Result<HttpReply> reply = HttpGet(d.server, "/v1/surveys?device=" + d.device_id);
+  if (!reply.ok()) return reply.status();
+  if (reply->status != 200) return Status::InvalidArgument("surveys: " + DescribeError(*reply));
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseIterativeFlag>(reply->body.data(), reply->body.size());
+  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("bundles") ||
+      !doc["bundles"].IsArray()) {
+    return Status::Corruption("surveys: the server's answer is not a bundle list");
+  }
+  Status s = native::MakePrivateDir(d.dir + "/surveys");
+  if (!s.ok()) return s;
+  *fetched = 0;
+  for (const auto& item : doc["bundles"].GetArray()) {
+    if (!item.IsObject() || !item.HasMember("bundle") || !item["bundle"].IsString()) continue;
+    Result<std::string> bytes = FromHex(item["bundle"].GetString());
+    Result<SignedMessage> message =
+        bytes.ok() ? DecodeSignedMessage(*bytes) : Result<SignedMessage>(bytes.status());
+    Status verified =
+        message.ok() ? VerifyMessage(kSurveyDomain, *message, d.org_sign) : message.status();
+    Result<SurveyBundle> bundle =
+        verified.ok() ? DecodeBundle(message->body) : Result<SurveyBundle>(verified);
+    if (!bundle.ok() || !ParseSurvey(bundle->definition_json).ok()) {
+      std::cerr << "canvass device: refused a survey bundle ("
+                << (bundle.ok() ? "invalid definition" : bundle.status().message())
+                << "); keeping the last good one\n";
+      continue;
+    }
+    s = native::ReplaceFileMode0600(d.dir + "/surveys/" + bundle->survey_id + ".bundle", *bytes);
+    if (!s.ok()) return s;
+    ++*fetched;
+  }
+  return Status::Ok();
+}
+
+int Enroll(const std::string& dir, const std::vector<std::string>& args) {
+  std::string server, code;
+  for (std::size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] == "--server")
+      server = args[++i];
+    else if (args[i] == "--code")
+      code = args[++i];
+  }
+  if (server.empty() || code.empty()) {
+    std::cerr << "canvass device enroll: needs --server URL and --code CODE\n";
+    return 2;
+  }
+  while (!server.empty() && server.back() == '/') server.pop_back();
+  struct stat st {};
+  if (stat((dir + "/device.json").c_str(), &st) == 0) {
+    std::cerr << "canvass device enroll: " << dir
+              << " already holds an enrolled device; use a new --state DIR\n";
+    return 1;
+  }
+  Status s = native::MakePrivateDir(dir);
+  if (!s.ok()) return Fail(s);
+  SigningKey key = SigningKey::Generate();
+  std::string body = "{\"protocol\":" + std::to_string(kProtocolVersion) + ",\"code\":\"" + code +
+                     "\",\"public_key\":\"" + ToHex(key.public_key()) + "\"}";
+  if (code.find_first_of("\"\\") != std::string::npos) {
+    std::cerr << "canvass device enroll: that is not an enrollment code\n";
+    return 1;
+  }
+  Result<HttpReply> reply = HttpPost(server, "/v1/enroll", body, "application/json");
+  if (!reply.ok()) return Fail(reply.status());
+  if (reply->status != 200) {
+    std::cerr << "canvass device enroll: " << DescribeError(*reply) << "\n";
+    return 1;
+  }
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseIterativeFlag>(reply->body.data(), reply->body.size());
+  if (doc.HasParseError() || !doc.IsObject())
+    return Fail(Status::Corruption("enroll: unreadable answer"));
+  DeviceState d;
+  d.dir = dir;
+  d.server = server;
+  d.device_id = Field(doc, "device_id");
+  d.location = Field(doc, "location");
+  d.channel = Field(doc, "channel");
+  Result<PublicKey> sign = ArrayFromHex<32>(Field(doc, "org_sign_key"));
+  Result<PublicKey> box = ArrayFromHex<32>(Field(doc, "org_box_key"));
+  Result<std::string> cert_bytes = FromHex(Field(doc, "certificate"));
+  if (!sign.ok() || !box.ok() || !cert_bytes.ok())
+    return Fail(Status::Corruption("enroll: bad keys in the answer"));
+  d.org_sign = *sign;
+  d.org_box = *box;
+  // The certificate must be the organisation's word about this very key.
+  Result<SignedMessage> cert_msg = DecodeSignedMessage(*cert_bytes);
+  if (!cert_msg.ok()) return Fail(cert_msg.status());
+  if (Status v = VerifyMessage(kDeviceDomain, *cert_msg, d.org_sign); !v.ok()) return Fail(v);
+  Result<DeviceCertificate> cert = DecodeCertificate(cert_msg->body);
+  if (!cert.ok() || cert->device_key != key.public_key() || cert->device_id != d.device_id) {
+    return Fail(Status::Unauthenticated("enroll: the certificate does not name this device's key"));
+  }
+  Seed seed = key.seed();
+  std::string seed_hex = ToHex(seed) + "\n";
+  s = native::WriteFileMode0600(dir + "/device.key", seed_hex, true);
+  SecureWipe(seed.data(), 32);
+  SecureWipe(seed_hex.data(), static_cast<std::uint32_t>(seed_hex.size()));
+  if (s.ok())
+    s = native::ReplaceFileMode0600(dir + "/device.json", StateJson(d, Field(doc, "certificate")));
+  if (!s.ok()) return Fail(s);
+  int fetched = 0;
+  s = FetchSurveys(d, &fetched);
+  std::cout << "enrolled as " << d.device_id << " at " << d.location << " (" << d.channel << ")";
+  if (s.ok()) std::cout << "; " << fetched << " survey(s)";
+  std::cout << "\n";
+  if (!s.ok()) std::cerr << "canvass device: surveys not fetched yet: " << s.message() << "\n";
+  return 0;
+}
+
+Result<ResponseLog> OpenLog(const DeviceState& d, std::unique_ptr<Store>* store) {
+  Result<std::unique_ptr<Store>> opened = device::OpenSqliteLogStore(d.dir + "/log.db");
+  if (!opened.ok()) return opened.status();
+  *store = std::move(*opened);
+  return ResponseLog::Open(store->get(), *d.key, d.device_id);
+}
+
+int Record(const DeviceState& d, const std::vector<std::string>& args) {
+  std::string survey_id, answers = "{}", outcome_name, time;
+  std::map<std::string, std::string> tags = {{"location", d.location}, {"channel", d.channel}};
+  for (std::size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] == "--survey")
+      survey_id = args[++i];
+    else if (args[i] == "--answers")
+      answers = args[++i];
+    else if (args[i] == "--outcome")
+      outcome_name = args[++i];
+    else if (args[i] == "--time")
+      time = args[++i];
+    else if (args[i] == "--tag") {
+      const std::string& kv = args[++i];
+      auto eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        std::cerr << "canvass device record: --tag takes key=value\n";
+        return 2;
+      }
+      tags[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+  }
+  if (survey_id.empty()) {
+    std::cerr << "canvass device record: --survey ID is required\n";
+    return 2;
+  }
+  Result<std::string> bytes = native::ReadWholeFile(d.dir + "/surveys/" + survey_id + ".bundle");
+  if (!bytes.ok()) {
+    return Fail(Status::NotFound("survey '" + survey_id +
+                                 "' is not on this device; run push or surveys to fetch it"));
+  }
+  Result<SignedMessage> message = DecodeSignedMessage(*bytes);
+  if (!message.ok()) return Fail(message.status());
+  if (Status v = VerifyMessage(kSurveyDomain, *message, d.org_sign); !v.ok()) return Fail(v);
+  Result<SurveyBundle> bundle = DecodeBundle(message->body);
+  if (!bundle.ok()) return Fail(bundle.status());
+  Result<Survey> survey = ParseSurvey(bundle->definition_json);
+  if (!survey.ok()) return Fail(survey.status());
+
+  // Type and validate the answers with the interchange reader, against this survey.
+  std::int64_t now = NowMs();
+  if (!time.empty()) {
+    Result<std::int64_t> t = ParseIsoTime(time);
+    if (!t.ok()) return Fail(t.status().WithContext("--time"));
+    now = *t;
+  }
+  std::string line = "{\"survey\":\"" + survey->id + "\",\"time\":\"" + FormatIsoTime(now) +
+                     "\",\"outcome\":\"completed\",\"answers\":" + answers + "}";
+  Result<ResponseRecord> typed = ParseJsonLine(line, &*survey);
+  if (!typed.ok()) return Fail(typed.status().WithContext("--answers"));
+
+  // Walk the flow with these answers: branching decides which answers belong to this customer.
+  Result<FlowSession> session = FlowSession::Series(*survey);
+  if (survey->mode == DeliveryMode::kRotateOne) {
+    if (typed->answers.size() > 1) {
+      return Fail(Status::InvalidArgument("--answers: a rotate_one survey asks one question"));
+    }
+    std::string pick =
+        typed->answers.empty() ? survey->rotate_pool.front() : typed->answers.begin()->first;
+    session = FlowSession::Single(*survey, pick);
+    if (!session.ok()) return Fail(session.status());
+  }
+  std::size_t used = 0;
+  while (const Question* q = session->Current()) {
+    auto it = typed->answers.find(q->id);
+    if (it != typed->answers.end()) {
+      Status s = session->Answer(it->second);
+      if (!s.ok()) return Fail(s.WithContext("--answers." + q->id));
+      ++used;
+    } else if (!q->required) {
+      (void)session->Skip();
+    } else {
+      break;
+    }
+  }
+  if (used != typed->answers.size()) {
+    return Fail(Status::InvalidArgument(
+        "--answers: some answers are to questions this customer is not asked (show_if) or that "
+        "come after an unanswered required question"));
+  }
+  Outcome outcome = session->OutcomeIfLeftNow();
+  if (!outcome_name.empty()) {
+    Result<Outcome> o = ParseOutcome(outcome_name);
+    if (!o.ok()) return Fail(o.status().WithContext("--outcome"));
+    if (*o == Outcome::kCompleted && outcome != Outcome::kCompleted) {
+      const Question* q = session->Current();
+      return Fail(Status::InvalidArgument("--outcome completed, but question '" +
+                                          (q ? q->id : std::string("?")) + "' needs an answer"));
+    }
+    outcome = *o;
+  }
+  ResponseRecord draft = BuildRecord(*survey, SurveyVersion(bundle->definition_json), *session,
+                                     outcome, now, tags, d.org_box);
+  std::unique_ptr<Store> store;
+  Result<ResponseLog> log = OpenLog(d, &store);
+  if (!log.ok()) return Fail(log.status());
+  Result<LogEntry> entry = log->Append(std::move(draft));
+  if (!entry.ok()) return Fail(entry.status());
+  std::cout << "recorded seq " << entry->seq << " (" << OutcomeName(outcome) << "), "
+            << log->PendingCount() << " waiting for sync\n";
+  return 0;
+}
+
+int Push(const DeviceState& d, const std::vector<std::string>& args) {
+  std::uint32_t max_batch = kMaxBatchRecords;
+  for (std::size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] == "--max-batch") {
+      int n = std::atoi(args[++i].c_str());
+      if (n < 1 || n > static_cast<int>(kMaxBatchRecords)) {
+        std::cerr << "canvass device push: --max-batch is 1 to " << kMaxBatchRecords << "\n";
+        return 2;
+      }
+      max_batch = static_cast<std::uint32_t>(n);
+    }
+  }
+  std::unique_ptr<Store> store;
+  Result<ResponseLog> log = OpenLog(d, &store);
+  if (!log.ok()) return Fail(log.status());
+  std::uint64_t sent = 0;
+  while (log->PendingCount() > 0) {
+    Result<std::vector<LogEntry>> entries = log->Unsynced(max_batch);
+    if (!entries.ok()) return Fail(entries.status());
+    RecordBatch batch;
+    batch.device_id = d.device_id;
+    for (LogEntry& e : *entries) batch.envelopes.push_back(std::move(e.envelope));
+    Result<HttpReply> reply =
+        HttpPost(d.server, "/v1/records", EncodeBatch(batch), "application/octet-stream");
+    if (!reply.ok()) {
+      std::cerr << "canvass device push: " << reply.status().message() << "; "
+                << log->PendingCount() << " record(s) kept for the next push\n";
+      return 3;
+    }
+    if (reply->status != 200) {
+      std::cerr << "canvass device push: refused: " << DescribeError(*reply) << "; "
+                << log->PendingCount() << " record(s) kept\n";
+      return reply->status == 503 || reply->status == 429 ? 3 : 1;
+    }
+    Status s = log->Acknowledge(reply->body, d.org_sign);
+    if (!s.ok()) {
+      return Fail(s.WithContext("the server's receipt was refused; records kept"));
+    }
+    sent += batch.envelopes.size();
+  }
+  int fetched = 0;
+  Status s = FetchSurveys(d, &fetched);
+  std::cout << "pushed " << sent << " record(s); acknowledged up to seq " << log->state().acked.seq
+            << "\n";
+  if (!s.ok()) std::cerr << "canvass device: surveys not refreshed: " << s.message() << "\n";
+  return 0;
+}
+
+int Status_(const DeviceState& d) {
+  std::unique_ptr<Store> store;
+  Result<ResponseLog> log = OpenLog(d, &store);
+  if (!log.ok()) return Fail(log.status());
+  std::cout << "{\"device_id\":\"" << d.device_id << "\",\"pending\":" << log->PendingCount()
+            << ",\"head_seq\":" << log->state().head.seq
+            << ",\"acked_seq\":" << log->state().acked.seq << ",\"server\":\"" << d.server
+            << "\"}\n";
+  return 0;
+}
+
+int Batch(const DeviceState& d, const std::vector<std::string>& args) {
+  std::string out;
+  std::uint32_t max = kMaxBatchRecords;
+  for (std::size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] == "--out")
+      out = args[++i];
+    else if (args[i] == "--max")
+      max = static_cast<std::uint32_t>(std::max(1, std::atoi(args[++i].c_str())));
+  }
+  if (out.empty()) {
+    std::cerr << "canvass device batch: --out FILE is required\n";
+    return 2;
+  }
+  std::unique_ptr<Store> store;
+  Result<ResponseLog> log = OpenLog(d, &store);
+  if (!log.ok()) return Fail(log.status());
+  Result<std::vector<LogEntry>> entries = log->Unsynced(max);
+  if (!entries.ok()) return Fail(entries.status());
+  if (entries->empty()) {
+    std::cerr << "canvass device batch: nothing to send\n";
+    return 1;
+  }
+  RecordBatch batch;
+  batch.device_id = d.device_id;
+  for (LogEntry& e : *entries) batch.envelopes.push_back(std::move(e.envelope));
+  std::ofstream file(out, std::ios::binary);
+  file << EncodeBatch(batch);
+  if (!file) return Fail(Status::IoError("cannot write " + out));
+  std::cout << "wrote " << batch.envelopes.size() << " record(s) to " << out << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int RunDevice(const std::vector<std::string>& args) {
+  std::string dir;
+  std::vector<std::string> rest;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--help" || args[i] == "-h") {
+      std::cout << kUsage;
+      return 0;
+    }
+    if (args[i] == "--state" && i + 1 < args.size()) {
+      dir = args[++i];
+    } else {
+      rest.push_back(args[i]);
+    }
+  }
+  if (dir.empty() || rest.empty()) {
+    std::cerr << "canvass device: needs --state DIR and a command; see canvass device --help\n";
+    return 2;
+  }
+  const std::string command = rest[0];
+  std::vector<std::string> cmd_args(rest.begin() + 1, rest.end());
+  if (command == "enroll") return Enroll(dir, cmd_args);
+  static const char* kKnown[] = {"record", "push", "status", "batch", "surveys"};
+  if (std::find(std::begin(kKnown), std::end(kKnown), command) == std::end(kKnown)) {
+    std::cerr << "canvass device: unknown command '" << command << "'; see canvass device --help\n";
+    return 2;
+  }
+  Result<DeviceState> d = LoadState(dir);
+  if (!d.ok()) return Fail(d.status());
+  if (command == "record") return Record(*d, cmd_args);
+  if (command == "push") return Push(*d, cmd_args);
+  if (command == "status") return Status_(*d);
+  if (command == "batch") return Batch(*d, cmd_args);
+  int fetched = 0;
+  Status s = FetchSurveys(*d, &fetched);
+  if (!s.ok()) return Fail(s);
+  std::cout << fetched << " survey(s) verified and stored\n";
+  return 0;
+}
+
+}  // namespace canvass::cli

@@ -1,0 +1,1009 @@
+#include "api.h"
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <sodium.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <set>
+#include <sstream>
+
+#include "canvass/interchange.h"
+#include "canvass/messages.h"
+#include "canvass/record.h"
+#include "canvass/survey.h"
+#include "canvass/surveyjs.h"
+
+namespace canvass::server {
+namespace {
+
+using Json = rapidjson::Writer<rapidjson::StringBuffer>;
+
+constexpr double kLatencyBounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+constexpr std::int64_t kSessionMs = 12LL * 3600 * 1000;
+
+void Str(Json& w, const std::string& s) {
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+HttpResponse JsonResponse(int status, const std::function<void(Json&)>& fill) {
+  rapidjson::StringBuffer buf;
+  Json w(buf);
+  fill(w);
+  HttpResponse r;
+  r.status = status;
+  r.body.assign(buf.GetString(), buf.GetSize());
+  return r;
+}
+
+Result<rapidjson::Document> ParseJsonBody(const std::string& body) {
+  rapidjson::Document doc;
+  // Iterative: the recursive parser overflows the stack on deeply nested input, and a 1 MiB
+  // body of "[" to the unauthenticated /v1/enroll took the whole server down.
+  doc.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());
+  if (doc.HasParseError() || !doc.IsObject()) {
+    return Status::InvalidArgument("the body must be a JSON object");
+  }
+  return doc;
+}
+
+std::string StringField(const rapidjson::Document& doc, const char* key) {
+  auto it = doc.FindMember(key);
+  if (it == doc.MemberEnd() || !it->value.IsString()) return std::string();
+  return std::string(it->value.GetString(), it->value.GetStringLength());
+}
+
+std::string RandomHex(std::uint32_t bytes) {
+  std::string raw(bytes, '\0');
+  RandomBytes(reinterpret_cast<std::uint8_t*>(raw.data()), bytes);
+  return ToHex(raw);
+}
+
+// Enrollment codes: 16 characters of Crockford's base32 (80 bits), in groups of four.
+std::string NewEnrollCode() {
+  static const char kAlphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+  std::uint8_t raw[16];
+  RandomBytes(raw, sizeof raw);
+  std::string code;
+  for (int i = 0; i < 16; ++i) {
+    if (i && i % 4 == 0) code += '-';
+    code += kAlphabet[raw[i] & 31];
+  }
+  return code;
+}
+
+// Upper case, without separators: what a person types is what the code means.
+std::string NormalizeCode(const std::string& code) {
+  std::string out;
+  for (char c : code) {
+    if (c == '-' || c == ' ') continue;
+    out += static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c);
+  }
+  return out;
+}
+
+std::string CsvField(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+HttpResponse ErrorResponse(int status, const std::string& code, const std::string& message) {
+  return JsonResponse(status, [&](Json& w) {
+    w.StartObject();
+    w.Key("error");
+    Str(w, code);
+    w.Key("message");
+    Str(w, message);
+    w.EndObject();
+  });
+}
+
+// Maps a Status from the store or core to an HTTP answer.
+HttpResponse StatusResponse(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kOk:
+      return HttpResponse{};
+    case StatusCode::kInvalidArgument:
+      return ErrorResponse(400, "invalid_argument", s.message());
+    case StatusCode::kNotFound:
+      return ErrorResponse(404, "not_found", s.message());
+    case StatusCode::kCorruption:
+      return ErrorResponse(400, "corruption", s.message());
+    case StatusCode::kUnauthenticated:
+      return ErrorResponse(401, "unauthenticated", s.message());
+    case StatusCode::kConflict:
+      return ErrorResponse(409, "conflict", s.message());
+    case StatusCode::kUnavailable:
+      return ErrorResponse(503, "unavailable", s.message());
+    case StatusCode::kIoError:
+      return ErrorResponse(500, "internal", s.message());
+  }
+  return ErrorResponse(500, "internal", s.message());
+}
+
+bool RateLimiter::Allow(const std::string& key, std::int64_t now_ms) {
+  std::lock_guard lock(mu_);
+  auto it = windows_.find(key);
+  if (it == windows_.end()) {
+    if (windows_.size() >= kMaxKeys && now_ms - last_sweep_ms_ >= window_ms_) {
+      last_sweep_ms_ = now_ms;  // at most one O(n) sweep per window, even under a flood
+      std::erase_if(windows_, [&](const auto& w) { return now_ms - w.second.first >= window_ms_; });
+    }
+    // Memory stays bounded by refusing keys not seen yet. Forgetting the counts held (as a
+    // clear() did) would hand whoever floods distinct keys a fresh budget for the key they are
+    // after, e.g. an address guessing the admin password.
+    if (windows_.size() >= kMaxKeys) return false;
+    it = windows_.emplace(key, std::pair<std::int64_t, std::uint32_t>(now_ms, 0)).first;
+  }
+  auto& [start, count] = it->second;
+  if (now_ms - start >= window_ms_) {
+    start = now_ms;
+    count = 0;
+  }
+  return ++count <= limit_;
+}
+
+void RateLimiter::Reset(const std::string& key) {
+  std::lock_guard lock(mu_);
+  windows_.erase(key);
+}
+
+Api::Api(ServerStore* store, OrgKeys keys, ApiOptions options, std::function<std::int64_t()> now_ms)
+    : store_(store),
+      keys_(std::move(keys)),
+      options_(std::move(options)),
+      now_ms_(std::move(now_ms)),
+      latency_buckets_(std::size(kLatencyBounds), 0) {}
+
+// CORS for the device endpoints that an embedded widget calls from another site: only origins on
+// the web-channel allow-list (--web-origin) get the headers, and the preflight of a binary push.
+// (Added for the widget, docs/widget.md.)
+static bool AddWidgetCors(const HttpRequest& r, const std::vector<std::string>& allowed,
+                          HttpResponse* out) {
+  auto it = r.headers.find("origin");
+  if (it == r.headers.end() ||
+      std::find(allowed.begin(), allowed.end(), it->second) == allowed.end()) {
+    return false;
+  }
+  out->headers.emplace_back("Access-Control-Allow-Origin", it->second);
+  out->headers.emplace_back("Vary", "Origin");
+  return true;
+}
+
+HttpResponse Api::Handle(const HttpRequest& r) {
+  HttpResponse response;
+  const std::string& p = r.path;
+  if ((p == "/v1/surveys" || p == "/v1/records") && r.method == "OPTIONS") {
+    response.status = 204;
+    response.content_type.clear();
+    if (AddWidgetCors(r, options_.web_origins, &response)) {
+      response.headers.emplace_back("Access-Control-Allow-Methods", "GET, POST");
+      response.headers.emplace_back("Access-Control-Allow-Headers", "Content-Type");
+    }
+    return response;
+  }
+  if (p == "/healthz") {
+    response = Health();
+  } else if (p == "/metrics") {
+    response = Metrics();
+  } else if (p == "/v1/enroll" && r.method == "POST") {
+    response = Enroll(r, false);
+  } else if (p == "/v1/web/enroll" && (r.method == "POST" || r.method == "OPTIONS")) {
+    response = Enroll(r, true);
+  } else if (p == "/v1/surveys" && r.method == "GET") {
+    response = Surveys(r);
+  } else if (p == "/v1/records" && r.method == "POST") {
+    response = PushRecords(r);
+  } else if (p == "/v1/channels/sms" && r.method == "POST") {
+    response = SmsInbound(r);
+  } else if (p == "/v1/revocations" && r.method == "GET") {
+    response = Revocations();
+  } else if (p.rfind("/v1/admin/", 0) == 0) {
+    response = Admin(r);
+    response.headers.emplace_back("Cache-Control", "no-store");
+  } else if (p.rfind("/v1/", 0) == 0) {
+    response = ErrorResponse(404, "not_found",
+                             "no endpoint " + r.method + " " + p + " (see docs/protocol.md)");
+  } else {
+    response = Static(r);
+  }
+  if (p == "/v1/surveys" || p == "/v1/records") AddWidgetCors(r, options_.web_origins, &response);
+  // The widget's public files (loader, module, wasm, font) are loaded cross-origin by the sites
+  // that embed it: module scripts and fetch() need CORS even for static files.
+  if (p == "/canvass.js" || p.rfind("/canvass/", 0) == 0) {
+    response.headers.emplace_back("Access-Control-Allow-Origin", "*");
+  }
+  return response;
+}
+
+Result<std::string> Api::CreateInitialAdminToken() {
+  std::string token = RandomHex(32);
+  Status s = store_->PutSetting("admin_token_hash", ToHex(Blake2b256(token)));
+  if (!s.ok()) return s;
+  return token;
+}
+
+Result<SurveyRow> Api::Publish(const std::string& definition,
+                               const std::vector<std::string>& locations) {
+  Result<Survey> survey = ParseSurvey(definition);
+  if (!survey.ok()) return survey.status();
+  SurveyRow row;
+  row.survey_id = survey->id;
+  row.version = SurveyVersion(definition);
+  row.revision = survey->revision;
+  row.definition = definition;
+  row.locations = locations;
+  row.published_ms = now_ms_();
+  SurveyBundle bundle{row.survey_id, definition, row.published_ms, locations};
+  row.bundle = EncodeSignedMessage(SignMessage(kSurveyDomain, EncodeBundle(bundle), keys_.sign));
+  Status s = store_->PublishSurvey(row);
+  if (!s.ok()) return s;
+  return row;
+}
+
+HttpResponse Api::Health() {
+  Status s = store_->Ping();
+  if (!s.ok()) return ErrorResponse(503, "unavailable", "store unreachable: " + s.message());
+  return JsonResponse(200, [&](Json& w) {
+    w.StartObject();
+    w.Key("status");
+    w.String("ok");
+    w.Key("store");
+    Str(w, store_->Kind());
+    w.EndObject();
+  });
+}
+
+HttpResponse Api::Enroll(const HttpRequest& r, bool web) {
+  const std::int64_t now = now_ms_();
+  std::string origin;
+  if (web) {
+    auto it = r.headers.find("origin");
+    origin = it == r.headers.end() ? "" : it->second;
+    bool allowed = std::find(options_.web_origins.begin(), options_.web_origins.end(), origin) !=
+                   options_.web_origins.end();
+    if (!allowed) {
+      CountRefused("origin");
+      return ErrorResponse(403, "forbidden",
+                           "origin '" + origin +
+                               "' is not allowed to use the web channel; an admin adds "
+                               "it with canvass-server --web-origin");
+    }
+    if (r.method == "OPTIONS") {  // CORS preflight
+      HttpResponse ok;
+      ok.status = 204;
+      ok.headers = {{"Access-Control-Allow-Origin", origin},
+                    {"Access-Control-Allow-Methods", "POST"},
+                    {"Access-Control-Allow-Headers", "Content-Type"},
+                    {"Vary", "Origin"}};
+      return ok;
+    }
+    if (!web_enroll_limit_.Allow(r.remote_address, now)) {
+      CountRefused("rate_limit");
+      return ErrorResponse(429, "rate_limited",
+                           "too many web enrollments from this address; retry in a minute");
+    }
+  }
+  Result<rapidjson::Document> doc = ParseJsonBody(r.body);
+  if (!doc.ok()) return StatusResponse(doc.status());
+  auto protocol = doc->FindMember("protocol");
+  if (protocol != doc->MemberEnd() &&
+      (!protocol->value.IsUint() || protocol->value.GetUint() != kProtocolVersion)) {
+    return ErrorResponse(400, "invalid_argument",
+                         "wrong protocol version (this server speaks protocol " +
+                             std::to_string(kProtocolVersion) + ")");
+  }
+  Result<PublicKey> key = ArrayFromHex<32>(StringField(*doc, "public_key"));
+  if (!key.ok()) {
+    return ErrorResponse(400, "invalid_argument", "public_key: " + key.status().message());
+  }
+  auto make_device = [&](const std::string& location, const std::string& channel) {
+    DeviceRow d;
+    d.device_id = "dev-" + RandomHex(6);
+    d.location = location;
+    d.channel = channel;
+    d.public_key = *key;
+    d.web = web;
+    d.enrolled_ms = now;
+    DeviceCertificate cert{
+        d.device_id, location, channel, *key, now, now + options_.certificate_days * 86400000, web};
+    d.certificate =
+        EncodeSignedMessage(SignMessage(kDeviceDomain, EncodeCertificate(cert), keys_.sign));
+    return d;
+  };
+  Result<DeviceRow> device = Status::InvalidArgument("unset");
+  if (web) {
+    DeviceRow d = make_device(options_.web_location, "web");
+    Status s = store_->AddDevice(d);
+    device = s.ok() ? Result<DeviceRow>(d) : Result<DeviceRow>(s);
+  } else {
+    std::string code = NormalizeCode(StringField(*doc, "code"));
+    if (code.empty())
+      return ErrorResponse(400, "invalid_argument", "code: the enrollment code is missing");
+    device = store_->Enroll(Blake2b256(code), now, [&](const EnrollCodeRow& c) {
+      return make_device(c.location, c.channel);
+    });
+  }
+  if (!device.ok()) {
+    CountRefused("enroll");
+    return StatusResponse(device.status());
+  }
+  HttpResponse out = JsonResponse(200, [&](Json& w) {
+    w.StartObject();
+    w.Key("device_id");
+    Str(w, device->device_id);
+    w.Key("location");
+    Str(w, device->location);
+    w.Key("channel");
+    Str(w, device->channel);
+    w.Key("certificate");
+    Str(w, ToHex(device->certificate));
+    w.Key("org_sign_key");
+    Str(w, ToHex(keys_.sign.public_key()));
+    w.Key("org_box_key");
+    Str(w, ToHex(keys_.box.public_key()));
+    w.EndObject();
+  });
+  if (web) out.headers = {{"Access-Control-Allow-Origin", origin}, {"Vary", "Origin"}};
+  return out;
+}
+
+HttpResponse Api::Surveys(const HttpRequest& r) {
+  auto it = r.query.find("device");
+  if (it == r.query.end())
+    return ErrorResponse(400, "invalid_argument", "device: query parameter missing");
+  Result<std::optional<DeviceRow>> device = store_->FindDevice(it->second);
+  if (!device.ok()) return StatusResponse(device.status());
+  if (!*device)
+    return ErrorResponse(401, "unauthenticated",
+                         "unknown device '" + it->second + "'; enroll it first");
+  if ((*device)->revoked_ms)
+    return ErrorResponse(403, "forbidden", "device '" + it->second + "' is revoked");
+  Result<std::vector<SurveyRow>> all = store_->ListSurveys();
+  if (!all.ok()) return StatusResponse(all.status());
+  // Latest version per survey that applies to the device's location.
+  std::map<std::string, const SurveyRow*> latest;
+  for (const SurveyRow& s : *all) {
+    bool here = s.locations.empty() || std::find(s.locations.begin(), s.locations.end(),
+                                                 (*device)->location) != s.locations.end();
+    if (here) latest[s.survey_id] = &s;
+  }
+  std::string versions;
+  for (const auto& [id, s] : latest) versions += id + ToHex(s->version);
+  std::string etag = "\"" + ToHex(Blake2b256(versions)).substr(0, 32) + "\"";
+  auto inm = r.headers.find("if-none-match");
+  if (inm != r.headers.end() && inm->second == etag) {
+    HttpResponse not_modified;
+    not_modified.status = 304;
+    not_modified.headers = {{"ETag", etag}};
+    return not_modified;
+  }
+  HttpResponse out = JsonResponse(200, [&](Json& w) {
+    w.StartObject();
+    w.Key("bundles");
+    w.StartArray();
+    for (const auto& [id, s] : latest) {
+      w.StartObject();
+      w.Key("survey_id");
+      Str(w, id);
+      w.Key("version");
+      Str(w, ToHex(s->version));
+      w.Key("bundle");
+      Str(w, ToHex(s->bundle));
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+  });
+  out.headers = {{"ETag", etag}};
+  return out;
+}
+
+HttpResponse Api::PushRecords(const HttpRequest& r) {
+  const auto started = std::chrono::steady_clock::now();
+  const std::int64_t now = now_ms_();
+  if (r.body.size() > kMaxBatchBytes) {
+    CountRefused("too_large");
+    return ErrorResponse(413, "too_large",
+                         "batch body is " + std::to_string(r.body.size()) +
+                             " bytes, over the limit of " + std::to_string(kMaxBatchBytes) +
+                             "; send smaller batches");
+  }
+  if (std::optional<std::uint32_t> n = PeekBatchCount(r.body); n && *n > kMaxBatchRecords) {
+    CountRefused("too_large");
+    return ErrorResponse(413, "too_large",
+                         "batch holds " + std::to_string(*n) + " records, over the limit of " +
+                             std::to_string(kMaxBatchRecords) + "; send smaller batches");
+  }
+  Result<RecordBatch> batch = DecodeBatch(r.body);
+  if (!batch.ok()) {
+    CountRefused(batch.status().message().find("protocol") != std::string::npos ? "protocol"
+                                                                                : "malformed");
+    return ErrorResponse(
+        400, batch.status().code() == StatusCode::kCorruption ? "corruption" : "invalid_argument",
+        batch.status().message());
+  }
+  if (!push_limit_.Allow(batch->device_id, now)) {
+    CountRefused("rate_limit");
+    return ErrorResponse(429, "rate_limited",
+                         "too many batches from this device; retry in a minute");
+  }
+  Result<std::optional<DeviceRow>> device = store_->FindDevice(batch->device_id);
+  if (!device.ok()) return StatusResponse(device.status());
+  if (!*device) {
+    CountRefused("unknown_device");
+    return ErrorResponse(
+        401, "unauthenticated",
+        "unknown device '" + batch->device_id + "'; enroll it with a code from an admin");
+  }
+  if ((*device)->revoked_ms) {
+    CountRefused("revoked");
+    return ErrorResponse(403, "forbidden",
+                         "device '" + batch->device_id + "' is revoked; nothing stored");
+  }
+  // The stored certificate must be this organisation's word about this key, and still valid:
+  // a device row copied in from elsewhere (or altered on disk) is not trusted.
+  {
+    Result<SignedMessage> cert_message = DecodeSignedMessage((*device)->certificate);
+    Status cert_ok = cert_message.ok()
+                         ? VerifyMessage(kDeviceDomain, *cert_message, keys_.sign.public_key())
+                         : cert_message.status();
+    Result<DeviceCertificate> cert =
+        cert_ok.ok() ? DecodeCertificate(cert_message->body) : Result<DeviceCertificate>(cert_ok);
+    if (!cert.ok() || cert->device_id != batch->device_id ||
+        cert->device_key != (*device)->public_key) {
+      CountRefused("certificate");
+      return ErrorResponse(403, "forbidden",
+                           "device '" + batch->device_id +
+                               "' has no certificate signed by this organisation; enroll it "
+                               "again with a code from an admin; nothing stored");
+    }
+    if (cert->valid_until_ms < now) {
+      CountRefused("certificate");
+      return ErrorResponse(403, "forbidden",
+                           "device '" + batch->device_id +
+                               "': its certificate has expired; enroll it again; nothing stored");
+    }
+  }
+  // Verify every record before storing any.
+  std::vector<VerifiedRecord> records;
+  records.reserve(batch->envelopes.size());
+  for (std::size_t i = 0; i < batch->envelopes.size(); ++i) {
+    const std::string where = "record " + std::to_string(i + 1) + " of the batch";
+    Result<SignedRecord> signed_record = DecodeSignedRecord(batch->envelopes[i]);
+    if (!signed_record.ok()) {
+      CountRefused("malformed");
+      return ErrorResponse(400, "corruption",
+                           where + ": " + signed_record.status().message() + "; nothing stored");
+    }
+    const Hash256 hash = RecordHash(signed_record->record_bytes);
+    if (!VerifyDomainHash(kRecordDomain, hash, signed_record->signature, (*device)->public_key)) {
+      CountRefused("signature");
+      return ErrorResponse(400, "unauthenticated",
+                           where +
+                               ": signature does not verify with the device's key (altered in "
+                               "transit or forged); nothing stored");
+    }
+    Result<ResponseRecord> record = DecodeRecord(signed_record->record_bytes);
+    if (!record.ok()) {
+      CountRefused("malformed");
+      return ErrorResponse(400, "corruption",
+                           where + ": " + record.status().message() + "; nothing stored");
+    }
+    if (record->device_id != batch->device_id) {
+      CountRefused("malformed");
+      return ErrorResponse(
+          400, "invalid_argument",
+          where + " belongs to device '" + record->device_id + "'; nothing stored");
+    }
+    if (record->seq == 0) {
+      CountRefused("malformed");
+      return ErrorResponse(400, "invalid_argument",
+                           where + " has seq 0; seqs start at 1; nothing stored");
+    }
+    if (i > 0 && record->seq != records.back().seq + 1) {
+      CountRefused("malformed");
+      return ErrorResponse(400, "invalid_argument",
+                           where + " has seq " + std::to_string(record->seq) + " after seq " +
+                               std::to_string(records.back().seq) +
+                               ": records must be consecutive; nothing stored");
+    }
+    if (i > 0 && record->prev_hash != records.back().hash) {
+      CountRefused("chain");
+      return ErrorResponse(400, "invalid_argument",
+                           where +
+                               ": prev_hash does not match the record before it in the batch; "
+                               "nothing stored");
+    }
+    records.push_back({record->seq, hash, record->prev_hash, std::move(batch->envelopes[i])});
+  }
+  Result<AppendResult> appended = store_->AppendRecords(batch->device_id, records, now);
+  if (!appended.ok()) {
+    CountRefused("store");
+    return StatusResponse(appended.status().WithContext("nothing stored"));
+  }
+  if (appended->verdict == AppendResult::Verdict::kFork) {
+    CountRefused("fork");
+    for (const VerifiedRecord& rec : records) {
+      (void)store_->Quarantine({batch->device_id, rec.seq, appended->message, rec.envelope, now});
+    }
+    return ErrorResponse(409, "conflict", appended->message);
+  }
+  if (appended->verdict == AppendResult::Verdict::kGap) {
+    CountRefused("gap");
+    return ErrorResponse(422, "invalid_argument", appended->message);
+  }
+  accepted_ += appended->stored;
+  duplicates_ += appended->duplicates;
+  const VerifiedRecord& last = records.back();
+  Result<std::int64_t> stored_at = store_->StoredTime(batch->device_id, last.seq);
+  if (!stored_at.ok()) return StatusResponse(stored_at.status());
+  SyncReceipt receipt{batch->device_id, last.seq, last.hash, *stored_at};
+  HttpResponse out;
+  out.content_type = "application/octet-stream";
+  out.body = EncodeSignedMessage(SignMessage(kReceiptDomain, EncodeReceipt(receipt), keys_.sign));
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::lock_guard lock(metrics_mu_);
+  for (std::size_t i = 0; i < std::size(kLatencyBounds); ++i) {
+    if (seconds <= kLatencyBounds[i]) ++latency_buckets_[i];
+  }
+  latency_sum_ += seconds;
+  ++latency_count_;
+  return out;
+}
+
+HttpResponse Api::Revocations() {
+  Result<std::vector<DeviceRow>> devices = store_->ListDevices();
+  if (!devices.ok()) return StatusResponse(devices.status());
+  return JsonResponse(200, [&](Json& w) {
+    w.StartObject();
+    w.Key("revoked");
+    w.StartArray();
+    for (const DeviceRow& d : *devices) {
+      if (!d.revoked_ms) continue;
+      w.StartObject();
+      w.Key("device_id");
+      Str(w, d.device_id);
+      w.Key("revoked_ms");
+      w.Int64(*d.revoked_ms);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+  });
+}
+
+bool Api::AdminAuthorized(const HttpRequest& r) {
+  auto it = r.headers.find("authorization");
+  if (it == r.headers.end() || it->second.rfind("Bearer ", 0) != 0) return false;
+  const std::string token = it->second.substr(7);
+  if (token.empty() || token.size() > 256) return false;
+  const std::string hash = ToHex(Blake2b256(token));
+  Result<std::optional<std::string>> initial = store_->GetSetting("admin_token_hash");
+  if (initial.ok() && *initial && ConstantTimeEqual(hash, **initial)) return true;
+  Result<bool> session = store_->FindSession(Blake2b256(token), now_ms_());
+  return session.ok() && *session;
+}
+
+HttpResponse Api::Admin(const HttpRequest& r) {
+  const std::string& p = r.path;
+  const std::int64_t now = now_ms_();
+  if (p == "/v1/admin/login" && r.method == "POST") {
+    if (!login_failures_.Allow(r.remote_address + "#check", now)) {
+      return ErrorResponse(429, "rate_limited",
+                           "too many failed logins from this address; wait a minute");
+    }
+    Result<rapidjson::Document> doc = ParseJsonBody(r.body);
+    if (!doc.ok()) return StatusResponse(doc.status());
+    std::string password = StringField(*doc, "password");
+    Result<std::optional<std::string>> stored = store_->GetSetting("admin_password_hash");
+    if (!stored.ok()) return StatusResponse(stored.status());
+    bool ok = *stored &&
+              crypto_pwhash_str_verify((*stored)->c_str(), password.data(), password.size()) == 0;
+    SecureWipe(password.data(), static_cast<std::uint32_t>(password.size()));
+    if (!ok) {
+      return ErrorResponse(401, "unauthenticated",
+                           *stored ? "wrong password"
+                                   : "no admin password is set yet; use the initial "
+                                     "admin token to set one");
+    }
+    login_failures_.Reset(r.remote_address + "#check");
+    std::string token = RandomHex(32);
+    Status s = store_->AddSession(Blake2b256(token), now + kSessionMs);
+    if (!s.ok()) return StatusResponse(s);
+    return JsonResponse(200, [&](Json& w) {
+      w.StartObject();
+      w.Key("token");
+      Str(w, token);
+      w.EndObject();
+    });
+  }
+  if (!AdminAuthorized(r)) {
+    return ErrorResponse(401, "unauthenticated",
+                         "admin calls need 'Authorization: Bearer <token>' (the initial token from "
+                         "DATA/initial-admin-token, or one from POST /v1/admin/login)");
+  }
+  if (p == "/v1/admin/password" && r.method == "POST") {
+    Result<rapidjson::Document> doc = ParseJsonBody(r.body);
+    if (!doc.ok()) return StatusResponse(doc.status());
+    std::string password = StringField(*doc, "password");
+    if (password.size() < 10) {
+      SecureWipe(password.data(), static_cast<std::uint32_t>(password.size()));
+      return ErrorResponse(400, "invalid_argument", "password: use at least 10 characters");
+    }
+    char hash[crypto_pwhash_STRBYTES];
+    const int hashed =
+        crypto_pwhash_str(hash, password.data(), password.size(),
+                          crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE);
+    SecureWipe(password.data(), static_cast<std::uint32_t>(password.size()));  // on every path
+    if (hashed != 0) {
+      return ErrorResponse(503, "unavailable", "not enough memory to hash the password; retry");
+    }
+    Status s = store_->PutSetting("admin_password_hash", hash);
+    if (s.ok()) s = store_->PutSetting("admin_token_hash", "");  // the initial token stops working
+    if (!s.ok()) return StatusResponse(s);
+    if (options_.on_password_set) options_.on_password_set();
+    HttpResponse done;
+    done.status = 204;
+    return done;
+  }
+  if (p == "/v1/admin/surveys" && r.method == "POST") {
+    std::vector<std::string> locations;
+    if (auto it = r.query.find("locations"); it != r.query.end() && !it->second.empty()) {
+      std::stringstream ss(it->second);
+      std::string l;
+      while (std::getline(ss, l, ',')) {
+        if (!l.empty()) locations.push_back(l);
+      }
+    }
+    std::string definition = r.body;
+    std::vector<SurveyJsIssue> unmapped;
+    if (auto f = r.query.find("format"); f != r.query.end() && f->second == "surveyjs") {
+      auto id = r.query.find("id");
+      Result<SurveyJsImport> imported =
+          ImportSurveyJs(r.body, id == r.query.end() ? std::string() : id->second);
+      if (!imported.ok()) return StatusResponse(imported.status());
+      definition = imported->definition;
+      unmapped = imported->unmapped;
+    }
+    Result<SurveyRow> row = Publish(definition, locations);
+    if (!row.ok()) return StatusResponse(row.status());
+    return JsonResponse(201, [&](Json& w) {
+      w.StartObject();
+      w.Key("survey_id");
+      Str(w, row->survey_id);
+      w.Key("version");
+      Str(w, ToHex(row->version));
+      w.Key("revision");
+      w.Uint(row->revision);
+      w.Key("unmapped");  // SurveyJS elements left out, by name, with the reason
+      w.StartArray();
+      for (const SurveyJsIssue& issue : unmapped) {
+        w.StartObject();
+        w.Key("element");
+        Str(w, issue.element);
+        w.Key("reason");
+        Str(w, issue.reason);
+        w.EndObject();
+      }
+      w.EndArray();
+      w.EndObject();
+    });
+  }
+  if (p == "/v1/admin/surveys" && r.method == "GET") {
+    Result<std::vector<SurveyRow>> all = store_->ListSurveys();
+    if (!all.ok()) return StatusResponse(all.status());
+    return JsonResponse(200, [&](Json& w) {
+      w.StartObject();
+      w.Key("surveys");
+      w.StartArray();
+      for (const SurveyRow& s : *all) {
+        w.StartObject();
+        w.Key("survey_id");
+        Str(w, s.survey_id);
+        w.Key("version");
+        Str(w, ToHex(s.version));
+        w.Key("revision");
+        w.Uint(s.revision);
+        w.Key("published_ms");
+        w.Int64(s.published_ms);
+        w.EndObject();
+      }
+      w.EndArray();
+      w.EndObject();
+    });
+  }
+  if (p == "/v1/admin/enroll-codes" && r.method == "POST") {
+    Result<rapidjson::Document> doc = ParseJsonBody(r.body);
+    if (!doc.ok()) return StatusResponse(doc.status());
+    std::string location = StringField(*doc, "location");
+    std::string channel = StringField(*doc, "channel");
+    if (channel.empty()) channel = "kiosk";
+    if (location.empty() || location.size() > kMaxIdLength) {
+      return ErrorResponse(400, "invalid_argument",
+                           "location: name the location the device serves");
+    }
+    std::int64_t ttl_hours = 24;
+    if (auto t = doc->FindMember("ttl_hours"); t != doc->MemberEnd()) {
+      if (!t->value.IsInt64() || t->value.GetInt64() < 0 || t->value.GetInt64() > 24 * 365) {
+        return ErrorResponse(400, "invalid_argument",
+                             "ttl_hours: a whole number of hours, 0 to 8760");
+      }
+      ttl_hours = t->value.GetInt64();
+    }
+    std::string code = NewEnrollCode();
+    EnrollCodeRow row{Blake2b256(NormalizeCode(code)), location, channel,
+                      now + ttl_hours * 3600000};
+    Status s = store_->AddEnrollCode(row);
+    if (!s.ok()) return StatusResponse(s);
+    return JsonResponse(201, [&](Json& w) {
+      w.StartObject();
+      w.Key("code");
+      Str(w, code);
+      w.Key("expires_ms");
+      w.Int64(row.expires_ms);
+      w.EndObject();
+    });
+  }
+  if (p == "/v1/admin/devices" && r.method == "GET") {
+    Result<std::vector<DeviceRow>> devices = store_->ListDevices();
+    if (!devices.ok()) return StatusResponse(devices.status());
+    return JsonResponse(200, [&](Json& w) {
+      w.StartObject();
+      w.Key("devices");
+      w.StartArray();
+      for (const DeviceRow& d : *devices) {
+        w.StartObject();
+        w.Key("device_id");
+        Str(w, d.device_id);
+        w.Key("location");
+        Str(w, d.location);
+        w.Key("channel");
+        Str(w, d.channel);
+        w.Key("web");
+        w.Bool(d.web);
+        w.Key("revoked");
+        w.Bool(d.revoked_ms.has_value());
+        w.Key("last_seq");
+        w.Uint64(d.head.seq);
+        w.Key("enrolled_ms");
+        w.Int64(d.enrolled_ms);
+        w.EndObject();
+      }
+      w.EndArray();
+      w.EndObject();
+    });
+  }
+  const std::string kDevices = "/v1/admin/devices/";
+  if (p.rfind(kDevices, 0) == 0 && p.size() > kDevices.size() + 7 &&
+      p.compare(p.size() - 7, 7, "/revoke") == 0 && r.method == "POST") {
+    std::string id = p.substr(kDevices.size(), p.size() - kDevices.size() - 7);
+    Status s = store_->RevokeDevice(id, now);
+    if (!s.ok()) return StatusResponse(s);
+    HttpResponse done;
+    done.status = 204;
+    return done;
+  }
+  if (p == "/v1/admin/export" && r.method == "GET") return Export(r);
+  if (p == "/v1/admin/report" && r.method == "GET") return Report(r);
+  if (p == "/v1/admin/quarantine" && r.method == "GET") {
+    Result<std::vector<QuarantineRow>> rows = store_->ListQuarantine(1000);
+    if (!rows.ok()) return StatusResponse(rows.status());
+    return JsonResponse(200, [&](Json& w) {
+      w.StartObject();
+      w.Key("quarantine");
+      w.StartArray();
+      for (const QuarantineRow& q : *rows) {
+        w.StartObject();
+        w.Key("device_id");
+        Str(w, q.device_id);
+        w.Key("seq");
+        w.Uint64(q.seq);
+        w.Key("reason");
+        Str(w, q.reason);
+        w.Key("received_ms");
+        w.Int64(q.received_ms);
+        w.Key("envelope");
+        Str(w, ToHex(q.envelope));
+        w.EndObject();
+      }
+      w.EndArray();
+      w.EndObject();
+    });
+  }
+  return ErrorResponse(404, "not_found",
+                       "no admin endpoint " + r.method + " " + p + " (see docs/protocol.md)");
+}
+
+HttpResponse Api::Export(const HttpRequest& r) {
+  std::string format = "jsonl";
+  if (auto it = r.query.find("format"); it != r.query.end()) format = it->second;
+  if (format != "jsonl" && format != "csv") {
+    return ErrorResponse(400, "invalid_argument", "format: use jsonl or csv");
+  }
+  std::vector<ResponseRecord> records;
+  std::string jsonl;
+  Status s = store_->ForEachRecord([&](const StoredRecord& stored) -> Status {
+    Result<SignedRecord> envelope = DecodeSignedRecord(stored.envelope);
+    if (!envelope.ok()) return envelope.status();
+    Result<ResponseRecord> record = DecodeRecord(envelope->record_bytes);
+    if (!record.ok()) return record.status();
+    if (format == "jsonl") {
+      jsonl += ToJsonLine(*record);
+      jsonl += '\n';
+    } else {
+      records.push_back(std::move(*record));
+    }
+    return Status::Ok();
+  });
+  if (!s.ok()) return StatusResponse(s.WithContext("export"));
+  HttpResponse out;
+  if (format == "jsonl") {
+    out.content_type = "application/x-ndjson; charset=utf-8";
+    out.body = std::move(jsonl);
+    return out;
+  }
+  // CSV: fixed columns, then one per tag key and per question (CSI pairs as two columns).
+  std::set<std::string> tag_keys, columns;
+  for (const ResponseRecord& rec : records) {
+    for (const auto& [k, v] : rec.tags) tag_keys.insert(k);
+    for (const auto& [id, value] : rec.answers) {
+      if (std::holds_alternative<CsiAnswer>(value)) {
+        columns.insert(id + ".importance");
+        columns.insert(id + ".satisfaction");
+      } else {
+        columns.insert(id);
+      }
+    }
+  }
+  std::string csv = "\xEF\xBB\xBF";  // UTF-8 BOM: spreadsheets then show Cyrillic correctly
+  csv += "survey,survey_version,device,seq,time,outcome,customer";
+  for (const auto& k : tag_keys) csv += "," + CsvField("tag." + k);
+  for (const auto& c : columns) csv += "," + CsvField(c);
+  csv += "\r\n";
+  for (const ResponseRecord& rec : records) {
+    std::map<std::string, std::string> cells;
+    for (const auto& [id, value] : rec.answers) {
+      std::visit(
+          [&, &id = id](const auto& a) {
+            using T = std::decay_t<decltype(a)>;
+            if constexpr (std::is_same_v<T, ScaleAnswer>) {
+              cells[id] = std::to_string(a.value);
+            } else if constexpr (std::is_same_v<T, TextAnswer>) {
+              cells[id] = a.text;
+            } else if constexpr (std::is_same_v<T, ChoiceAnswer>) {
+              std::string joined;
+              for (const auto& c : a.ids) joined += (joined.empty() ? "" : ";") + c;
+              if (!a.other.empty()) joined += (joined.empty() ? "" : ";") + ("other: " + a.other);
+              cells[id] = joined;
+            } else if constexpr (std::is_same_v<T, CsiAnswer>) {
+              cells[id + ".importance"] = std::to_string(a.importance);
+              cells[id + ".satisfaction"] = std::to_string(a.satisfaction);
+            } else {
+              cells[id] = a.consent ? "consent" : "no consent";
+            }
+          },
+          value);
+    }
+    csv += CsvField(rec.survey_id) + "," + ToHex(rec.survey_version) + "," +
+           CsvField(rec.device_id) + "," + std::to_string(rec.seq) + "," +
+           FormatIsoTime(rec.device_time_ms) + "," + OutcomeName(rec.outcome) + "," +
+           CsvField(rec.customer_key);
+    for (const auto& k : tag_keys) {
+      auto it = rec.tags.find(k);
+      csv += "," + (it == rec.tags.end() ? std::string() : CsvField(it->second));
+    }
+    for (const auto& c : columns) {
+      auto it = cells.find(c);
+      csv += "," + (it == cells.end() ? std::string() : CsvField(it->second));
+    }
+    csv += "\r\n";
+  }
+  out.content_type = "text/csv; charset=utf-8";
+  out.headers = {{"Content-Disposition", "attachment; filename=\"canvass-export.csv\""}};
+  out.body = std::move(csv);
+  return out;
+}
+
+void Api::CountRefused(const std::string& reason) {
+  std::lock_guard lock(metrics_mu_);
+  ++refused_[reason];
+}
+
+HttpResponse Api::Metrics() {
+  std::ostringstream m;
+  m << "# HELP canvass_records_accepted_total Records stored (first time).\n"
+       "# TYPE canvass_records_accepted_total counter\n"
+       "canvass_records_accepted_total "
+    << accepted_.load() << "\n";
+  m << "# HELP canvass_records_duplicate_total Records resent and already stored.\n"
+       "# TYPE canvass_records_duplicate_total counter\n"
+       "canvass_records_duplicate_total "
+    << duplicates_.load() << "\n";
+  {
+    std::lock_guard lock(metrics_mu_);
+    m << "# HELP canvass_records_refused_total Requests refused, by reason.\n"
+         "# TYPE canvass_records_refused_total counter\n";
+    for (const auto& [reason, n] : refused_) {
+      m << "canvass_records_refused_total{reason=\"" << reason << "\"} " << n << "\n";
+    }
+    m << "# HELP canvass_batch_seconds Time to verify and store a batch.\n"
+         "# TYPE canvass_batch_seconds histogram\n";
+    for (std::size_t i = 0; i < latency_buckets_.size(); ++i) {
+      m << "canvass_batch_seconds_bucket{le=\"" << kLatencyBounds[i] << "\"} "
+        << latency_buckets_[i] << "\n";
+    }
+    m << "canvass_batch_seconds_bucket{le=\"+Inf\"} " << latency_count_ << "\n"
+      << "canvass_batch_seconds_sum " << latency_sum_ << "\n"
+      << "canvass_batch_seconds_count " << latency_count_ << "\n";
+  }
+  Result<std::uint64_t> count = store_->CountRecords();
+  m << "# HELP canvass_store_records Records in the store.\n"
+       "# TYPE canvass_store_records gauge\n"
+       "canvass_store_records "
+    << (count.ok() ? *count : 0) << "\n";
+  HttpResponse out;
+  out.content_type = "text/plain; version=0.0.4";
+  out.body = m.str();
+  return out;
+}
+
+HttpResponse Api::Static(const HttpRequest& r) {
+  if (options_.static_dir.empty() || r.method != "GET") {
+    return ErrorResponse(404, "not_found", "nothing at " + r.path);
+  }
+  std::string path = r.path;
+  if (path.empty() || path.back() == '/') path += "index.html";  // /kiosk/ -> /kiosk/index.html
+  if (path.find("..") != std::string::npos)
+    return ErrorResponse(404, "not_found", "nothing at " + r.path);
+  std::error_code ec;
+  if (std::filesystem::is_directory(options_.static_dir + path, ec)) {
+    // /kiosk -> /kiosk/ so that the page's relative URLs resolve inside the folder.
+    HttpResponse moved;
+    moved.status = 301;
+    moved.headers = {{"Location", r.path + "/"}};
+    return moved;
+  }
+  std::ifstream in(options_.static_dir + path, std::ios::binary);
+  if (!in || !std::filesystem::is_regular_file(options_.static_dir + path, ec)) {
+    return ErrorResponse(404, "not_found", "nothing at " + r.path);
+  }
+  std::ostringstream body;
+  body << in.rdbuf();
+  HttpResponse out;
+  out.body = body.str();
+  static const std::pair<const char*, const char*> kTypes[] = {
+      {".html", "text/html; charset=utf-8"},
+      {".js", "text/javascript"},
+      {".wasm", "application/wasm"},
+      {".css", "text/css"},
+      {".json", "application/json"},
+      {".webmanifest", "application/manifest+json"},
+      {".ttf", "font/ttf"},
+      {".png", "image/png"},
+      {".svg", "image/svg+xml"}};
+  out.content_type = "application/octet-stream";
+  for (const auto& [ext, type] : kTypes) {
+    std::string e = ext;
+    if (path.size() >= e.size() && path.compare(path.size() - e.size(), e.size(), e) == 0) {
+      out.content_type = type;
+    }
+  }
+  return out;
+}
+
+}  // namespace canvass::server

@@ -1,0 +1,123 @@
+// The HTTP API of canvass-server (docs/protocol.md), as a function from request to response.
+//
+// Api knows nothing of sockets: http_main.cpp adapts cpp-httplib to it, and fuzz targets and
+// tests can call Handle() directly. Every answer to bad input is a status plus a JSON message
+// saying what to do; nothing is stored unless the whole request is valid.
+// Thread-safe: Handle() is called from the HTTP server's worker threads.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "canvass/crypto.h"
+#include "store.h"
+
+namespace canvass::server {
+
+struct HttpRequest {
+  std::string method;                             // "GET", "POST", ...
+  std::string path;                               // without the query string
+  std::multimap<std::string, std::string> query;  // repeated keys kept (where=..., by=...)
+  std::map<std::string, std::string> headers;     // names in lower case
+  std::string body;
+  std::string remote_address;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// {"error": code, "message": message} with `status` (docs/protocol.md lists the codes).
+HttpResponse ErrorResponse(int status, const std::string& code, const std::string& message);
+// The HTTP answer for a non-OK Status from the store or the core.
+HttpResponse StatusResponse(const Status& status);
+
+struct OrgKeys {
+  SigningKey sign;     // signs certificates, receipts, bundles
+  BoxKey box;          // contact details are sealed to it
+  Seed customer{};     // key of the pseudonymous customer hash
+  Seed sms_gateway{};  // the server-side device key that signs SMS answers
+};
+
+struct ApiOptions {
+  std::vector<std::string> web_origins;  // allowed Origin values for the public web channel
+  std::string web_location = "web";      // location of web-channel devices
+  std::int64_t certificate_days = 3650;
+  std::string static_dir;  // served under / (web/), empty: none
+  // SMS channel (POST /v1/channels/sms): the gateway's shared secret (empty: channel off) and
+  // the survey whose NPS question an SMS reply answers.
+  std::string sms_secret;
+  std::string sms_survey;
+  // Called after an admin password is set (deletes the initial token file).
+  std::function<void()> on_password_set;
+};
+
+// Fixed-window rate limiter: at most `limit` events per key per window.
+class RateLimiter {
+ public:
+  RateLimiter(std::uint32_t limit, std::int64_t window_ms) : limit_(limit), window_ms_(window_ms) {}
+  bool Allow(const std::string& key, std::int64_t now_ms);
+  void Reset(const std::string& key);
+  static constexpr std::size_t kMaxKeys = 100000;  // then keys not seen yet are refused
+
+ private:
+  std::mutex mu_;
+  std::uint32_t limit_;
+  std::int64_t window_ms_;
+  std::int64_t last_sweep_ms_ = 0;
+  std::map<std::string, std::pair<std::int64_t, std::uint32_t>> windows_;  // key -> start, count
+};
+
+class Api {
+ public:
+  Api(ServerStore* store, OrgKeys keys, ApiOptions options, std::function<std::int64_t()> now_ms);
+  HttpResponse Handle(const HttpRequest& request);
+
+  // The first admin token (random); stores its hash. Returns the token to show once.
+  Result<std::string> CreateInitialAdminToken();
+  // Publishes a survey definition (also used by --publish at start).
+  Result<SurveyRow> Publish(const std::string& definition,
+                            const std::vector<std::string>& locations);
+
+ private:
+  HttpResponse Enroll(const HttpRequest& r, bool web);
+  HttpResponse Surveys(const HttpRequest& r);
+  HttpResponse PushRecords(const HttpRequest& r);
+  HttpResponse Revocations();
+  HttpResponse Admin(const HttpRequest& r);
+  HttpResponse Export(const HttpRequest& r);
+  HttpResponse Metrics();
+  HttpResponse Health();
+  HttpResponse Static(const HttpRequest& r);
+  HttpResponse SmsInbound(const HttpRequest& r);  // sms.cpp
+  HttpResponse Report(const HttpRequest& r);      // report_endpoint.cpp
+  bool AdminAuthorized(const HttpRequest& r);
+  void CountRefused(const std::string& reason);
+
+  ServerStore* store_;
+  OrgKeys keys_;
+  ApiOptions options_;
+  std::function<std::int64_t()> now_ms_;
+  RateLimiter web_enroll_limit_{20, 60000};
+  RateLimiter login_failures_{5, 60000};
+  RateLimiter push_limit_{600, 60000};
+  std::mutex sms_mu_;  // one SMS record at a time: they share the gateway's chain
+
+  std::atomic<std::uint64_t> accepted_{0};
+  std::atomic<std::uint64_t> duplicates_{0};
+  std::mutex metrics_mu_;
+  std::map<std::string, std::uint64_t> refused_;
+  std::vector<std::uint64_t> latency_buckets_;  // counts per bucket of kLatencyBounds
+  double latency_sum_ = 0;
+  std::uint64_t latency_count_ = 0;
+};
+
+}  // namespace canvass::server

@@ -1,0 +1,315 @@
+// canvass-server: one binary, one data directory, one command to start (DESIGN.md §6).
+// This file parses arguments, opens the store and keys, and adapts cpp-httplib to Api.
+#include <httplib.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "api.h"
+#include "backup.h"
+#include "canvass/crypto.h"
+#include "data_dir.h"
+#include "files.h"
+#include "store.h"
+
+namespace canvass::server {
+namespace {
+
+constexpr char kUsage[] = R"(canvass-server - the Canvass sync server
+
+Usage:
+  canvass-server --data DIR [options]
+  canvass-server backup --data DIR --out FILE            (while the server runs)
+  canvass-server restore --data DIR --in FILE [--force]  (with the server stopped)
+
+Options:
+  --data DIR            data directory: organisation keys, SQLite database, initial admin token.
+                        Created on first start (mode 0700).
+  --listen HOST:PORT    address to listen on (default 127.0.0.1:8080; port 0 picks a free one)
+  --db sqlite|URL       store: "sqlite" (default, DIR/canvass.db) or postgresql://user@host:port/db.
+                        Several servers may share one PostgreSQL; give them the same keys
+                        (the same DIR, or a copy of DIR/keys).
+  --publish FILE        publish a survey definition at start (repeatable; an unchanged file
+                        is not published twice)
+  --web-origin ORIGIN   allow the public web channel from this origin, e.g. https://shop.example
+                        (repeatable)
+  --web-location NAME   location recorded for web-channel devices (default "web")
+  --static DIR          serve static files (widget, kiosk, dashboard) from DIR at /
+  --threads N           worker threads (default 16)
+  --sms-survey ID       turn on the SMS channel (POST /v1/channels/sms) for this survey's NPS
+                        question; the gateway's shared secret comes from the environment
+                        variable CANVASS_SMS_SECRET (kept off the command line)
+  --tls-cert FILE --tls-key FILE
+                        serve HTTPS with this certificate and key (PEM)
+  --help                this text
+
+On first start the server creates the organisation keys and prints an initial admin token once;
+the token is also kept in DIR/initial-admin-token (owner-only) until an admin sets a password
+(POST /v1/admin/password). SIGTERM or Ctrl-C stops it gracefully: it stops accepting, finishes
+the requests in flight and closes the store. API: docs/protocol.md. Operations: docs/operations.md.
+)";
+
+struct Options {
+  std::string data_dir;
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  std::string db = "sqlite";
+  std::vector<std::string> publish;
+  std::string static_dir;
+  std::string tls_cert, tls_key;
+  int threads = 16;
+  ApiOptions api;
+};
+
+std::int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+int ParseArgs(int argc, char** argv, Options* o) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto need = [&](std::size_t& i) -> const std::string* {
+    if (i + 1 >= args.size()) {
+      std::cerr << "canvass-server: " << args[i] << " needs a value; see --help\n";
+      return nullptr;
+    }
+    return &args[++i];
+  };
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    const std::string* v = nullptr;
+    if (a == "--help" || a == "-h") {
+      std::cout << kUsage;
+      std::exit(0);
+    } else if (a == "--data") {
+      if (!(v = need(i))) return 2;
+      o->data_dir = *v;
+    } else if (a == "--listen") {
+      if (!(v = need(i))) return 2;
+      auto colon = v->rfind(':');
+      if (colon == std::string::npos) {
+        std::cerr << "canvass-server: --listen takes HOST:PORT, e.g. 127.0.0.1:8080\n";
+        return 2;
+      }
+      o->host = v->substr(0, colon);
+      o->port = std::atoi(v->c_str() + colon + 1);
+    } else if (a == "--db") {
+      if (!(v = need(i))) return 2;
+      o->db = *v;
+    } else if (a == "--publish") {
+      if (!(v = need(i))) return 2;
+      o->publish.push_back(*v);
+    } else if (a == "--web-origin") {
+      if (!(v = need(i))) return 2;
+      o->api.web_origins.push_back(*v);
+    } else if (a == "--web-location") {
+      if (!(v = need(i))) return 2;
+      o->api.web_location = *v;
+    } else if (a == "--static") {
+      if (!(v = need(i))) return 2;
+      o->static_dir = *v;
+    } else if (a == "--sms-survey") {
+      if (!(v = need(i))) return 2;
+      o->api.sms_survey = *v;
+    } else if (a == "--threads") {
+      if (!(v = need(i))) return 2;
+      o->threads = std::max(1, std::atoi(v->c_str()));
+    } else if (a == "--tls-cert") {
+      if (!(v = need(i))) return 2;
+      o->tls_cert = *v;
+    } else if (a == "--tls-key") {
+      if (!(v = need(i))) return 2;
+      o->tls_key = *v;
+    } else {
+      std::cerr << "canvass-server: unknown option '" << a << "'; see --help\n";
+      return 2;
+    }
+  }
+  if (o->data_dir.empty()) {
+    std::cerr << "canvass-server: --data DIR is required; see --help\n";
+    return 2;
+  }
+  if (!o->api.sms_survey.empty()) {
+    const char* secret = std::getenv("CANVASS_SMS_SECRET");
+    if (!secret || std::strlen(secret) < 16) {
+      std::cerr << "canvass-server: --sms-survey needs CANVASS_SMS_SECRET (16+ characters) in "
+                   "the environment\n";
+      return 2;
+    }
+    o->api.sms_secret = secret;
+  }
+  if (o->tls_cert.empty() != o->tls_key.empty()) {
+    std::cerr << "canvass-server: --tls-cert and --tls-key go together\n";
+    return 2;
+  }
+  return 0;
+}
+
+HttpRequest FromHttplib(const httplib::Request& req) {
+  HttpRequest r;
+  r.method = req.method;
+  r.path = req.path;
+  for (const auto& [k, v] : req.params) r.query.emplace(k, v);
+  for (const auto& [k, v] : req.headers) {
+    std::string lower = k;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    r.headers.emplace(lower, v);
+  }
+  r.body = req.body;
+  r.remote_address = req.remote_addr;
+  return r;
+}
+
+int Run(const Options& o) {
+  umask(077);  // the database, its WAL and every file the server writes: owner only
+  if (!InitCrypto().ok()) {
+    std::cerr << "canvass-server: libsodium failed to initialise\n";
+    return 1;
+  }
+  Result<OrgKeys> keys = LoadOrCreateKeys(o.data_dir);
+  if (!keys.ok()) {
+    std::cerr << "canvass-server: " << keys.status().message() << "\n";
+    return 1;
+  }
+  Result<std::unique_ptr<ServerStore>> store = OpenStore(o.db, o.data_dir);
+  if (!store.ok()) {
+    std::cerr << "canvass-server: cannot open the store: " << store.status().message() << "\n";
+    return 1;
+  }
+  const std::string token_file = o.data_dir + "/initial-admin-token";
+  ApiOptions api_options = o.api;
+  api_options.static_dir = o.static_dir;
+  api_options.on_password_set = [token_file] { unlink(token_file.c_str()); };
+  Api api(store->get(), std::move(*keys), api_options, NowMs);
+
+  // First start: an initial admin token, shown once and kept in an owner-only file.
+  Result<std::optional<std::string>> token_hash = (*store)->GetSetting("admin_token_hash");
+  Result<std::optional<std::string>> password = (*store)->GetSetting("admin_password_hash");
+  if (!token_hash.ok() || !password.ok()) {
+    std::cerr << "canvass-server: cannot read settings: " << token_hash.status().message() << "\n";
+    return 1;
+  }
+  if (!*token_hash && !*password) {
+    Result<std::string> token = api.CreateInitialAdminToken();
+    Status s =
+        token.ok() ? native::WriteFileMode0600(token_file, *token + "\n", false) : token.status();
+    if (!s.ok()) {
+      std::cerr << "canvass-server: cannot create the initial admin token: " << s.message() << "\n";
+      return 1;
+    }
+    std::cout << "initial admin token (shown once; also in " << token_file
+              << " until you set a password): " << *token << "\n";
+  } else if (access(token_file.c_str(), R_OK) == 0) {
+    std::cout << "admin token: see " << token_file << "\n";
+  }
+
+  for (const std::string& file : o.publish) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+      std::cerr << "canvass-server: --publish: cannot open " << file << "\n";
+      return 1;
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    Result<SurveyRow> row = api.Publish(text.str(), {});
+    if (!row.ok()) {
+      std::cerr << "canvass-server: --publish " << file << ": " << row.status().message() << "\n";
+      return 1;
+    }
+    std::cout << "survey " << row->survey_id << " published (revision " << row->revision
+              << ", version " << ToHex(row->version).substr(0, 12) << ")\n";
+  }
+
+  std::unique_ptr<httplib::Server> http;
+  if (!o.tls_cert.empty()) {
+    auto tls = std::make_unique<httplib::SSLServer>(o.tls_cert.c_str(), o.tls_key.c_str());
+    if (!tls->is_valid()) {
+      std::cerr << "canvass-server: cannot load the TLS certificate " << o.tls_cert << " and key "
+                << o.tls_key << " (PEM files, readable by this user)\n";
+      return 1;
+    }
+    http = std::move(tls);
+  } else {
+    http = std::make_unique<httplib::Server>();
+  }
+  const int threads = o.threads;
+  http->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  http->set_payload_max_length(8u << 20);
+  http->set_read_timeout(10, 0);
+  http->set_write_timeout(10, 0);
+  http->set_keep_alive_timeout(5);
+  http->set_keep_alive_max_count(1000);
+  auto handler = [&api](const httplib::Request& req, httplib::Response& res) {
+    HttpResponse out = api.Handle(FromHttplib(req));
+    res.status = out.status;
+    for (const auto& [k, v] : out.headers) res.set_header(k, v);
+    res.set_header("X-Content-Type-Options", "nosniff");
+    if (out.status != 204 && out.status != 304) res.set_content(out.body, out.content_type);
+  };
+  http->Get(".*", handler);
+  http->Post(".*", handler);
+  http->Options(".*", handler);
+  http->Put(".*", handler);
+  http->Delete(".*", handler);
+
+  int port = o.port;
+  if (port == 0) {
+    port = http->bind_to_any_port(o.host);
+  } else if (!http->bind_to_port(o.host, port)) {
+    port = -1;
+  }
+  if (port < 0) {
+    std::cerr << "canvass-server: cannot listen on " << o.host << ":" << o.port
+              << " (in use? pick another with --listen)\n";
+    return 1;
+  }
+  std::cout << "listening on " << (o.tls_cert.empty() ? "http" : "https") << "://" << o.host << ":"
+            << port << std::endl;
+
+  // Graceful stop: a thread waits for SIGTERM/SIGINT (blocked in every other thread).
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  std::thread waiter([&] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    std::cout << "stopping (signal " << sig << ")" << std::endl;
+    http->stop();
+  });
+  http->listen_after_bind();
+  waiter.detach();
+  std::cout << "stopped" << std::endl;
+  return 0;
+}
+
+}  // namespace
+}  // namespace canvass::server
+
+int main(int argc, char** argv) {
+  // Block the stop signals before any thread starts, so that only the waiter receives them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  if (argc > 1 && std::string(argv[1]) == "backup") {
+    return canvass::server::BackupCommand(argc - 2, argv + 2);
+  }
+  if (argc > 1 && std::string(argv[1]) == "restore") {
+    return canvass::server::RestoreCommand(argc - 2, argv + 2);
+  }
+  canvass::server::Options options;
+  if (int rc = canvass::server::ParseArgs(argc, argv, &options)) return rc;
+  return canvass::server::Run(options);
+}

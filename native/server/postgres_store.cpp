@@ -1,0 +1,934 @@
+// PostgreSQL backend of ServerStore, for several stateless canvass-server instances sharing one
+// database. Behaviour and messages mirror the SQLite backend; what is special here:
+// - Connections: a pool of up to kMaxConnections libpq connections, opened lazily. A PGconn is
+//   used by one thread at a time, so requests really run concurrently (in this process and across
+//   instances). A connection found broken, or closed by the server while it sat idle (restart,
+//   failover), is reopened when next taken; one left inside a transaction is rolled back or closed.
+// - Locking: AppendRecords reads the chain head with SELECT ... FOR UPDATE, so two servers given
+//   the same batch serialise on the device row and the second sees the first's records as
+//   duplicates; Enroll locks the code row the same way. PRIMARY KEY(device_id, seq) is the
+//   backstop that makes a double accept impossible.
+// - Retries: a unique violation (23505), serialisation failure (40001) or deadlock (40P01) rolls
+//   the whole transaction back and runs it again, up to kMaxAttempts times in all. A connection
+//   lost before anything was done (at BEGIN, or under a lone SELECT) is replaced and the call
+//   runs again; a write that may have reached the server is never replayed.
+// - Schema: versioned migrations run at start in one transaction under pg_advisory_xact_lock, so
+//   instances starting together do not race.
+// - Values travel only as bound binary parameters (PQexecParams); results come back binary.
+// - Errors: lost connection (SQLSTATE class 08), exhausted resources (class 53: disk full, out of
+//   memory, too many connections), shutdown, busy and read-only standby → Unavailable with what to
+//   do; invalid text (class 22) → InvalidArgument; the rest → IoError.
+#include <libpq-fe.h>
+#include <poll.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "store.h"
+
+namespace canvass::server {
+namespace {
+
+constexpr int kMaxConnections = 8;
+// A transaction that hits a retryable error runs at most this often in all.
+constexpr int kMaxAttempts = 3;
+constexpr auto kPoolWait = std::chrono::seconds(30);
+constexpr std::int64_t kSchemaLockKey = 0x63616e7661737301;  // "canvass\x01": pg_advisory_xact_lock
+
+// pg_type OIDs of the parameter types sent (always in binary format).
+constexpr Oid kBoolOid = 16;
+constexpr Oid kByteaOid = 17;
+constexpr Oid kInt8Oid = 20;
+constexpr Oid kTextOid = 25;
+
+// Schema migrations, applied in order; schema_version holds how many ran. The same logical schema
+// as SQLite; `definition` is BYTEA (not TEXT) so that the JSON bytes whose hash is the version come
+// back exactly, whatever the database encoding.
+const char* const kMigrations[] = {
+    R"(CREATE TABLE settings(key TEXT PRIMARY KEY, value BYTEA NOT NULL);
+       CREATE TABLE sessions(token_hash BYTEA PRIMARY KEY, expires_ms BIGINT NOT NULL);
+       CREATE TABLE enroll_codes(code_hash BYTEA PRIMARY KEY, location TEXT NOT NULL,
+                                 channel TEXT NOT NULL, expires_ms BIGINT NOT NULL,
+                                 used_ms BIGINT);
+       CREATE TABLE devices(device_id TEXT PRIMARY KEY, location TEXT NOT NULL,
+                            channel TEXT NOT NULL, public_key BYTEA NOT NULL,
+                            web BOOLEAN NOT NULL, certificate BYTEA NOT NULL,
+                            enrolled_ms BIGINT NOT NULL, revoked_ms BIGINT,
+                            head_seq BIGINT NOT NULL DEFAULT 0, head_hash BYTEA NOT NULL);
+       CREATE TABLE records(device_id TEXT NOT NULL, seq BIGINT NOT NULL, hash BYTEA NOT NULL,
+                            envelope BYTEA NOT NULL, stored_ms BIGINT NOT NULL,
+                            PRIMARY KEY(device_id, seq));
+       CREATE TABLE quarantine(id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                               device_id TEXT NOT NULL, seq BIGINT NOT NULL, reason TEXT NOT NULL,
+                               envelope BYTEA NOT NULL, received_ms BIGINT NOT NULL);
+       CREATE TABLE surveys(id BIGINT GENERATED ALWAYS AS IDENTITY, survey_id TEXT NOT NULL,
+                            version BYTEA NOT NULL, revision BIGINT NOT NULL,
+                            definition BYTEA NOT NULL, bundle BYTEA NOT NULL,
+                            locations TEXT NOT NULL, published_ms BIGINT NOT NULL,
+                            PRIMARY KEY(survey_id, version));)",
+};
+
+std::string JoinLocations(const std::vector<std::string>& l) {
+  std::string out;
+  for (const auto& s : l) out += (out.empty() ? "" : "\n") + s;
+  return out;
+}
+std::vector<std::string> SplitLocations(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (!s.empty() && start <= s.size()) {
+    std::size_t end = s.find('\n', start);
+    if (end == std::string::npos) end = s.size();
+    out.push_back(s.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+// libpq messages span lines ("...failed: Connection refused\n\tIs the server running...").
+std::string OneLine(const char* message) {
+  std::string out;
+  for (const char* p = message ? message : ""; *p; ++p) {
+    const bool space = *p == '\n' || *p == '\r' || *p == '\t' || *p == ' ';
+    if (space) {
+      if (!out.empty() && out.back() != ' ') out += ' ';
+    } else {
+      out += *p;
+    }
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out.empty() ? "unknown error" : out;
+}
+
+// The URL as shown in messages: the password (in the user info or a password= parameter) is
+// replaced by ***.
+std::string RedactUrl(const std::string& url) {
+  std::string out = url;
+  const std::size_t scheme = out.find("://");
+  if (scheme != std::string::npos) {
+    const std::size_t start = scheme + 3;
+    std::size_t end = out.find_first_of("/?#", start);
+    if (end == std::string::npos) end = out.size();
+    const std::size_t at = out.substr(start, end - start).rfind('@');
+    if (at != std::string::npos) {
+      const std::size_t colon = out.find(':', start);
+      if (colon < start + at) out.replace(colon + 1, start + at - colon - 1, "***");
+    }
+  }
+  for (std::size_t pos = out.find("password="); pos != std::string::npos;
+       pos = out.find("password=", pos + 1)) {
+    if (pos != 0 && std::string_view("?& \t").find(out[pos - 1]) == std::string_view::npos)
+      continue;
+    const std::size_t value = pos + 9;
+    std::size_t end = out.find_first_of("& \t", value);
+    if (end == std::string::npos) end = out.size();
+    out.replace(value, end - value, "***");
+  }
+  return out;
+}
+
+// `message` with every copy of `url` shown redacted (libpq quotes the URL in parse errors).
+std::string Scrub(std::string message, const std::string& url) {
+  const std::string shown = RedactUrl(url);
+  if (url.empty() || shown == url) return message;
+  for (std::size_t pos = message.find(url); pos != std::string::npos;
+       pos = message.find(url, pos + shown.size())) {
+    message.replace(pos, url.size(), shown);
+  }
+  return message;
+}
+
+// Whether PostgreSQL can hold `s` as TEXT: valid UTF-8 without NUL. A lookup by a key that is not
+// can match nothing, so it is answered without asking the database (and without a 500).
+bool IsStorableText(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n;
+    std::uint32_t cp;
+    if (c == 0) return false;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      n = 1, cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2, cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3, cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + n >= s.size()) return false;  // truncated sequence
+    for (std::size_t k = 1; k <= n; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    const std::uint32_t min = n == 1 ? 0x80 : n == 2 ? 0x800 : 0x10000;
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += n + 1;
+  }
+  return true;
+}
+
+// Bound parameters of one statement, all in binary format with explicit types.
+class Params {
+ public:
+  Params& Text(const std::string& s) { return Add(kTextOid, s); }
+  Params& Bytes(const std::string& s) { return Add(kByteaOid, s); }
+  template <std::size_t N>
+  Params& Bytes(const std::array<std::uint8_t, N>& a) {
+    return Add(kByteaOid, std::string(reinterpret_cast<const char*>(a.data()), N));
+  }
+  Params& Int(std::int64_t v) {
+    std::string b(8, '\0');
+    for (int i = 0; i < 8; ++i) {
+      b[static_cast<std::size_t>(i)] =
+          static_cast<char>(static_cast<std::uint64_t>(v) >> (56 - 8 * i));
+    }
+    return Add(kInt8Oid, std::move(b));
+  }
+  Params& Bool(bool v) { return Add(kBoolOid, std::string(1, v ? '\1' : '\0')); }
+
+  int size() const { return static_cast<int>(values_.size()); }
+  const Oid* types() const { return types_.data(); }
+  const std::string& value(int i) const { return values_[static_cast<std::size_t>(i)]; }
+
+ private:
+  Params& Add(Oid type, std::string value) {
+    types_.push_back(type);
+    values_.push_back(std::move(value));
+    return *this;
+  }
+  std::vector<Oid> types_;
+  std::vector<std::string> values_;
+};
+
+// The rows of one successful statement, in binary format.
+class Rows {
+ public:
+  explicit Rows(PGresult* r) : r_(r, &PQclear) {}
+  int size() const { return PQntuples(r_.get()); }
+  bool IsNull(int row, int col) const { return PQgetisnull(r_.get(), row, col) != 0; }
+  std::string Str(int row, int col) const {
+    return std::string(PQgetvalue(r_.get(), row, col),
+                       static_cast<std::size_t>(PQgetlength(r_.get(), row, col)));
+  }
+  // int8, int4 or int2 in network byte order.
+  std::int64_t Int(int row, int col) const {
+    const auto* p = reinterpret_cast<const unsigned char*>(PQgetvalue(r_.get(), row, col));
+    const int n = PQgetlength(r_.get(), row, col);
+    std::uint64_t v = n > 0 && (p[0] & 0x80) ? ~std::uint64_t{0} : 0;  // sign-extend
+    for (int i = 0; i < n; ++i) v = (v << 8) | p[i];
+    return static_cast<std::int64_t>(v);
+  }
+  bool Bool(int row, int col) const {
+    return PQgetlength(r_.get(), row, col) == 1 && PQgetvalue(r_.get(), row, col)[0] != 0;
+  }
+  template <std::size_t N>
+  std::array<std::uint8_t, N> Fixed(int row, int col) const {
+    std::array<std::uint8_t, N> out{};
+    std::string s = Str(row, col);
+    if (s.size() == N) std::copy(s.begin(), s.end(), out.begin());
+    return out;
+  }
+  // Rows an INSERT/UPDATE/DELETE touched.
+  std::uint64_t Affected() const { return std::strtoull(PQcmdTuples(r_.get()), nullptr, 10); }
+
+ private:
+  std::unique_ptr<PGresult, decltype(&PQclear)> r_;
+};
+
+bool IsRetryable(const std::string& sqlstate) {
+  return sqlstate == "23505" || sqlstate == "40001" || sqlstate == "40P01";
+}
+
+// Maps a failed statement to a Status a person can act on; `what` says what was being done.
+Status Classify(const std::string& what, const std::string& sqlstate, bool connection_lost,
+                const std::string& detail) {
+  const std::string cls = sqlstate.substr(0, 2);
+  if (connection_lost || cls == "08") {
+    return Status::Unavailable(what + ": lost the connection to PostgreSQL (" + detail +
+                               "); check that the database server is running and reachable, "
+                               "then retry");
+  }
+  if (sqlstate == "53100") {
+    return Status::Unavailable(what + ": the database is full (" + detail +
+                               "); free disk space on the PostgreSQL server, then retry");
+  }
+  if (cls == "53") {
+    return Status::Unavailable(what + ": PostgreSQL is out of resources (" + detail +
+                               "); retry later, or raise its memory or max_connections");
+  }
+  if (sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03" || sqlstate == "57014") {
+    return Status::Unavailable(what + ": the database is busy (" + detail + "), retry");
+  }
+  if (sqlstate == "57P01" || sqlstate == "57P02" || sqlstate == "57P03") {
+    return Status::Unavailable(what + ": PostgreSQL is shutting down or starting up (" + detail +
+                               "); retry in a moment");
+  }
+  if (sqlstate == "25006") {
+    return Status::Unavailable(what + ": the database is read-only (" + detail +
+                               "); point --db at the primary server");
+  }
+  if (cls == "22") {
+    return Status::InvalidArgument(what + ": a value was refused by PostgreSQL (" + detail + ")");
+  }
+  return Status::IoError(what + ": postgresql: " + detail);
+}
+
+// One libpq connection. Used by one thread at a time: the pool hands it out exclusively.
+class Conn {
+ public:
+  explicit Conn(PGconn* c) : c_(c) {}
+  ~Conn() { PQfinish(c_); }
+  Conn(const Conn&) = delete;
+  Conn& operator=(const Conn&) = delete;
+
+  // Runs one statement with bound parameters.
+  Result<Rows> Exec(const char* sql, const Params& p, const std::string& what) {
+    sqlstate_.clear();
+    const int n = p.size();
+    std::vector<const char*> values(static_cast<std::size_t>(n));
+    std::vector<int> lengths(static_cast<std::size_t>(n));
+    std::vector<int> formats(static_cast<std::size_t>(n), 1);
+    for (int i = 0; i < n; ++i) {
+      values[static_cast<std::size_t>(i)] = p.value(i).data();
+      lengths[static_cast<std::size_t>(i)] = static_cast<int>(p.value(i).size());
+    }
+    PGresult* r = PQexecParams(c_, sql, n, p.types(), values.data(), lengths.data(), formats.data(),
+                               /*resultFormat=*/1);
+    return Check(r, what);
+  }
+  Result<Rows> Exec(const char* sql, const std::string& what) { return Exec(sql, Params(), what); }
+  Status Run(const char* sql, const std::string& what) {
+    Result<Rows> r = Exec(sql, what);
+    return r.ok() ? Status::Ok() : r.status();
+  }
+  // Several statements without parameters (schema migrations).
+  Status Script(const char* sql, const std::string& what) {
+    sqlstate_.clear();
+    Result<Rows> r = Check(PQexec(c_, sql), what);
+    return r.ok() ? Status::Ok() : r.status();
+  }
+
+  // SQLSTATE of the last failed statement; empty after a success.
+  const std::string& sqlstate() const { return sqlstate_; }
+  bool broken() const { return PQstatus(c_) != CONNECTION_OK; }
+  bool in_transaction() const { return PQtransactionStatus(c_) != PQTRANS_IDLE; }
+  // An idle connection has nothing to read unless the server is closing it (shutdown, restart,
+  // idle timeout, terminated backend): then it is not worth handing out.
+  bool Stale() const {
+    if (broken()) return true;
+    pollfd p{PQsocket(c_), POLLIN, 0};
+    return poll(&p, 1, 0) != 0;
+  }
+
+ private:
+  Result<Rows> Check(PGresult* r, const std::string& what) {
+    const ExecStatusType st = PQresultStatus(r);  // PGRES_FATAL_ERROR for a null result
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return Rows(r);
+    const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+    const char* primary = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+    sqlstate_ = state ? state : "";
+    std::string detail = OneLine(primary ? primary : PQerrorMessage(c_));
+    PQclear(r);
+    return Classify(what, sqlstate_, broken(), detail);
+  }
+
+  PGconn* c_;
+  std::string sqlstate_;
+};
+
+// Up to kMaxConnections connections, opened on demand; Acquire() lends one to the calling thread
+// until the Lease goes out of scope.
+class Pool {
+ public:
+  class Lease {
+   public:
+    Lease(Pool* pool, std::unique_ptr<Conn> conn) : pool_(pool), conn_(std::move(conn)) {}
+    Lease(Lease&& o) noexcept = default;
+    Lease& operator=(Lease&&) = delete;
+    ~Lease() {
+      if (conn_) pool_->Release(std::move(conn_));
+    }
+    Conn& operator*() { return *conn_; }
+    Conn* operator->() { return conn_.get(); }
+
+   private:
+    Pool* pool_;
+    std::unique_ptr<Conn> conn_;
+  };
+
+  explicit Pool(std::string url) : url_(std::move(url)), shown_(RedactUrl(url_)) {}
+
+  Result<Lease> Acquire() {
+    std::unique_ptr<Conn> conn;
+    {
+      std::unique_lock lock(mu_);
+      if (!cv_.wait_for(lock, kPoolWait,
+                        [&] { return !idle_.empty() || open_ < kMaxConnections; })) {
+        return Status::Unavailable("all " + std::to_string(kMaxConnections) +
+                                   " connections to PostgreSQL stayed busy for " +
+                                   std::to_string(kPoolWait.count()) + " s; retry");
+      }
+      if (!idle_.empty()) {
+        conn = std::move(idle_.back());
+        idle_.pop_back();
+      } else {
+        ++open_;  // this slot is ours; connect outside the lock
+      }
+    }
+    if (conn && conn->Stale()) conn.reset();  // reopened below, in the same slot
+    if (!conn) {
+      Result<std::unique_ptr<Conn>> fresh = Connect();
+      if (!fresh.ok()) {
+        {
+          std::lock_guard lock(mu_);
+          --open_;
+        }
+        cv_.notify_one();
+        return fresh.status();
+      }
+      conn = std::move(*fresh);
+    }
+    return Lease(this, std::move(conn));
+  }
+
+ private:
+  Result<std::unique_ptr<Conn>> Connect() {
+    // Defaults first: keywords in the URL (dbname, expanded last) override them.
+    const char* const keys[] = {"connect_timeout", "application_name", "client_encoding", "dbname",
+                                nullptr};
+    const char* const values[] = {"10", "canvass-server", "UTF8", url_.c_str(), nullptr};
+    PGconn* c = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+    if (c == nullptr) return Status::Unavailable("cannot connect to PostgreSQL: out of memory");
+    auto conn = std::make_unique<Conn>(c);
+    if (PQstatus(c) != CONNECTION_OK) {
+      return Status::Unavailable(
+          "cannot connect to PostgreSQL at " + shown_ + " (" +
+          Scrub(OneLine(PQerrorMessage(c)), url_) +
+          "): check that the database server is running and reachable at that host and port, "
+          "and that the user, password and database name in --db are right");
+    }
+    PQsetNoticeProcessor(
+        c, [](void*, const char*) {}, nullptr);  // "already exists, skipping"
+    return conn;
+  }
+
+  void Release(std::unique_ptr<Conn> conn) {
+    // A statement that failed on the way may have left a transaction open.
+    if (!conn->broken() && conn->in_transaction()) (void)conn->Run("ROLLBACK", "rollback");
+    const bool keep = !conn->broken() && !conn->in_transaction();
+    if (!keep) conn.reset();
+    {
+      std::lock_guard lock(mu_);
+      if (keep) {
+        idle_.push_back(std::move(conn));
+      } else {
+        --open_;
+      }
+    }
+    cv_.notify_one();
+  }
+
+  const std::string url_;
+  const std::string shown_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<Conn>> idle_;
+  int open_ = 0;  // idle + lent + being opened
+};
+
+class PostgresStore : public ServerStore {
+ public:
+  explicit PostgresStore(const std::string& url) : url_(url), pool_(url) {}
+
+  Status Init() {
+    Result<Pool::Lease> lease = pool_.Acquire();
+    if (!lease.ok()) return lease.status();
+    Conn& c = **lease;
+    Status s = c.Run("BEGIN", "schema migration");
+    if (!s.ok()) return s;
+    s = Migrate(c);
+    if (s.ok()) s = c.Run("COMMIT", "schema migration");
+    if (!s.ok()) {
+      if (c.in_transaction()) (void)c.Run("ROLLBACK", "schema migration");
+      return s.WithContext("PostgreSQL at " + RedactUrl(url_));
+    }
+    return Status::Ok();
+  }
+
+  std::string Kind() const override { return "postgresql"; }
+
+  Status Ping() override {
+    Result<Rows> r = ExecOne("SELECT 1", Params(), "ping");
+    return r.ok() ? Status::Ok() : r.status();
+  }
+
+  Result<std::optional<std::string>> GetSetting(const std::string& key) override {
+    return Query<std::optional<std::string>>("SELECT value FROM settings WHERE key = $1",
+                                             Params().Text(key), "read setting",
+                                             [](const Rows& r) -> std::optional<std::string> {
+                                               if (r.size() == 0) return std::nullopt;
+                                               return r.Str(0, 0);
+                                             });
+  }
+
+  Status PutSetting(const std::string& key, const std::string& value) override {
+    return Command(
+        "INSERT INTO settings(key, value) VALUES ($1, $2) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        Params().Text(key).Bytes(value), "write setting");
+  }
+
+  Status AddSession(const Hash256& token_hash, std::int64_t expires_ms) override {
+    return Command("INSERT INTO sessions(token_hash, expires_ms) VALUES ($1, $2)",
+                   Params().Bytes(token_hash).Int(expires_ms), "add session");
+  }
+
+  Result<bool> FindSession(const Hash256& token_hash, std::int64_t now_ms) override {
+    return Query<bool>("SELECT 1 FROM sessions WHERE token_hash = $1 AND expires_ms > $2",
+                       Params().Bytes(token_hash).Int(now_ms), "find session",
+                       [](const Rows& r) { return r.size() > 0; });
+  }
+
+  Status AddEnrollCode(const EnrollCodeRow& c) override {
+    return Command(
+        "INSERT INTO enroll_codes(code_hash, location, channel, expires_ms) "
+        "VALUES ($1, $2, $3, $4)",
+        Params().Bytes(c.code_hash).Text(c.location).Text(c.channel).Int(c.expires_ms),
+        "add enrollment code");
+  }
+
+  Result<DeviceRow> Enroll(const Hash256& code_hash, std::int64_t now_ms,
+                           const std::function<DeviceRow(const EnrollCodeRow&)>& make) override {
+    return Transact<DeviceRow>("enroll", [&](Conn& c, bool& commit) -> Result<DeviceRow> {
+      Result<Rows> q = c.Exec(
+          "SELECT location, channel, expires_ms, used_ms FROM enroll_codes "
+          "WHERE code_hash = $1 FOR UPDATE",
+          Params().Bytes(code_hash), "enroll");
+      if (!q.ok()) return q.status();
+      if (q->size() == 0) {
+        return Status::Unauthenticated(
+            "enrollment code is unknown: check it, or ask an admin for a new one");
+      }
+      if (!q->IsNull(0, 3)) {
+        return Status::Unauthenticated(
+            "enrollment code was already used: ask an admin for a new one");
+      }
+      EnrollCodeRow code{code_hash, q->Str(0, 0), q->Str(0, 1), q->Int(0, 2)};
+      if (code.expires_ms <= now_ms) {
+        return Status::Unauthenticated("enrollment code has expired: ask an admin for a new one");
+      }
+      Result<Rows> used = c.Exec("UPDATE enroll_codes SET used_ms = $1 WHERE code_hash = $2",
+                                 Params().Int(now_ms).Bytes(code_hash), "enroll");
+      if (!used.ok()) return used.status();
+      DeviceRow device = make(code);
+      Status s = InsertDevice(c, device);
+      if (!s.ok()) return s;
+      commit = true;
+      return device;
+    });
+  }
+
+  Status AddDevice(const DeviceRow& d) override {
+    return WithConn([&](Conn& c) { return InsertDevice(c, d); });
+  }
+
+  Result<std::optional<DeviceRow>> FindDevice(const std::string& device_id) override {
+    if (!IsStorableText(device_id)) return std::optional<DeviceRow>();
+    return Query<std::optional<DeviceRow>>(
+        "SELECT device_id, location, channel, public_key, web, certificate, enrolled_ms, "
+        "revoked_ms, head_seq, head_hash FROM devices WHERE device_id = $1",
+        Params().Text(device_id), "find device", [](const Rows& r) -> std::optional<DeviceRow> {
+          if (r.size() == 0) return std::nullopt;
+          return ReadDevice(r, 0);
+        });
+  }
+
+  Result<std::vector<DeviceRow>> ListDevices() override {
+    return Query<std::vector<DeviceRow>>(
+        "SELECT device_id, location, channel, public_key, web, certificate, enrolled_ms, "
+        "revoked_ms, head_seq, head_hash FROM devices ORDER BY device_id",
+        Params(), "list devices", [](const Rows& r) {
+          std::vector<DeviceRow> out;
+          for (int i = 0; i < r.size(); ++i) out.push_back(ReadDevice(r, i));
+          return out;
+        });
+  }
+
+  Status RevokeDevice(const std::string& device_id, std::int64_t now_ms) override {
+    if (!IsStorableText(device_id)) return Status::NotFound("no device '" + device_id + "'");
+    Result<std::uint64_t> changed = Query<std::uint64_t>(
+        "UPDATE devices SET revoked_ms = COALESCE(revoked_ms, $1) WHERE device_id = $2",
+        Params().Int(now_ms).Text(device_id), "revoke device",
+        [](const Rows& r) { return r.Affected(); });
+    if (!changed.ok()) return changed.status();
+    if (*changed == 0) return Status::NotFound("no device '" + device_id + "'");
+    return Status::Ok();
+  }
+
+  Result<AppendResult> AppendRecords(const std::string& device_id,
+                                     const std::vector<VerifiedRecord>& records,
+                                     std::int64_t now_ms) override {
+    return Transact<AppendResult>("store records", [&](Conn& c, bool& commit) {
+      Result<AppendResult> result = AppendIn(c, device_id, records, now_ms);
+      commit = result.ok() && result->verdict == AppendResult::Verdict::kStored;
+      return result;
+    });
+  }
+
+  Result<std::int64_t> StoredTime(const std::string& device_id, std::uint64_t seq) override {
+    Result<std::optional<std::int64_t>> t = Query<std::optional<std::int64_t>>(
+        "SELECT stored_ms FROM records WHERE device_id = $1 AND seq = $2",
+        Params().Text(device_id).Int(static_cast<std::int64_t>(seq)), "stored time",
+        [](const Rows& r) -> std::optional<std::int64_t> {
+          if (r.size() == 0) return std::nullopt;
+          return r.Int(0, 0);
+        });
+    if (!t.ok()) return t.status();
+    if (!*t) return Status::NotFound("record not stored");
+    return **t;
+  }
+
+  Status ForEachRecord(const std::function<Status(const StoredRecord&)>& visit) override {
+    // Page through by key so that no connection is held while the caller writes its output.
+    std::string device;
+    std::int64_t seq = -1;
+    for (;;) {
+      Result<std::vector<StoredRecord>> page = Query<std::vector<StoredRecord>>(
+          "SELECT device_id, seq, envelope, stored_ms FROM records "
+          "WHERE (device_id, seq) > ($1, $2) ORDER BY device_id, seq LIMIT 1000",
+          Params().Text(device).Int(seq), "read records", [](const Rows& r) {
+            std::vector<StoredRecord> out;
+            for (int i = 0; i < r.size(); ++i) {
+              out.push_back(
+                  {r.Str(i, 0), static_cast<std::uint64_t>(r.Int(i, 1)), r.Str(i, 2), r.Int(i, 3)});
+            }
+            return out;
+          });
+      if (!page.ok()) return page.status();
+      if (page->empty()) return Status::Ok();
+      for (const StoredRecord& r : *page) {
+        Status s = visit(r);
+        if (!s.ok()) return s;
+      }
+      device = page->back().device_id;
+      seq = static_cast<std::int64_t>(page->back().seq);
+    }
+  }
+
+  Result<std::uint64_t> CountRecords() override {
+    return Query<std::uint64_t>(
+        "SELECT COUNT(*) FROM records", Params(), "count records",
+        [](const Rows& r) { return static_cast<std::uint64_t>(r.Int(0, 0)); });
+  }
+
+  Status Quarantine(const QuarantineRow& row) override {
+    return Command(
+        "INSERT INTO quarantine(device_id, seq, reason, envelope, received_ms) "
+        "VALUES ($1, $2, $3, $4, $5)",
+        Params()
+            .Text(row.device_id)
+            .Int(static_cast<std::int64_t>(row.seq))
+            .Text(row.reason)
+            .Bytes(row.envelope)
+            .Int(row.received_ms),
+        "quarantine");
+  }
+
+  Result<std::vector<QuarantineRow>> ListQuarantine(std::uint32_t limit) override {
+    return Query<std::vector<QuarantineRow>>(
+        "SELECT device_id, seq, reason, envelope, received_ms FROM quarantine "
+        "ORDER BY id DESC LIMIT $1",
+        Params().Int(limit), "list quarantine", [](const Rows& r) {
+          std::vector<QuarantineRow> out;
+          for (int i = 0; i < r.size(); ++i) {
+            out.push_back({r.Str(i, 0), static_cast<std::uint64_t>(r.Int(i, 1)), r.Str(i, 2),
+                           r.Str(i, 3), r.Int(i, 4)});
+          }
+          return out;
+        });
+  }
+
+  Status PublishSurvey(const SurveyRow& s) override {
+    return Command(
+        "INSERT INTO surveys(survey_id, version, revision, definition, bundle, "
+        "locations, published_ms) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+        "ON CONFLICT(survey_id, version) DO NOTHING",
+        Params()
+            .Text(s.survey_id)
+            .Bytes(s.version)
+            .Int(s.revision)
+            .Bytes(s.definition)
+            .Bytes(s.bundle)
+            .Text(JoinLocations(s.locations))
+            .Int(s.published_ms),
+        "publish survey");
+  }
+
+  Result<std::vector<SurveyRow>> ListSurveys() override {
+    return Query<std::vector<SurveyRow>>(
+        "SELECT survey_id, version, revision, definition, bundle, locations, published_ms "
+        "FROM surveys ORDER BY published_ms, id",
+        Params(), "list surveys", [](const Rows& r) {
+          std::vector<SurveyRow> out;
+          for (int i = 0; i < r.size(); ++i) {
+            SurveyRow s;
+            s.survey_id = r.Str(i, 0);
+            s.version = r.Fixed<32>(i, 1);
+            s.revision = static_cast<std::uint32_t>(r.Int(i, 2));
+            s.definition = r.Str(i, 3);
+            s.bundle = r.Str(i, 4);
+            s.locations = SplitLocations(r.Str(i, 5));
+            s.published_ms = r.Int(i, 6);
+            out.push_back(std::move(s));
+          }
+          return out;
+        });
+  }
+
+ private:
+  // Runs `fn(Conn&)` -> Status on a pooled connection.
+  template <typename F>
+  Status WithConn(F&& fn) {
+    Result<Pool::Lease> lease = pool_.Acquire();
+    if (!lease.ok()) return lease.status();
+    return fn(**lease);
+  }
+
+  // One statement on a pooled connection. A SELECT whose connection broke (the server closed it
+  // between the health check and the query) runs once more on a fresh one; a write does not, as
+  // it may have been applied.
+  Result<Rows> ExecOne(const char* sql, const Params& p, const std::string& what) {
+    const bool read_only = std::string_view(sql).starts_with("SELECT ");
+    for (int attempt = 1;; ++attempt) {
+      Result<Pool::Lease> lease = pool_.Acquire();
+      if (!lease.ok()) return lease.status();
+      Result<Rows> r = (*lease)->Exec(sql, p, what);
+      if (r.ok() || !read_only || attempt == 2 || !(*lease)->broken()) return r;
+    }
+  }
+
+  Status Command(const char* sql, const Params& p, const std::string& what) {
+    Result<Rows> r = ExecOne(sql, p, what);
+    return r.ok() ? Status::Ok() : r.status();
+  }
+
+  // One statement; `read` turns its rows into the answer.
+  template <typename T, typename F>
+  Result<T> Query(const char* sql, const Params& p, const std::string& what, F&& read) {
+    Result<Rows> r = ExecOne(sql, p, what);
+    if (!r.ok()) return r.status();
+    return T(read(*r));
+  }
+
+  // Runs `body(Conn&, bool& commit)` between BEGIN and COMMIT (or ROLLBACK unless it sets
+  // `commit`). A unique violation, serialisation failure or deadlock rolls back and runs the whole
+  // transaction again: it then sees what the other transaction committed.
+  template <typename T, typename F>
+  Result<T> Transact(const std::string& what, F&& body) {
+    for (int attempt = 1;; ++attempt) {
+      Result<Pool::Lease> lease = pool_.Acquire();
+      if (!lease.ok()) return lease.status();
+      Conn& c = **lease;
+      Status s = c.Run("BEGIN", what);
+      if (!s.ok()) {
+        // Nothing was done yet: a connection the server closed under us is simply replaced.
+        if (attempt < kMaxAttempts && c.broken()) continue;
+        return s;
+      }
+      bool commit = false;
+      Result<T> result = body(c, commit);
+      if (result.ok() && commit) {
+        s = c.Run("COMMIT", what + " (commit)");
+        if (s.ok()) return result;
+      } else {
+        s = result.ok() ? Status::Ok() : result.status();
+      }
+      const std::string sqlstate = c.sqlstate();
+      if (c.in_transaction()) (void)c.Run("ROLLBACK", what);
+      if (s.ok()) return result;  // a refused batch (fork, gap): nothing stored
+      if (attempt >= kMaxAttempts || !IsRetryable(sqlstate)) return s;
+    }
+  }
+
+  Status Migrate(Conn& c) {
+    const std::string what = "schema migration";
+    Result<Rows> locked =
+        c.Exec("SELECT pg_advisory_xact_lock($1)", Params().Int(kSchemaLockKey), what);
+    if (!locked.ok()) return locked.status();
+    Status s = c.Script("CREATE TABLE IF NOT EXISTS schema_version(version BIGINT NOT NULL)", what);
+    if (!s.ok()) return s;
+    Result<Rows> current = c.Exec("SELECT version FROM schema_version", what);
+    if (!current.ok()) return current.status();
+    const std::int64_t version = current->size() > 0 ? current->Int(0, 0) : 0;
+    const std::int64_t latest = sizeof(kMigrations) / sizeof(kMigrations[0]);
+    if (version > latest) {
+      return Status::InvalidArgument("the database has schema version " + std::to_string(version) +
+                                     ", newer than this server (" + std::to_string(latest) +
+                                     "): run the newer canvass-server");
+    }
+    if (version == latest) return Status::Ok();
+    for (std::int64_t v = version; v < latest; ++v) {
+      s = c.Script(kMigrations[v], what);
+      if (!s.ok()) return s.WithContext("migration to schema version " + std::to_string(v + 1));
+    }
+    if (!(s = c.Run("DELETE FROM schema_version", what)).ok()) return s;
+    Result<Rows> ins =
+        c.Exec("INSERT INTO schema_version(version) VALUES ($1)", Params().Int(latest), what);
+    return ins.ok() ? Status::Ok() : ins.status();
+  }
+
+  static DeviceRow ReadDevice(const Rows& r, int i) {
+    DeviceRow d;
+    d.device_id = r.Str(i, 0);
+    d.location = r.Str(i, 1);
+    d.channel = r.Str(i, 2);
+    d.public_key = r.Fixed<32>(i, 3);
+    d.web = r.Bool(i, 4);
+    d.certificate = r.Str(i, 5);
+    d.enrolled_ms = r.Int(i, 6);
+    if (!r.IsNull(i, 7)) d.revoked_ms = r.Int(i, 7);
+    d.head.seq = static_cast<std::uint64_t>(r.Int(i, 8));
+    d.head.hash = r.Fixed<32>(i, 9);
+    return d;
+  }
+
+  static Status InsertDevice(Conn& c, const DeviceRow& d) {
+    Result<Rows> r = c.Exec(
+        "INSERT INTO devices(device_id, location, channel, public_key, web, "
+        "certificate, enrolled_ms, head_seq, head_hash) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8)",
+        Params()
+            .Text(d.device_id)
+            .Text(d.location)
+            .Text(d.channel)
+            .Bytes(d.public_key)
+            .Bool(d.web)
+            .Bytes(d.certificate)
+            .Int(d.enrolled_ms)
+            .Bytes(Hash256{}),
+        "add device");
+    return r.ok() ? Status::Ok() : r.status();
+  }
+
+  // The body of AppendRecords, inside its transaction; the same verdicts as SQLite.
+  static Result<AppendResult> AppendIn(Conn& c, const std::string& device_id,
+                                       const std::vector<VerifiedRecord>& records,
+                                       std::int64_t now_ms) {
+    AppendResult result;
+    if (!IsStorableText(device_id)) return Status::NotFound("no device '" + device_id + "'");
+    // The row lock serialises appends to one device across threads and server instances.
+    Result<Rows> head = c.Exec(
+        "SELECT head_seq, head_hash FROM devices WHERE device_id = $1 "
+        "FOR UPDATE",
+        Params().Text(device_id), "read chain head");
+    if (!head.ok()) return head.status();
+    if (head->size() == 0) return Status::NotFound("no device '" + device_id + "'");
+    result.head.seq = static_cast<std::uint64_t>(head->Int(0, 0));
+    result.head.hash = head->Fixed<32>(0, 1);
+
+    // Hashes already stored for the batch's seqs up to the head, in one round trip.
+    std::map<std::uint64_t, Hash256> stored;
+    std::uint64_t lo = UINT64_MAX, hi = 0;
+    for (const VerifiedRecord& r : records) {
+      if (r.seq > result.head.seq) continue;
+      lo = std::min(lo, r.seq);
+      hi = std::max(hi, r.seq);
+    }
+    if (lo <= hi) {
+      Result<Rows> q = c.Exec(
+          "SELECT seq, hash FROM records "
+          "WHERE device_id = $1 AND seq BETWEEN $2 AND $3",
+          Params()
+              .Text(device_id)
+              .Int(static_cast<std::int64_t>(lo))
+              .Int(static_cast<std::int64_t>(hi)),
+          "read stored record");
+      if (!q.ok()) return q.status();
+      for (int i = 0; i < q->size(); ++i) {
+        stored[static_cast<std::uint64_t>(q->Int(i, 0))] = q->Fixed<32>(i, 1);
+      }
+    }
+
+    auto stored_hash = [&](std::uint64_t seq) -> Result<Hash256> {
+      auto it = stored.find(seq);
+      if (it == stored.end()) {
+        return Status::Corruption("read stored record: device '" + device_id + "' has head seq " +
+                                  std::to_string(result.head.seq) + " but no record " +
+                                  std::to_string(seq));
+      }
+      return it->second;
+    };
+    std::vector<const VerifiedRecord*> fresh;  // not stored yet, in seq order
+    Result<AppendResult> classified = ClassifyBatch(result.head, records, stored_hash, &fresh);
+    if (!classified.ok() || classified->verdict != AppendResult::Verdict::kStored) {
+      return classified;
+    }
+    result = *classified;
+    // The new records go in as one multi-row INSERT: one round trip per batch, not per record
+    // (a batch holds at most 500 records, 2,500 parameters, well under PostgreSQL's 65,535).
+    if (!fresh.empty()) {
+      std::string sql = "INSERT INTO records(device_id, seq, hash, envelope, stored_ms) VALUES ";
+      Params params;
+      for (std::size_t i = 0; i < fresh.size(); ++i) {
+        const std::size_t base = i * 5;
+        sql += (i ? ", ($" : "($") + std::to_string(base + 1) + ", $" + std::to_string(base + 2) +
+               ", $" + std::to_string(base + 3) + ", $" + std::to_string(base + 4) + ", $" +
+               std::to_string(base + 5) + ")";
+        params.Text(device_id)
+            .Int(static_cast<std::int64_t>(fresh[i]->seq))
+            .Bytes(fresh[i]->hash)
+            .Bytes(fresh[i]->envelope)
+            .Int(now_ms);
+      }
+      Result<Rows> ins = c.Exec(sql.c_str(), params, "store records");
+      if (!ins.ok()) return ins.status();
+    }
+    if (result.stored > 0) {
+      Result<Rows> upd = c.Exec(
+          "UPDATE devices SET head_seq = $1, head_hash = $2 "
+          "WHERE device_id = $3",
+          Params()
+              .Int(static_cast<std::int64_t>(result.head.seq))
+              .Bytes(result.head.hash)
+              .Text(device_id),
+          "update chain head");
+      if (!upd.ok()) return upd.status();
+    }
+    return result;
+  }
+
+  const std::string url_;
+  Pool pool_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<ServerStore>> OpenPostgresStore(const std::string& url) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(url.c_str(), &error);
+  if (options == nullptr) {
+    std::string msg = error ? Scrub(OneLine(error), url) : "out of memory";
+    PQfreemem(error);
+    return Status::InvalidArgument("--db: '" + RedactUrl(url) +
+                                   "' is not a valid PostgreSQL URL: " + msg);
+  }
+  PQconninfoFree(options);
+  auto store = std::make_unique<PostgresStore>(url);
+  Status s = store->Init();
+  if (!s.ok()) return s;
+  return std::unique_ptr<ServerStore>(std::move(store));
+}
+
+}  // namespace canvass::server

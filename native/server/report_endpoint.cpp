@@ -1,0 +1,109 @@
+// GET /v1/admin/report: the shared/ report over the stored records of one survey — the same
+// code, options and JSON as `canvass report` (docs/report.md), so a manager's export run through
+// the CLI and the server's own report agree figure for figure.
+#include "api.h"
+#include "canvass/interchange.h"
+#include "canvass/record.h"
+#include "canvass/report.h"
+#include "canvass/survey.h"
+
+namespace canvass::server {
+
+HttpResponse Api::Report(const HttpRequest& r) {
+  auto one = [&](const char* key) -> std::string {
+    auto it = r.query.find(key);
+    return it == r.query.end() ? std::string() : it->second;
+  };
+  const std::string survey_id = one("survey");
+  if (survey_id.empty()) {
+    return ErrorResponse(400, "invalid_argument", "survey: name the survey (?survey=restaurant)");
+  }
+  ReportOptions options;
+  if (std::string from = one("from"); !from.empty()) {
+    Result<std::int64_t> ms = ParseIsoTime(from);
+    if (!ms.ok()) return StatusResponse(ms.status().WithContext("from"));
+    options.from_ms = *ms;
+  }
+  if (std::string to = one("to"); !to.empty()) {
+    Result<std::int64_t> ms = ParseIsoTime(to);
+    if (!ms.ok()) return StatusResponse(ms.status().WithContext("to"));
+    options.to_ms = *ms;
+  }
+  auto [where_begin, where_end] = r.query.equal_range("where");
+  for (auto it = where_begin; it != where_end; ++it) {
+    auto eq = it->second.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return ErrorResponse(400, "invalid_argument",
+                           "where: use tag=value, e.g. where=location=Kyiv");
+    }
+    options.where.emplace_back(it->second.substr(0, eq), it->second.substr(eq + 1));
+  }
+  auto [by_begin, by_end] = r.query.equal_range("by");
+  for (auto it = by_begin; it != by_end; ++it) {
+    Result<GroupBy> by = ParseGroupBy(it->second);
+    if (!by.ok()) return StatusResponse(by.status().WithContext("by"));
+    options.by.push_back(*by);
+  }
+  if (std::string n = one("nonresponders"); !n.empty()) {
+    if (n == "exclude")
+      options.nonresponders = metrics::NonResponderTreatment::kExclude;
+    else if (n == "as_passive")
+      options.nonresponders = metrics::NonResponderTreatment::kAsPassive;
+    else if (n == "as_detractor")
+      options.nonresponders = metrics::NonResponderTreatment::kAsDetractor;
+    else {
+      return ErrorResponse(400, "invalid_argument",
+                           "nonresponders: exclude, as_passive or as_detractor");
+    }
+  }
+  if (std::string n = one("min_n"); !n.empty()) {
+    char* end = nullptr;
+    unsigned long long v = std::strtoull(n.c_str(), &end, 10);
+    if (*end || n[0] == '-' || v > 1000000) {
+      return ErrorResponse(400, "invalid_argument", "min_n: a whole number up to 1000000");
+    }
+    options.min_n = v;
+  }
+  std::string format = one("format");
+  if (format.empty()) format = "json";
+  if (format != "json" && format != "table" && format != "csv") {
+    return ErrorResponse(400, "invalid_argument", "format: json, table or csv");
+  }
+
+  // The latest published definition reads records of every earlier version of the survey.
+  Result<std::vector<SurveyRow>> surveys = store_->ListSurveys();
+  if (!surveys.ok()) return StatusResponse(surveys.status());
+  const SurveyRow* latest = nullptr;
+  for (const SurveyRow& s : *surveys) {
+    if (s.survey_id == survey_id) latest = &s;
+  }
+  if (!latest) return ErrorResponse(404, "not_found", "no published survey '" + survey_id + "'");
+  Result<Survey> survey = ParseSurvey(latest->definition);
+  if (!survey.ok()) return StatusResponse(survey.status());
+
+  std::vector<ResponseRecord> records;
+  Status s = store_->ForEachRecord([&](const StoredRecord& stored) -> Status {
+    Result<SignedRecord> envelope = DecodeSignedRecord(stored.envelope);
+    if (!envelope.ok()) return envelope.status();
+    Result<ResponseRecord> record = DecodeRecord(envelope->record_bytes);
+    if (!record.ok()) return record.status();
+    if (record->survey_id == survey_id) records.push_back(std::move(*record));
+    return Status::Ok();
+  });
+  if (!s.ok()) return StatusResponse(s.WithContext("report"));
+  Result<canvass::Report> report = BuildReport(*survey, records, options);
+  if (!report.ok()) return StatusResponse(report.status());
+  HttpResponse out;
+  if (format == "json") {
+    out.body = ReportToJson(*report);
+  } else if (format == "table") {
+    out.content_type = "text/plain; charset=utf-8";
+    out.body = ReportToTable(*report);
+  } else {
+    out.content_type = "text/csv; charset=utf-8";
+    out.body = ReportToCsv(*report);
+  }
+  return out;
+}
+
+}  // namespace canvass::server

@@ -1,0 +1,57 @@
+#include "store.h"
+
+namespace canvass::server {
+
+Result<AppendResult> ClassifyBatch(const ChainHead& head,
+                                   const std::vector<VerifiedRecord>& records,
+                                   const std::function<Result<Hash256>(std::uint64_t)>& stored_hash,
+                                   std::vector<const VerifiedRecord*>* fresh) {
+  AppendResult result;
+  result.head = head;
+  fresh->clear();
+  for (const VerifiedRecord& r : records) {
+    if (r.seq == 0) return Status::InvalidArgument("record seq 0: seqs start at 1");
+    if (r.seq <= result.head.seq) {
+      Result<Hash256> stored = stored_hash(r.seq);
+      if (!stored.ok()) return stored.status();
+      if (*stored != r.hash) {
+        result.verdict = AppendResult::Verdict::kFork;
+        result.message = "fork at seq " + std::to_string(r.seq) +
+                         ": the server already holds a different record with this seq "
+                         "(a cloned or tampered device); the batch is quarantined for an admin";
+        return result;
+      }
+      ++result.duplicates;
+      continue;
+    }
+    if (r.seq > result.head.seq + 1) {
+      result.verdict = AppendResult::Verdict::kGap;
+      result.message = "gap: the server expects seq " + std::to_string(result.head.seq + 1) +
+                       " next, the batch continues at seq " + std::to_string(r.seq) +
+                       "; send the missing records first";
+      return result;
+    }
+    if (r.prev_hash != result.head.hash) {
+      result.verdict = AppendResult::Verdict::kFork;
+      result.message = "fork at seq " + std::to_string(r.seq) +
+                       ": its prev_hash differs from the stored record " +
+                       std::to_string(result.head.seq) + "; the batch is quarantined for an admin";
+      return result;
+    }
+    fresh->push_back(&r);
+    result.head = ChainHead{r.seq, r.hash};
+    ++result.stored;
+  }
+  return result;
+}
+
+Result<std::unique_ptr<ServerStore>> OpenStore(const std::string& spec,
+                                               const std::string& data_dir) {
+  if (spec.empty() || spec == "sqlite") return OpenSqliteStore(data_dir + "/canvass.db");
+  if (spec.rfind("postgresql://", 0) == 0 || spec.rfind("postgres://", 0) == 0) {
+    return OpenPostgresStore(spec);
+  }
+  return Status::InvalidArgument("--db: use sqlite or a postgresql:// URL, not '" + spec + "'");
+}
+
+}  // namespace canvass::server

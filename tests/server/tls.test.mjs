@@ -1,0 +1,116 @@
+// TLS served directly by canvass-server (--tls-cert / --tls-key, docs/operations.md): /healthz
+// answers over HTTPS with a certificate the client trusts, the certificate presented is exactly
+// the configured one (SHA-256 fingerprint), a client that does not trust it refuses the
+// connection, and a missing key file stops the server at start with a message.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import https from 'node:https';
+import path from 'node:path';
+import {
+  binary, cleanup, freePort, run, tempDir, describeRun, repoRoot, sleep,
+} from './harness.mjs';
+
+after(cleanup);
+
+function makeCertificate(dir) {
+  const cert = path.join(dir, 'cert.pem');
+  const key = path.join(dir, 'key.pem');
+  return run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
+    '-nodes', '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    '-keyout', key, '-out', cert]).then((r) => {
+    assert.equal(r.code, 0, `openssl could not make a certificate\n${describeRun(r)}`);
+    return { cert, key };
+  });
+}
+
+async function fingerprint(certFile) {
+  const r = await run('openssl', ['x509', '-noout', '-fingerprint', '-sha256', '-in', certFile]);
+  assert.equal(r.code, 0, describeRun(r));
+  return r.stdout.trim().split('=')[1];  // "AB:CD:..."
+}
+
+function get(url, options) {
+  return new Promise((resolve, reject) => {
+    const req = https.get(url, { agent: false, ...options }, (res) => {
+      const peer = res.socket.getPeerCertificate();  // while the connection is open
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({
+        status: res.statusCode, headers: res.headers, text: Buffer.concat(chunks).toString('utf8'), peer,
+      }));
+    });
+    req.setTimeout(15000, () => req.destroy(new Error(`no answer from ${url} in 15 s`)));
+    req.on('error', reject);
+  });
+}
+
+// Starts the server with TLS and waits for "listening on https://..." (the harness's startServer
+// polls /healthz over plain HTTP, which a TLS port does not answer).
+async function startTlsServer(dataDir, cert, key) {
+  const port = await freePort();
+  const child = spawn(binary('canvass-server'),
+    ['--data', dataDir, '--listen', `127.0.0.1:${port}`, '--tls-cert', cert, '--tls-key', key],
+    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (b) => { out += b; });
+  child.stderr.on('data', (b) => { out += b; });
+  const deadline = Date.now() + 20000;
+  while (!out.includes('listening on https://')) {
+    if (child.exitCode !== null) throw new Error(`canvass-server exited early:\n${out}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`canvass-server did not listen within 20 s:\n${out}`);
+    }
+    await sleep(50);
+  }
+  return { child, url: `https://127.0.0.1:${port}`, output: () => out };
+}
+
+test('healthz over HTTPS with the configured certificate; untrusted clients refuse it', async () => {
+  const dir = tempDir('canvass-tls-');
+  const { cert, key } = await makeCertificate(dir);
+  const expected = await fingerprint(cert);
+  const server = await startTlsServer(path.join(dir, 'data'), cert, key);
+  try {
+    // A client that trusts this certificate as its CA.
+    const trusted = await get(`${server.url}/healthz`, { ca: fs.readFileSync(cert) });
+    assert.equal(trusted.status, 200, trusted.text);
+    assert.equal(JSON.parse(trusted.text).status, 'ok');
+
+    // A client that pins the certificate instead: verification off, fingerprint checked.
+    const pinned = await get(`${server.url}/healthz`, { rejectUnauthorized: false });
+    assert.equal(pinned.status, 200);
+    assert.equal(pinned.peer.fingerprint256, expected, 'the server presents the configured certificate');
+
+    // Admin answers over TLS are not cacheable either.
+    const admin = await get(`${server.url}/v1/admin/devices`, { ca: fs.readFileSync(cert) });
+    assert.equal(admin.status, 401);
+    assert.equal(admin.headers['cache-control'], 'no-store');
+
+    // A client with the default trust store refuses a self-signed certificate.
+    await assert.rejects(get(`${server.url}/healthz`, {}),
+      (e) => /self[- ]signed|unable to verify|SELF_SIGNED/i.test(`${e.code} ${e.message}`));
+  } finally {
+    server.child.kill('SIGTERM');
+  }
+  const code = await new Promise((resolve) => {
+    if (server.child.exitCode !== null) resolve(server.child.exitCode);
+    else server.child.on('exit', (c) => resolve(c));
+  });
+  assert.equal(code, 0, `SIGTERM must stop a TLS server cleanly:\n${server.output()}`);
+});
+
+test('a missing or unreadable key stops the server at start with a message', async () => {
+  const dir = tempDir('canvass-tls-');
+  const { cert } = await makeCertificate(dir);
+  const r = await run(binary('canvass-server'), ['--data', path.join(dir, 'data'), '--listen', '127.0.0.1:0',
+    '--tls-cert', cert, '--tls-key', path.join(dir, 'missing.pem')], { timeout: 20000 });
+  assert.equal(r.code, 1, describeRun(r));
+  assert.match(r.stderr, /cannot load the TLS certificate/, describeRun(r));
+  const half = await run(binary('canvass-server'), ['--data', path.join(dir, 'data'), '--tls-cert', cert],
+    { timeout: 20000 });
+  assert.equal(half.code, 2, describeRun(half));
+  assert.match(half.stderr, /go together/);
+});

@@ -1,0 +1,623 @@
+// Canvass survey widget: the browser glue around the wasm module (canvass-widget.js/.wasm).
+//
+// What lives here is only what the browser owns: the canvas and its pointer events, <input>
+// elements that mirror the widget's text fields (on-screen keyboards and IMEs need real ones),
+// the device log in IndexedDB, enrollment and sync over fetch, and the JS API of docs/widget.md.
+// Every survey decision (flow, validation, outcome), every signature and every check of a
+// signature happens in wasm: this file moves bytes and never interprets a record.
+//
+//   import { mount } from './widget.js';
+//   const handle = await mount(element, { server, survey, mode: 'kiosk' | 'embed', lang });
+
+import createCanvassWidget from './canvass-widget.js';
+
+const base = new URL('.', import.meta.url);
+const PROTOCOL = 1;
+const BATCH = 200;  // records per push (the server takes up to 500)
+
+const toHex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+const fromHex = (hex) => {
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.substr(i * 2, 2), 16);
+  return out;
+};
+const ZERO_HASH = '0'.repeat(64);
+const req = (r) => new Promise((resolve, reject) => {
+  r.onsuccess = () => resolve(r.result);
+  r.onerror = () => reject(r.error);
+});
+
+// ---------------------------------------------------------------------------------------------
+// The device log. IndexedDB database per server: `meta` (device, head, acked, bundles, picker)
+// and `records` (unsynced signed envelopes by seq). Appending is one readwrite transaction over
+// both stores that reads the head, calls the pure SignNext in wasm synchronously, and writes the
+// record and the new head: IndexedDB serialises such transactions, so two tabs never take the
+// same seq. Without IndexedDB (private mode) the same interface keeps records in memory.
+
+class DeviceLog {
+  static async open(name) {
+    try {
+      if (!('indexedDB' in self)) throw new Error('no IndexedDB');
+      const open = indexedDB.open(name, 1);
+      open.onupgradeneeded = () => {
+        open.result.createObjectStore('meta');
+        open.result.createObjectStore('records', { keyPath: 'seq' });
+      };
+      const db = await req(open);
+      let persisted = false;
+      try { persisted = await navigator.storage?.persist?.() ?? false; } catch { /* not offered */ }
+      return new DeviceLog(db, persisted);
+    } catch (e) {
+      const log = new DeviceLog(null, false);
+      log.refusal = `the browser refused storage (${e?.message || e}); answers are sent at once`;
+      return log;
+    }
+  }
+
+  constructor(db, persisted) {
+    this.db = db;
+    this.persistent = !!db;
+    this.persisted = persisted;  // navigator.storage.persist() granted
+    this.mem = { meta: new Map(), records: new Map() };
+  }
+
+  async getMeta(key) {
+    if (!this.db) return this.mem.meta.get(key);
+    return req(this.db.transaction('meta').objectStore('meta').get(key));
+  }
+
+  async setMeta(key, value) {
+    if (!this.db) { this.mem.meta.set(key, value); return; }
+    const tx = this.db.transaction('meta', 'readwrite');
+    tx.objectStore('meta').put(value, key);
+    await new Promise((resolve, reject) => {
+      tx.oncomplete = resolve;
+      tx.onerror = tx.onabort = () => reject(tx.error || new Error('meta write aborted'));
+    });
+  }
+
+  // Stores `value` under `key` unless something is there already; resolves with what is stored.
+  async setMetaOnce(key, value) {
+    if (!this.db) {
+      if (!this.mem.meta.has(key)) this.mem.meta.set(key, value);
+      return this.mem.meta.get(key);
+    }
+    const tx = this.db.transaction('meta', 'readwrite');
+    const store = tx.objectStore('meta');
+    let kept = value;
+    store.get(key).onsuccess = (e) => {
+      if (e.target.result !== undefined) kept = e.target.result;
+      else store.put(value, key);
+    };
+    await new Promise((resolve, reject) => {
+      tx.oncomplete = resolve;
+      tx.onerror = tx.onabort = () => reject(tx.error);
+    });
+    return kept;
+  }
+
+  // sign(head) -> {seq, hash, envelope} runs inside the transaction, synchronously.
+  async append(sign) {
+    if (!this.db) {
+      const head = this.mem.meta.get('head') || { seq: 0, hash: ZERO_HASH };
+      const entry = sign(head);
+      this.mem.records.set(entry.seq, entry);
+      this.mem.meta.set('head', { seq: entry.seq, hash: entry.hash });
+      return entry;
+    }
+    const tx = this.db.transaction(['meta', 'records'], 'readwrite');
+    const meta = tx.objectStore('meta');
+    let entry = null;
+    let failure = null;
+    meta.get('head').onsuccess = (e) => {
+      const head = e.target.result || { seq: 0, hash: ZERO_HASH };
+      try {
+        entry = sign(head);
+      } catch (err) {
+        failure = err;
+        tx.abort();
+        return;
+      }
+      tx.objectStore('records').add(entry);  // add, not put: a taken seq fails the transaction
+      meta.put({ seq: entry.seq, hash: entry.hash }, 'head');
+    };
+    await new Promise((resolve, reject) => {
+      tx.oncomplete = resolve;
+      tx.onerror = tx.onabort = () => reject(failure || tx.error || new Error('log write aborted'));
+    });
+    return entry;
+  }
+
+  async unsynced(max) {
+    if (!this.db) return [...this.mem.records.values()].sort((a, b) => a.seq - b.seq).slice(0, max);
+    return req(this.db.transaction('records').objectStore('records').getAll(null, max));
+  }
+
+  async pending() {
+    if (!this.db) return this.mem.records.size;
+    return req(this.db.transaction('records').objectStore('records').count());
+  }
+
+  // Drops records up to a verified receipt and remembers it as acknowledged, atomically.
+  async drop(lastSeq, headHash) {
+    if (!this.db) {
+      for (const seq of [...this.mem.records.keys()]) if (seq <= lastSeq) this.mem.records.delete(seq);
+      const acked = this.mem.meta.get('acked');
+      if (!acked || acked.seq < lastSeq) this.mem.meta.set('acked', { seq: lastSeq, hash: headHash });
+      return;
+    }
+    const tx = this.db.transaction(['meta', 'records'], 'readwrite');
+    tx.objectStore('records').delete(IDBKeyRange.upperBound(lastSeq));
+    const meta = tx.objectStore('meta');
+    meta.get('acked').onsuccess = (e) => {
+      const acked = e.target.result;
+      if (!acked || acked.seq < lastSeq) meta.put({ seq: lastSeq, hash: headHash }, 'acked');
+    };
+    await new Promise((resolve, reject) => {
+      tx.oncomplete = resolve;
+      tx.onerror = tx.onabort = () => reject(tx.error);
+    });
+  }
+
+  close() { this.db?.close(); }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Emscripten's GLFW listens for keys on `window` and calls preventDefault on Backspace and Tab
+// for the whole page, which would break the host page's own forms (and our mirrored inputs).
+// The widget takes no keys through GLFW, so its key and blur listeners are not installed.
+function withoutGlfwKeyListeners(fn) {
+  const original = window.addEventListener;
+  window.addEventListener = function (type, listener, options) {
+    if (/^key|^blur$/.test(type)) return undefined;
+    return original.call(this, type, listener, options);
+  };
+  try {
+    return fn();
+  } finally {
+    window.addEventListener = original;
+  }
+}
+
+let styleAdded = false;
+function addStyle() {
+  if (styleAdded) return;
+  styleAdded = true;
+  const s = document.createElement('style');
+  // !important: Emscripten resets the canvas's inline size when the GLFW window is resized.
+  s.textContent = '.canvass-widget{position:relative;width:100%;height:100%;overflow:hidden}' +
+    '.canvass-canvas{position:absolute;left:0;top:0;width:100%!important;height:100%!important;' +
+    'display:block;touch-action:none;outline:none}' +
+    '.canvass-input{position:absolute;box-sizing:border-box;border:0;background:transparent;' +
+    'padding:8px 12px;margin:0;color:#1f2933;font-family:system-ui,sans-serif;resize:none;outline:none}';
+  document.head.appendChild(s);
+}
+
+function randomU64() {
+  const v = new BigUint64Array(1);
+  crypto.getRandomValues(v);
+  return v[0].toString();
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export async function mount(element, options = {}) {
+  if (!element) throw new Error('Canvass.mount: no element to mount into');
+  const server = (options.server || location.origin).replace(/\/+$/, '');
+  const mode = options.mode === 'embed' ? 'embed' : 'kiosk';
+  const surveyId = options.survey;
+  if (!surveyId) throw new Error('Canvass.mount: options.survey (a survey id) is required');
+  addStyle();
+
+  const listeners = { complete: [], sync: [], error: [], close: [], exit: [], ready: [] };
+  const emit = (type, value) => {
+    for (const fn of listeners[type] || []) {
+      try { fn(value); } catch (e) { console.error(e); }
+    }
+  };
+
+  const wrap = document.createElement('div');
+  wrap.className = 'canvass-widget';
+  const canvas = document.createElement('canvas');
+  canvas.className = 'canvass-canvas';
+  canvas.id = `canvass-canvas-${Math.random().toString(36).slice(2)}`;
+  wrap.appendChild(canvas);
+  element.appendChild(wrap);
+
+  const [mod, font, log] = await Promise.all([
+    createCanvassWidget({ canvas, locateFile: (f) => new URL(f, base).href }),
+    fetch(new URL('font.ttf', base)).then((r) => (r.ok ? r.arrayBuffer() : null)).catch(() => null),
+    DeviceLog.open(`canvass:${server}`),
+  ]);
+  const initError = mod.init();
+  if (initError) throw new Error(initError);
+
+  let unmounted = false;
+  let device = null;
+  let lastSync = 0;
+  let lastEntry = null;
+  let pendingCount = 0;
+  const picker = { seed: randomU64(), draws: '0', visits: '0',
+    ...((await log.getMeta(`picker:${surveyId}`)) || {}) };
+  const lastResponse = await log.getMeta(`last:${surveyId}`);
+  // The survey in progress in this tab, so that a reload mid-survey resumes it (sessionStorage:
+  // per tab, survives reloads). Cleared once the offer's record is in the log.
+  const resumeKey = `canvass:resume:${server}:${surveyId}`;
+  const resumeStore = {
+    get: () => { try { return JSON.parse(sessionStorage.getItem(resumeKey) || 'null'); } catch { return null; } },
+    set: (v) => { try { sessionStorage.setItem(resumeKey, JSON.stringify(v)); } catch { /* no storage */ } },
+    clear: () => { try { sessionStorage.removeItem(resumeKey); } catch { /* no storage */ } },
+  };
+
+  const rect = () => canvas.getBoundingClientRect();
+  const size = () => {
+    const r = wrap.getBoundingClientRect();
+    return [Math.max(1, r.width), Math.max(1, r.height)];
+  };
+  const languages = [...(options.lang ? [options.lang] : []), ...(navigator.languages || [])]
+    .map((l) => l.slice(0, 2).toLowerCase());
+  const [w, h] = size();
+  const config = {
+    mode, languages, width: w, height: h, dpr: window.devicePixelRatio || 1,
+    idle_seconds: options.idleSeconds ?? 60, thanks_seconds: options.thanksSeconds ?? 5,
+    pin: String(options.pin ?? '1234'), tags: options.tags || {},
+    seed: picker.seed, rotation_draws: picker.draws, sampler_visits: picker.visits,
+    last_response_ms: lastResponse ? String(lastResponse) : '', force: !!options.force,
+  };
+  const startError = withoutGlfwKeyListeners(() =>
+    mod.start(JSON.stringify(config), font ? new Uint8Array(font) : new Uint8Array(0)));
+  if (startError) {
+    wrap.remove();
+    throw new Error(startError);
+  }
+
+  // Sizing: the GLFW window follows the element, in device pixels.
+  const onResize = () => {
+    const [cw, ch] = size();
+    mod.resize(cw, ch, window.devicePixelRatio || 1);
+  };
+  const observer = new ResizeObserver(onResize);
+  observer.observe(wrap);
+  const dprQuery = matchMedia(`(resolution: ${window.devicePixelRatio || 1}dppx)`);
+  dprQuery.addEventListener?.('change', onResize);
+
+  // Pointer input (mouse, touch, pen) in CSS pixels relative to the canvas.
+  const at = (e) => {
+    const r = rect();
+    return [e.clientX - r.left, e.clientY - r.top];
+  };
+  const onDown = (e) => {
+    canvas.setPointerCapture?.(e.pointerId);
+    if (document.activeElement?.classList?.contains('canvass-input')) document.activeElement.blur();
+    mod.pointer(1, ...at(e), e.pointerType !== 'mouse');
+    e.preventDefault();
+  };
+  const onMove = (e) => mod.pointer(0, ...at(e), e.pointerType !== 'mouse');
+  const onUp = (e) => mod.pointer(2, ...at(e), e.pointerType !== 'mouse');
+  const onCancel = () => mod.pointer(2, -1e6, -1e6, true);  // a cancelled touch is no click
+  const onLeave = (e) => { if (e.pointerType === 'mouse') mod.pointer(3, 0, 0, false); };
+  canvas.addEventListener('pointerdown', onDown);
+  canvas.addEventListener('pointermove', onMove);
+  canvas.addEventListener('pointerup', onUp);
+  canvas.addEventListener('pointercancel', onCancel);
+  canvas.addEventListener('pointerleave', onLeave);
+
+  // Text fields: real <input>/<textarea> elements laid over the fields the UI draws.
+  const inputs = new Map();
+  const syncInputs = () => {
+    const fields = JSON.parse(mod.textFields());
+    const seen = new Set();
+    for (const f of fields) {
+      seen.add(f.key);
+      let el = inputs.get(f.key);
+      if (!el) {
+        el = document.createElement(f.multiline ? 'textarea' : 'input');
+        el.className = 'canvass-input';
+        el.dataset.canvassField = f.key;
+        if (f.key === 'contact.phone') el.type = 'tel';
+        if (f.key === 'contact.email') el.type = 'email';
+        el.addEventListener('input', () => mod.setText(f.key, el.value));
+        el.value = f.value;
+        wrap.appendChild(el);
+        inputs.set(f.key, el);
+      }
+      Object.assign(el.style, {
+        left: `${f.x}px`, top: `${f.y}px`, width: `${f.w}px`, height: `${f.h}px`,
+        fontSize: `${Math.round(f.font_px)}px`,
+      });
+      el.placeholder = f.placeholder;
+      if (document.activeElement !== el && el.value !== f.value) el.value = f.value;
+    }
+    for (const [key, el] of inputs) {
+      if (!seen.has(key)) {
+        el.remove();
+        inputs.delete(key);
+      }
+    }
+  };
+  let raf = 0;
+  const loop = () => {
+    if (unmounted) return;
+    syncInputs();
+    raf = requestAnimationFrame(loop);
+  };
+  raf = requestAnimationFrame(loop);
+
+  const updateStatus = async () => {
+    pendingCount = await log.pending();
+    mod.setStatus(pendingCount, lastSync, navigator.onLine, log.persistent);
+  };
+
+  // ---- Enrollment and survey bundles.
+  const useDevice = (d) => {
+    const err = mod.setDevice(d.seed, d.device_id, d.org_sign_key, d.org_box_key);
+    if (err) throw new Error(err);
+    device = d;
+  };
+
+  const enroll = async (code) => {
+    const seed = mod.newDeviceSeed();
+    const publicKey = mod.publicKeyOf(seed);
+    const path = code === undefined ? '/v1/web/enroll' : '/v1/enroll';
+    const body = { protocol: PROTOCOL, public_key: publicKey };
+    if (code !== undefined) body.code = code;
+    const res = await fetch(server + path, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+    });
+    const j = await res.json().catch(() => ({}));
+    if (!res.ok) throw new Error(`enrollment refused (${res.status}): ${j.message || res.statusText}`);
+    const bad = mod.verifyCertificate(j.certificate, j.org_sign_key, publicKey, j.device_id);
+    if (bad) throw new Error(`enrollment answer refused: ${bad}`);
+    // Seed stored raw: libsodium signs in wasm, so a non-extractable WebCrypto key cannot be used
+    // (docs/widget.md, known limitations). Another tab may have enrolled first: keep its device.
+    const stored = await log.setMetaOnce('device', {
+      device_id: j.device_id, seed, org_sign_key: j.org_sign_key, org_box_key: j.org_box_key,
+      certificate: j.certificate, location: j.location, channel: j.channel,
+    });
+    useDevice(stored);
+  };
+
+  const refusedBundles = [];
+  const loadCachedBundles = async () => {
+    const cached = (await log.getMeta('bundles')) || {};
+    for (const hex of Object.values(cached)) mod.loadBundle(hex);
+  };
+  const refreshBundles = async () => {
+    const res = await fetch(`${server}/v1/surveys?device=${encodeURIComponent(device.device_id)}`);
+    const j = await res.json().catch(() => ({}));
+    if (!res.ok) throw new Error(`surveys: ${res.status} ${j.message || ''}`);
+    const good = (await log.getMeta('bundles')) || {};
+    for (const b of j.bundles || []) {
+      const r = JSON.parse(mod.loadBundle(b.bundle));
+      if (r.ok) {
+        good[r.survey_id] = b.bundle;
+      } else {
+        // Refused: the last good bundle (if any) stays in use.
+        const err = new Error(`survey bundle '${b.survey_id}' refused: ${r.error}`);
+        refusedBundles.push(err.message);
+        emit('error', err);
+      }
+    }
+    await log.setMeta('bundles', good);
+  };
+  const select = () => {
+    const err = mod.selectSurvey(surveyId);
+    if (err) {
+      mod.setError(refusedBundles.length ? refusedBundles.join('\n') : err);
+      return false;
+    }
+    return true;
+  };
+
+  // ---- Sync: push unsynced records, verify the receipt in wasm, then drop.
+  let syncing = null;
+  let retries = 0;
+  let retryTimer = 0;
+  const pushOnce = async () => {
+    if (!device) throw new Error('the device is not enrolled');
+    let receipt = null;
+    for (;;) {
+      const entries = await log.unsynced(BATCH);
+      if (!entries.length) break;
+      const batch = mod.encodeBatch(device.device_id, JSON.stringify(entries.map((e) => e.envelope)));
+      if (!batch) throw new Error('cannot encode the batch');
+      let res;
+      try {
+        res = await fetch(`${server}/v1/records`, {
+          method: 'POST', headers: { 'Content-Type': 'application/octet-stream' }, body: fromHex(batch),
+        });
+      } catch (e) {
+        throw Object.assign(new Error(`network: ${e.message}`), { retry: true });
+      }
+      if (!res.ok) {
+        const j = await res.json().catch(() => ({}));
+        throw Object.assign(new Error(`push refused (${res.status}): ${j.message || res.statusText}`),
+          { retry: res.status === 429 || res.status >= 500, status: res.status });
+      }
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      const hashes = Object.fromEntries(entries.map((e) => [String(e.seq), e.hash]));
+      const r = JSON.parse(mod.checkReceipt(toHex(bytes), device.device_id, JSON.stringify(hashes)));
+      if (!r.ok) throw new Error(r.error);
+      await log.drop(r.last_seq, r.head_hash);
+      receipt = { last_seq: r.last_seq, head_hash: r.head_hash };
+      if (r.last_seq < entries[entries.length - 1].seq) break;  // server stored less: retry later
+    }
+    if (!receipt) {
+      const acked = await log.getMeta('acked');
+      receipt = { last_seq: acked?.seq ?? 0, head_hash: acked?.hash ?? ZERO_HASH };
+    }
+    lastSync = Date.now();
+    return receipt;
+  };
+  const sync = () => {
+    if (!syncing) {
+      syncing = pushOnce().then((receipt) => {
+        retries = 0;
+        mod.setScreenMessage('');
+        emit('sync', receipt);
+        return receipt;
+      }, (e) => {
+        mod.setScreenMessage(e.message);
+        throw e;
+      }).finally(() => {
+        syncing = null;
+        updateStatus();
+      });
+    }
+    return syncing;
+  };
+  // Background sync: exponential backoff with jitter on network and server trouble.
+  const autoSync = () => {
+    clearTimeout(retryTimer);
+    if (unmounted || !device) return;
+    sync().catch((e) => {
+      emit('error', e);
+      if (e.retry && !unmounted) {
+        retries = Math.min(retries + 1, 10);
+        const delay = Math.min(60000, 1000 * 2 ** retries) * (0.5 + Math.random());
+        retryTimer = setTimeout(autoSync, delay);
+      }
+    });
+  };
+  const onOnline = () => {
+    updateStatus();
+    autoSync();
+    if (device) refreshBundles().catch((e) => emit('error', e));
+  };
+  const onOffline = () => updateStatus();
+  window.addEventListener('online', onOnline);
+  window.addEventListener('offline', onOffline);
+
+  // ---- Events from the wasm widget.
+  const onEvent = async (json) => {
+    const e = JSON.parse(json);
+    switch (e.type) {
+      case 'offer':
+        picker.draws = e.rotation_draws;
+        log.setMeta(`picker:${surveyId}`, { ...picker }).catch(() => {});
+        break;
+      case 'progress':
+        resumeStore.set({ line: e.line, question: e.question, at: Date.now() });
+        break;
+      case 'sampled':
+        picker.visits = e.sampler_visits;
+        log.setMeta(`picker:${surveyId}`, { ...picker }).catch(() => {});
+        break;
+      case 'record':
+        // Written before the thank-you screen: the widget shows it only after recordSaved(true).
+        try {
+          lastEntry = await log.append((head) => {
+            const r = JSON.parse(mod.signPending(head.seq, head.hash));
+            if (!r.ok) throw new Error(r.error);
+            return { seq: r.seq, hash: r.hash, envelope: r.envelope };
+          });
+          resumeStore.clear();
+          mod.recordSaved(true, '');
+        } catch (err) {
+          mod.recordSaved(false, `the answer could not be saved on this device: ${err.message}`);
+          emit('error', err);
+        }
+        updateStatus();
+        autoSync();
+        break;
+      case 'complete':
+        // For the survey's cap_days: when this browser last answered or closed it.
+        if (mode === 'embed') log.setMeta(`last:${surveyId}`, Date.now()).catch(() => {});
+        emit('complete', { outcome: e.outcome, seq: lastEntry?.seq ?? null, survey: surveyId });
+        break;
+      case 'closed':
+        emit('close', { outcome: JSON.parse(mod.state()).outcome });
+        break;
+      case 'enroll':
+        try {
+          await enroll(e.code);
+          await refreshBundles().catch((err) => emit('error', err));
+          select();
+          updateStatus();
+        } catch (err) {
+          mod.setScreenMessage(err.message);
+          emit('error', err);
+        }
+        break;
+      case 'sync_request':
+        autoSync();
+        break;
+      case 'exit':
+        emit('exit', {});
+        break;
+      case 'error':
+        emit('error', new Error(e.message));
+        break;
+      default:
+        break;
+    }
+  };
+  mod.setEventSink((json) => { onEvent(json); });
+
+  // ---- Start-up: device, bundles, survey.
+  if (log.refusal) emit('error', new Error(log.refusal));
+  const stored = await log.getMeta('device');
+  if (stored) {
+    useDevice(stored);
+  } else if (mode === 'embed') {
+    await enroll(undefined);
+  } else if (options.enrollCode) {
+    await enroll(options.enrollCode);
+  }
+  if (device) {
+    await loadCachedBundles();
+    const fresh = refreshBundles().catch((err) => emit('error', err));
+    // Wait for the network only when nothing usable is cached.
+    if (mod.selectSurvey(surveyId)) await fresh;
+    select();
+    let resumed = false;
+    const saved = resumeStore.get();
+    if (saved && JSON.parse(mod.state()).screen !== 'error') {
+      // Resumed where the customer was; if they must have left meanwhile (kiosk: longer than the
+      // idle timeout; website: 30 minutes), the offer is recorded as abandoned instead.
+      const age = Date.now() - saved.at;
+      const abandon = age > (mode === 'kiosk' ? config.idle_seconds * 1000 : 30 * 60 * 1000);
+      resumed = mod.resume(saved.line, saved.question || '', abandon);
+      if (!resumed) resumeStore.clear();
+    }
+    if (mode === 'embed' && !resumed && JSON.parse(mod.state()).screen !== 'error') mod.begin();
+  }
+  await updateStatus();
+  autoSync();
+  const bundleTimer = setInterval(() => {
+    if (device && navigator.onLine) refreshBundles().catch((err) => emit('error', err));
+  }, 10 * 60 * 1000);
+
+  const handle = {
+    // {screen, question, outcome, language, survey, device_id, error, ...}
+    state: () => ({ ...JSON.parse(mod.state()), pending: pendingCount, persistent: log.persistent,
+      persisted: log.persisted }),
+    pending: async () => { await updateStatus(); return pendingCount; },
+    sync: () => sync(),
+    // Clickable items of the last frame, in CSS pixels relative to the viewport.
+    items: () => {
+      const r = rect();
+      return JSON.parse(mod.items()).map((it) => ({ ...it, x: it.x + r.left, y: it.y + r.top }));
+    },
+    on: (type, fn) => {
+      if (!listeners[type]) throw new Error(`Canvass: no event '${type}'`);
+      listeners[type].push(fn);
+      return handle;
+    },
+    close: () => mod.close(),
+    unmount: () => {
+      if (unmounted) return;
+      unmounted = true;
+      cancelAnimationFrame(raf);
+      clearTimeout(retryTimer);
+      clearInterval(bundleTimer);
+      observer.disconnect();
+      window.removeEventListener('online', onOnline);
+      window.removeEventListener('offline', onOffline);
+      mod.stop();
+      log.close();
+      wrap.remove();
+    },
+  };
+  return handle;
+}

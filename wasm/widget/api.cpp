@@ -1,0 +1,398 @@
+// The widget module's embind API, called by wasm/js/widget.js. One module instance = one widget.
+//
+// Binary values travel as lower-case hex strings out of wasm (embind turns std::string results
+// into JS strings) and as hex or Uint8Array into it. Nothing throws across this boundary: every
+// function answers with a value, and errors are JSON {"ok": false, "error": "..."} or a non-empty
+// error string, which the JS glue turns into a rejected promise or an `error` event.
+#include <emscripten/bind.h>
+#include <emscripten/val.h>
+
+#include <rapidjson/document.h>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+
+#include "canvass/crypto.h"
+#include "canvass/messages.h"
+#include "canvass/record.h"
+#include "canvass/response_log.h"
+#include "host.h"
+#include "widget.h"
+
+namespace canvass::widget {
+namespace {
+
+std::unique_ptr<Widget> g_widget;
+emscripten::val g_sink = emscripten::val::undefined();
+PublicKey g_org_sign{};
+
+std::int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string Fail(const std::string& message) {
+  return "{\"ok\":false,\"error\":" + JsonQuote(message) + "}";
+}
+
+std::string Num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", v);
+  return buf;
+}
+
+template <std::size_t N>
+Result<std::array<std::uint8_t, N>> Hex(const std::string& hex, const char* what) {
+  auto v = ArrayFromHex<N>(hex);
+  if (!v.ok()) return v.status().WithContext(what);
+  return v;
+}
+
+// Member access without comparing rapidjson iterators: under C++20, `it != MemberEnd()` is an
+// ambiguous rewritten comparison that clang warns about (-Wambiguous-reversed-operator).
+const rapidjson::Value* Member(const rapidjson::Value& object, const char* key) {
+  if (!object.IsObject() || !object.HasMember(key)) return nullptr;
+  return &object[key];
+}
+template <typename Fn>
+void ForEachMember(const rapidjson::Value& object, Fn fn) {
+  if (!object.IsObject()) return;
+  for (rapidjson::SizeType i = 0; i < object.MemberCount(); ++i) {
+    const auto& m = *(object.MemberBegin() + i);
+    fn(std::string(m.name.GetString(), m.name.GetStringLength()), m.value);
+  }
+}
+
+void FlushEvents() {
+  if (!g_widget || g_sink.isUndefined()) return;
+  for (const Event& e : g_widget->TakeEvents()) g_sink(e.json);
+}
+
+// [SECTION] Keys and the device log step ------------------------------------------------------
+
+std::string Init() {
+  Status s = InitCrypto();
+  return s.ok() ? "" : s.ToString();
+}
+
+std::string NewDeviceSeed() {
+  Seed seed{};
+  RandomBytes(seed.data(), static_cast<std::uint32_t>(seed.size()));
+  std::string hex = ToHex(seed);
+  SecureWipe(seed.data(), static_cast<std::uint32_t>(seed.size()));
+  return hex;
+}
+
+std::string PublicKeyOf(const std::string& seed_hex) {
+  auto seed = Hex<32>(seed_hex, "seed");
+  if (!seed.ok()) return "";
+  return ToHex(SigningKey::FromSeed(*seed).public_key());
+}
+
+// Checks an enrollment answer: the certificate is the organisation's, for our key and id.
+std::string VerifyCertificate(const std::string& cert_hex, const std::string& org_sign_hex,
+                              const std::string& public_key_hex, const std::string& device_id) {
+  auto org = Hex<32>(org_sign_hex, "org_sign_key");
+  if (!org.ok()) return org.status().message();
+  auto bytes = FromHex(cert_hex);
+  if (!bytes.ok()) return "certificate: " + bytes.status().message();
+  auto message = DecodeSignedMessage(*bytes);
+  if (!message.ok()) return "certificate: " + message.status().message();
+  Status s = VerifyMessage(kDeviceDomain, *message, *org);
+  if (!s.ok()) return "certificate: " + s.message();
+  auto cert = DecodeCertificate(message->body);
+  if (!cert.ok()) return "certificate: " + cert.status().message();
+  if (cert->device_id != device_id) return "certificate names another device";
+  if (ToHex(cert->device_key) != public_key_hex) return "certificate names another key";
+  return "";
+}
+
+std::string SignPending(double head_seq, const std::string& head_hash_hex) {
+  if (!g_widget) return Fail("widget not started");
+  auto hash = Hex<32>(head_hash_hex, "head hash");
+  if (!hash.ok()) return Fail(hash.status().message());
+  ChainHead head{static_cast<std::uint64_t>(head_seq), *hash};
+  Result<LogEntry> entry = g_widget->SignPending(head);
+  if (!entry.ok()) return Fail(entry.status().ToString());
+  return "{\"ok\":true,\"seq\":" + std::to_string(entry->seq) + ",\"hash\":\"" +
+         ToHex(entry->hash) + "\",\"envelope\":\"" + ToHex(entry->envelope) + "\"}";
+}
+
+std::string EncodeBatchHex(const std::string& device_id, const std::string& envelopes_json) {
+  rapidjson::Document doc;
+  doc.Parse(envelopes_json.c_str(), envelopes_json.size());
+  if (doc.HasParseError() || !doc.IsArray()) return "";
+  RecordBatch batch;
+  batch.device_id = device_id;
+  for (const auto& v : doc.GetArray()) {
+    if (!v.IsString()) return "";
+    auto bytes = FromHex(std::string_view(v.GetString(), v.GetStringLength()));
+    if (!bytes.ok()) return "";
+    batch.envelopes.push_back(std::move(*bytes));
+  }
+  return ToHex(EncodeBatch(batch));
+}
+
+// The checks of ResponseLog::Acknowledge on a receipt for a batch we sent: the organisation's
+// signature, our device id, and the head hash equal to our record's hash at last_seq.
+// `hashes_json` maps the seqs we still hold to their hashes: {"12": "<hex>", ...}.
+std::string CheckReceipt(const std::string& receipt_hex, const std::string& device_id,
+                         const std::string& hashes_json) {
+  auto bytes = FromHex(receipt_hex);
+  if (!bytes.ok()) return Fail("receipt: " + bytes.status().message());
+  auto message = DecodeSignedMessage(*bytes);
+  if (!message.ok()) return Fail("receipt: " + message.status().message());
+  Status s = VerifyMessage(kReceiptDomain, *message, g_org_sign);
+  if (!s.ok()) return Fail("receipt: " + s.message());
+  auto receipt = DecodeReceipt(message->body);
+  if (!receipt.ok()) return Fail("receipt: " + receipt.status().message());
+  if (receipt->device_id != device_id) {
+    return Fail("receipt is for device '" + receipt->device_id + "', not this one");
+  }
+  rapidjson::Document doc;
+  doc.Parse(hashes_json.c_str(), hashes_json.size());
+  if (doc.HasParseError() || !doc.IsObject()) return Fail("bad hash map");
+  const std::string key = std::to_string(receipt->last_seq);
+  const rapidjson::Value* held = Member(doc, key.c_str());
+  bool ours = false;
+  if (held && held->IsString()) {
+    if (ToHex(receipt->head_hash) != held->GetString()) {
+      return Fail("receipt for record " + key +
+                  " names another hash: the server holds a different record; nothing dropped");
+    }
+    ours = true;
+  } else {
+    std::uint64_t lowest = UINT64_MAX;
+    ForEachMember(doc, [&](const std::string& name, const rapidjson::Value&) {
+      lowest = std::min<std::uint64_t>(lowest, std::strtoull(name.c_str(), nullptr, 10));
+    });
+    if (receipt->last_seq >= lowest) {
+      return Fail("receipt names record " + key + ", which this device did not send");
+    }
+  }
+  return "{\"ok\":true,\"last_seq\":" + key + ",\"head_hash\":\"" + ToHex(receipt->head_hash) +
+         "\",\"covers_held\":" + (ours ? "true" : "false") + "}";
+}
+
+// [SECTION] The widget ------------------------------------------------------------------------
+
+std::string Start(const std::string& config_json, const std::string& font_ttf) {
+  if (g_widget) return "already started";
+  rapidjson::Document c;
+  c.Parse(config_json.c_str(), config_json.size());
+  if (c.HasParseError() || !c.IsObject()) return "config is not a JSON object";
+  auto str = [&](const char* k, const char* def) -> std::string {
+    const rapidjson::Value* v = Member(c, k);
+    return v && v->IsString() ? v->GetString() : def;
+  };
+  auto num = [&](const char* k, double def) {
+    const rapidjson::Value* v = Member(c, k);
+    return v && v->IsNumber() ? v->GetDouble() : def;
+  };
+  Widget::Options o;
+  o.mode = str("mode", "kiosk") == "embed" ? Mode::kEmbed : Mode::kKiosk;
+  if (const rapidjson::Value* langs = Member(c, "languages"); langs && langs->IsArray()) {
+    for (const auto& v : langs->GetArray()) {
+      if (v.IsString()) o.preferred_languages.push_back(v.GetString());
+    }
+  }
+  if (const rapidjson::Value* tags = Member(c, "tags")) {
+    ForEachMember(*tags, [&](const std::string& name, const rapidjson::Value& v) {
+      if (v.IsString()) o.tags[name] = v.GetString();
+    });
+  }
+  o.idle_ms = static_cast<std::int64_t>(num("idle_seconds", 60) * 1000);
+  o.thanks_ms = static_cast<std::int64_t>(num("thanks_seconds", 5) * 1000);
+  o.pin = str("pin", "1234");
+  if (const rapidjson::Value* force = Member(c, "force"); force && force->IsBool()) {
+    o.force = force->GetBool();
+  }
+  try {
+    o.seed = std::stoull(str("seed", "0"));
+    o.rotation_draws = std::stoull(str("rotation_draws", "0"));
+    o.sampler_visits = std::stoull(str("sampler_visits", "0"));
+    if (const std::string last = str("last_response_ms", ""); !last.empty()) {
+      o.last_response_ms = std::stoll(last);
+    }
+  } catch (...) {
+    return "seed, rotation_draws, sampler_visits and last_response_ms must be decimal strings";
+  }
+  g_widget = std::make_unique<Widget>(std::move(o));
+  if (!host::Start(g_widget.get(), font_ttf, static_cast<float>(num("width", 400)),
+                   static_cast<float>(num("height", 300)), static_cast<float>(num("dpr", 1)),
+                   FlushEvents)) {
+    g_widget.reset();
+    return "cannot create a WebGL2 context on this canvas";
+  }
+  return "";
+}
+
+void Stop() {
+  host::Stop();
+  g_widget.reset();
+  g_sink = emscripten::val::undefined();
+}
+
+void SetEventSink(emscripten::val fn) { g_sink = fn; }
+void Resize(double w, double h, double dpr) {
+  host::Resize(static_cast<float>(w), static_cast<float>(h), static_cast<float>(dpr));
+}
+void Pointer(int kind, double x, double y, bool touch) {
+  host::Pointer(static_cast<host::PointerKind>(kind), static_cast<float>(x), static_cast<float>(y),
+                touch);
+}
+
+std::string SetDevice(const std::string& seed_hex, const std::string& device_id,
+                      const std::string& org_sign_hex, const std::string& org_box_hex) {
+  host::Invalidate();
+  if (!g_widget) return "widget not started";
+  auto seed = Hex<32>(seed_hex, "device seed");
+  auto sign = Hex<32>(org_sign_hex, "org_sign_key");
+  auto box = Hex<32>(org_box_hex, "org_box_key");
+  if (!seed.ok()) return seed.status().message();
+  if (!sign.ok()) return sign.status().message();
+  if (!box.ok()) return box.status().message();
+  g_org_sign = *sign;
+  Status s = g_widget->SetDevice(*seed, device_id, *sign, *box);
+  SecureWipe(seed->data(), static_cast<std::uint32_t>(seed->size()));
+  return s.ok() ? "" : s.message();
+}
+
+std::string LoadBundle(const std::string& bundle_hex) {
+  host::Invalidate();
+  if (!g_widget) return Fail("widget not started");
+  auto bytes = FromHex(bundle_hex);
+  if (!bytes.ok()) return Fail("survey bundle: " + bytes.status().message());
+  Result<std::string> id = g_widget->LoadBundle(*bytes);
+  if (!id.ok()) return Fail(id.status().message());
+  return "{\"ok\":true,\"survey_id\":" + JsonQuote(*id) + "}";
+}
+
+std::string SelectSurvey(const std::string& id) {
+  host::Invalidate();
+  if (!g_widget) return "widget not started";
+  Status s = g_widget->SelectSurvey(id);
+  return s.ok() ? "" : s.message();
+}
+
+// Embed: offers the survey unless sampling or the frequency cap say no; true if offered.
+bool Begin() {
+  host::Invalidate();
+  return g_widget && g_widget->OfferToVisitor(NowMs());
+}
+bool Resume(const std::string& line, const std::string& question, bool abandon) {
+  host::Invalidate();
+  return g_widget && g_widget->Resume(line, question, abandon, NowMs());
+}
+void Close() {
+  host::Invalidate();
+  if (g_widget) g_widget->Close(NowMs());
+}
+void SetError(const std::string& message) {
+  host::Invalidate();
+  if (g_widget) g_widget->SetFatal(message);
+}
+void SetScreenMessage(const std::string& message) {
+  host::Invalidate();
+  if (g_widget) g_widget->status().message = message;
+}
+
+void SetText(const std::string& key, const std::string& value) {
+  host::Invalidate();
+  if (!g_widget) return;
+  g_widget->SetText(key, value);
+  g_widget->Touch(NowMs());
+}
+
+void SetStatus(double pending, double last_sync_ms, bool online, bool persistent) {
+  host::Invalidate();
+  if (!g_widget) return;
+  DeviceStatus& st = g_widget->status();
+  st.pending = static_cast<std::uint64_t>(pending);
+  st.last_sync_ms = static_cast<std::int64_t>(last_sync_ms);
+  st.online = online;
+  st.persistent_storage = persistent;
+}
+
+void RecordSaved(bool ok, const std::string& message) {
+  host::Invalidate();
+  if (g_widget) g_widget->RecordSaved(ok, message, NowMs());
+  FlushEvents();
+}
+
+std::string State() {
+  if (!g_widget) return "{}";
+  const Widget& w = *g_widget;
+  std::string out = "{\"screen\":\"" + std::string(ScreenName(w.screen())) + "\"";
+  out += ",\"question\":" + (w.current() ? JsonQuote(w.current()->id) : "null");
+  out += ",\"outcome\":" + (w.last_outcome() ? JsonQuote(OutcomeName(*w.last_outcome())) : "null");
+  out += ",\"language\":" + JsonQuote(w.language());
+  out += ",\"survey\":" + (w.survey() ? JsonQuote(w.survey()->id) : "null");
+  out += ",\"device_id\":" + JsonQuote(w.device_id());
+  out += ",\"error\":" + JsonQuote(w.error());
+  out += ",\"not_offered\":" + JsonQuote(w.not_offered());
+  out += ",\"rotation_draws\":\"" + std::to_string(w.rotation_draws()) + "\"}";
+  return out;
+}
+
+// Rectangles in CSS pixels relative to the canvas.
+std::string Items() {
+  const float dpr = host::Dpr();
+  std::string out = "[";
+  for (const UiItem& it : host::LastFrame().items) {
+    if (out.size() > 1) out += ",";
+    out += "{\"id\":" + JsonQuote(it.id) + ",\"x\":" + Num(it.rect.x / dpr) +
+           ",\"y\":" + Num(it.rect.y / dpr) + ",\"w\":" + Num(it.rect.w / dpr) +
+           ",\"h\":" + Num(it.rect.h / dpr) + "}";
+  }
+  return out + "]";
+}
+
+std::string TextFields() {
+  const float dpr = host::Dpr();
+  std::string out = "[";
+  for (const UiTextField& f : host::LastFrame().text_fields) {
+    if (out.size() > 1) out += ",";
+    out += "{\"key\":" + JsonQuote(f.key) + ",\"x\":" + Num(f.rect.x / dpr) +
+           ",\"y\":" + Num(f.rect.y / dpr) + ",\"w\":" + Num(f.rect.w / dpr) +
+           ",\"h\":" + Num(f.rect.h / dpr) + ",\"multiline\":" + (f.multiline ? "true" : "false") +
+           ",\"font_px\":" + Num(f.font_px / dpr) + ",\"placeholder\":" + JsonQuote(f.placeholder) +
+           ",\"value\":" + JsonQuote(g_widget ? g_widget->TextValue(f.key) : "") + "}";
+  }
+  return out + "]";
+}
+
+}  // namespace
+}  // namespace canvass::widget
+
+EMSCRIPTEN_BINDINGS(canvass_widget) {
+  using namespace canvass::widget;
+  emscripten::function("init", &Init);
+  emscripten::function("newDeviceSeed", &NewDeviceSeed);
+  emscripten::function("publicKeyOf", &PublicKeyOf);
+  emscripten::function("verifyCertificate", &VerifyCertificate);
+  emscripten::function("signPending", &SignPending);
+  emscripten::function("encodeBatch", &EncodeBatchHex);
+  emscripten::function("checkReceipt", &CheckReceipt);
+  emscripten::function("start", &Start);
+  emscripten::function("stop", &Stop);
+  emscripten::function("setEventSink", &SetEventSink);
+  emscripten::function("resize", &Resize);
+  emscripten::function("pointer", &Pointer);
+  emscripten::function("setDevice", &SetDevice);
+  emscripten::function("loadBundle", &LoadBundle);
+  emscripten::function("selectSurvey", &SelectSurvey);
+  emscripten::function("begin", &Begin);
+  emscripten::function("resume", &Resume);
+  emscripten::function("close", &Close);
+  emscripten::function("setError", &SetError);
+  emscripten::function("setScreenMessage", &SetScreenMessage);
+  emscripten::function("setText", &SetText);
+  emscripten::function("setStatus", &SetStatus);
+  emscripten::function("recordSaved", &RecordSaved);
+  emscripten::function("state", &State);
+  emscripten::function("items", &Items);
+  emscripten::function("textFields", &TextFields);
+}

@@ -1,0 +1,745 @@
+#include "ui.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstring>
+
+#include "imgui.h"
+
+namespace canvass::widget {
+namespace {
+
+// [SECTION] UI strings ------------------------------------------------------------------------
+
+struct UiString {
+  const char* key;
+  const char* en;
+  const char* ru;
+  const char* uk;
+};
+
+// Chrome only; every survey text comes from the survey definition.
+constexpr UiString kStrings[] = {
+    {"next", "Next", "Далее", "Далі"},
+    {"done", "Done", "Готово", "Готово"},
+    {"back", "Back", "Назад", "Назад"},
+    {"skip", "Skip", "Пропустить", "Пропустити"},
+    {"start", "Start", "Начать", "Почати"},
+    {"close", "Close", "Закрыть", "Закрити"},
+    {"thanks", "Thank you!", "Спасибо!", "Дякуємо!"},
+    {"saving", "Saving...", "Сохраняем...", "Зберігаємо..."},
+    {"loading", "Loading...", "Загрузка...", "Завантаження..."},
+    {"important", "Important", "Важно", "Важливо"},
+    {"not_important", "Not important", "Не важно", "Не важливо"},
+    {"how_important", "How important is this to you?", "Насколько это важно для вас?",
+     "Наскільки це важливо для вас?"},
+    {"how_satisfied", "How satisfied are you?", "Насколько вы довольны?",
+     "Наскільки ви задоволені?"},
+    {"other", "Other", "Другое", "Інше"},
+    {"type_here", "Type here", "Напишите здесь", "Напишіть тут"},
+    {"name", "Name", "Имя", "Ім'я"},
+    {"phone", "Phone", "Телефон", "Телефон"},
+    {"email", "Email", "Эл. почта", "Ел. пошта"},
+    {"not_enrolled", "This kiosk is not enrolled yet", "Этот киоск ещё не подключён",
+     "Цей кіоск ще не підключено"},
+    {"enroll_hint", "Enter the enrollment code from the admin", "Введите код подключения",
+     "Введіть код підключення"},
+    {"enroll", "Enroll", "Подключить", "Підключити"},
+    {"staff_pin", "Staff PIN", "PIN сотрудника", "PIN працівника"},
+    {"staff_panel", "Staff panel", "Панель сотрудника", "Панель працівника"},
+    {"sync_now", "Sync now", "Синхронизировать", "Синхронізувати"},
+    {"back_to_survey", "Back to survey", "К опросу", "До опитування"},
+    {"exit_kiosk", "Exit kiosk", "Выйти из киоска", "Вийти з кіоска"},
+    {"pending", "Records waiting for sync", "Ждут отправки", "Чекають відправлення"},
+    {"offline", "offline", "нет сети", "немає мережі"},
+    {"online", "online", "в сети", "в мережі"},
+    {"last_sync", "Last sync", "Последняя синхронизация", "Остання синхронізація"},
+    {"never", "never", "ещё не было", "ще не було"},
+    {"seconds_ago", "s ago", " с назад", " с тому"},
+    {"storage_refused",
+     "This browser refuses to store answers: they are sent at once, and lost if the network is "
+     "down. Do not clear browser data.",
+     "Браузер не даёт сохранять ответы: они отправляются сразу и теряются без сети.",
+     "Браузер не дає зберігати відповіді: вони надсилаються одразу і губляться без мережі."},
+    {"device", "Device", "Устройство", "Пристрій"},
+    {"wrong_pin", "Wrong PIN", "Неверный PIN", "Невірний PIN"},
+};
+
+// [SECTION] Colours and sizes -----------------------------------------------------------------
+
+constexpr ImU32 kBackground = IM_COL32(250, 250, 247, 255);
+constexpr ImU32 kInk = IM_COL32(31, 41, 51, 255);
+constexpr ImU32 kMuted = IM_COL32(100, 110, 120, 255);
+constexpr ImU32 kButton = IM_COL32(236, 240, 245, 255);
+constexpr ImU32 kButtonHover = IM_COL32(222, 229, 238, 255);
+constexpr ImU32 kBorder = IM_COL32(200, 207, 216, 255);
+constexpr ImU32 kAccent = IM_COL32(37, 99, 235, 255);
+constexpr ImU32 kAccentDark = IM_COL32(29, 78, 216, 255);
+constexpr ImU32 kOnAccent = IM_COL32(255, 255, 255, 255);
+constexpr ImU32 kError = IM_COL32(200, 30, 30, 255);
+constexpr ImU32 kStar = IM_COL32(245, 180, 20, 255);
+constexpr ImU32 kOk = IM_COL32(22, 163, 74, 255);
+constexpr ImU32 kWarn = IM_COL32(217, 119, 6, 255);
+constexpr float kPi = 3.14159265f;
+
+ImU32 Lerp(ImU32 a, ImU32 b, float t) {
+  ImVec4 ca = ImGui::ColorConvertU32ToFloat4(a), cb = ImGui::ColorConvertU32ToFloat4(b);
+  return ImGui::ColorConvertFloat4ToU32(
+      ImVec4(ca.x + (cb.x - ca.x) * t, ca.y + (cb.y - ca.y) * t, ca.z + (cb.z - ca.z) * t, 1.0f));
+}
+
+const char* LanguageName(const std::string& code) {
+  if (code == "ru") return "Русский";
+  if (code == "uk") return "Українська";
+  if (code == "en") return "English";
+  return code.c_str();
+}
+
+// [SECTION] Painter: buttons and text that also report themselves to the host ----------------
+
+enum class Look { kPlain, kSelected, kPrimary, kQuiet };
+
+class Painter {
+ public:
+  Painter(Widget& w, const UiFonts& fonts, float s, std::int64_t now, UiFrame* frame)
+      : w_(w), fonts_(fonts), s_(s), now_(now), frame_(frame), dl_(ImGui::GetWindowDrawList()) {}
+
+  float s() const { return s_; }
+  ImDrawList* dl() { return dl_; }
+  const UiFonts& fonts() const { return fonts_; }
+  std::string T(const char* key) const { return UiText(w_.language(), key); }
+
+  // An invisible ImGui button with our own drawing. True on click (press and release on it).
+  bool Button(const std::string& id, Rect r, const std::string& label, ImFont* font, Look look) {
+    ImGui::SetCursorScreenPos(ImVec2(r.x, r.y));
+    ImGui::PushID(id.c_str());
+    const bool clicked =
+        ImGui::InvisibleButton("b", ImVec2(std::max(r.w, 1.0f), std::max(r.h, 1.0f)));
+    const bool hovered = ImGui::IsItemHovered();
+    const bool held = ImGui::IsItemActive();
+    ImGui::PopID();
+    ImU32 fill = kButton, text = kInk, border = kBorder;
+    switch (look) {
+      case Look::kPlain:
+        fill = held || hovered ? kButtonHover : kButton;
+        break;
+      case Look::kSelected:
+        fill = kAccent;
+        text = kOnAccent;
+        border = kAccentDark;
+        break;
+      case Look::kPrimary:
+        fill = held ? kAccentDark : kAccent;
+        text = kOnAccent;
+        border = kAccentDark;
+        break;
+      case Look::kQuiet:
+        fill = held || hovered ? kButtonHover : kBackground;
+        text = kMuted;
+        border = kBackground;
+        break;
+    }
+    const ImVec2 a(r.x, r.y), b(r.x + r.w, r.y + r.h);
+    dl_->AddRectFilled(a, b, fill, 10 * s_);
+    if (look != Look::kQuiet) dl_->AddRect(a, b, border, 10 * s_, 0, 1.5f * s_);
+    if (!label.empty()) {
+      const float size = font->FontSize;
+      ImVec2 ts = font->CalcTextSizeA(size, FLT_MAX, r.w - 12 * s_, label.c_str());
+      dl_->AddText(font, size, ImVec2(r.x + (r.w - ts.x) / 2, r.y + (r.h - ts.y) / 2), text,
+                   label.c_str(), nullptr, r.w - 12 * s_);
+    }
+    Item(id, r);
+    if (clicked) w_.Touch(now_);
+    return clicked;
+  }
+
+  void Item(const std::string& id, Rect r) { frame_->items.push_back({id, r}); }
+
+  // Wrapped text at (x, y); returns its height.
+  float Text(ImFont* font, float x, float y, float wrap, const std::string& text, ImU32 colour,
+             bool centered = false) {
+    if (text.empty()) return 0;
+    const float size = font->FontSize;
+    ImVec2 ts = font->CalcTextSizeA(size, FLT_MAX, wrap, text.c_str());
+    if (centered) {
+      // Centre each wrapped line on its own.
+      const char* p = text.c_str();
+      const char* end = p + text.size();
+      float line_y = y;
+      while (p < end) {
+        const char* line_end = font->CalcWordWrapPositionA(1.0f, p, end, wrap);
+        if (line_end == p) line_end = p + 1;
+        const char* trimmed = line_end;
+        while (trimmed > p && (trimmed[-1] == ' ' || trimmed[-1] == '\n')) --trimmed;
+        ImVec2 ls = font->CalcTextSizeA(size, FLT_MAX, 0, p, trimmed);
+        dl_->AddText(font, size, ImVec2(x + (wrap - ls.x) / 2, line_y), colour, p, trimmed);
+        line_y += size;
+        p = line_end;
+        while (p < end && (*p == ' ' || *p == '\n')) ++p;
+      }
+      return std::max(ts.y, line_y - y);
+    }
+    dl_->AddText(font, size, ImVec2(x, y), colour, text.c_str(), text.c_str() + text.size(), wrap);
+    return ts.y;
+  }
+
+  void TextField(const std::string& key, Rect r, bool multiline, const std::string& placeholder) {
+    dl_->AddRectFilled(ImVec2(r.x, r.y), ImVec2(r.x + r.w, r.y + r.h), kOnAccent, 8 * s_);
+    dl_->AddRect(ImVec2(r.x, r.y), ImVec2(r.x + r.w, r.y + r.h), kBorder, 8 * s_, 0, 1.5f * s_);
+    // The text itself is drawn by the host's <input> laid over this rectangle.
+    frame_->text_fields.push_back({key, r, multiline, fonts_.body->FontSize, placeholder});
+    Item("field:" + key, r);
+  }
+
+  Widget& w() { return w_; }
+  std::int64_t now() const { return now_; }
+
+ private:
+  Widget& w_;
+  const UiFonts& fonts_;
+  float s_;
+  std::int64_t now_;
+  UiFrame* frame_;
+  ImDrawList* dl_;
+};
+
+// [SECTION] Scales: numbers, smileys, stars ---------------------------------------------------
+
+void DrawSmiley(ImDrawList* dl, ImVec2 c, float r, float t, bool selected, bool hovered, float s) {
+  // t in [-1, 1]: -1 sad, 0 neutral, 1 happy. Colour from red through amber to green.
+  ImU32 face = t < 0 ? Lerp(IM_COL32(239, 68, 68, 255), IM_COL32(250, 204, 21, 255), t + 1)
+                     : Lerp(IM_COL32(250, 204, 21, 255), IM_COL32(34, 197, 94, 255), t);
+  if (!selected && !hovered) face = Lerp(face, kBackground, 0.35f);
+  if (selected) dl->AddCircle(c, r + 5 * s, kAccent, 0, 4 * s);
+  dl->AddCircleFilled(c, r, face, 0);
+  const ImU32 ink = IM_COL32(40, 30, 20, 255);
+  dl->AddCircleFilled(ImVec2(c.x - r * 0.33f, c.y - r * 0.22f), r * 0.1f, ink);
+  dl->AddCircleFilled(ImVec2(c.x + r * 0.33f, c.y - r * 0.22f), r * 0.1f, ink);
+  const int n = 16;
+  const float half = r * 0.45f, base = c.y + r * 0.32f;
+  ImVec2 points[n + 1];
+  for (int i = 0; i <= n; ++i) {
+    const float u = -1.0f + 2.0f * static_cast<float>(i) / n;
+    points[i] = ImVec2(c.x + u * half, base + t * r * 0.22f * (1 - u * u) - t * r * 0.08f);
+  }
+  dl->AddPolyline(points, n + 1, ink, 0, r * 0.09f);
+}
+
+void DrawStar(ImDrawList* dl, ImVec2 c, float r, ImU32 colour) {
+  ImVec2 p[10];
+  for (int i = 0; i < 10; ++i) {
+    const float a = -kPi / 2 + static_cast<float>(i) * kPi / 5;
+    const float rr = i % 2 == 0 ? r : r * 0.45f;
+    p[i] = ImVec2(c.x + std::cos(a) * rr, c.y + std::sin(a) * rr);
+  }
+  for (int i = 0; i < 10; ++i) dl->AddTriangleFilled(c, p[i], p[(i + 1) % 10], colour);
+}
+
+// A row (or two) of scale points; returns the height used. `selected` = -1 for none.
+float ScaleRow(Painter& p, const std::string& prefix, const Scale& scale, float x, float y,
+               float width, std::int32_t selected, std::int32_t* clicked) {
+  const float s = p.s();
+  const int n = scale.max - scale.min + 1;
+  const float gap = 8 * s;
+  float total = 0;
+  if (scale.style == ScaleStyle::kSmileys || scale.style == ScaleStyle::kStars) {
+    const float cell = std::min((width - gap * (n - 1)) / n, 120 * s);
+    const float row_w = cell * n + gap * (n - 1);
+    const float x0 = x + (width - row_w) / 2;
+    for (int i = 0; i < n; ++i) {
+      const std::int32_t v = scale.min + i;
+      Rect r{x0 + i * (cell + gap), y, cell, cell};
+      const std::string id = prefix + std::to_string(v);
+      ImGui::SetCursorScreenPos(ImVec2(r.x, r.y));
+      ImGui::PushID(id.c_str());
+      if (ImGui::InvisibleButton("b", ImVec2(r.w, r.h))) {
+        *clicked = v;
+        p.w().Touch(p.now());
+      }
+      const bool hovered = ImGui::IsItemHovered();
+      ImGui::PopID();
+      p.Item(id, r);
+      const ImVec2 c(r.x + cell / 2, r.y + cell / 2);
+      if (scale.style == ScaleStyle::kSmileys) {
+        const float t = n == 1 ? 0 : -1.0f + 2.0f * static_cast<float>(i) / (n - 1);
+        DrawSmiley(p.dl(), c, cell * 0.42f, t, v == selected, hovered, s);
+      } else {
+        const bool lit = selected >= 0 ? v <= selected : false;
+        DrawStar(p.dl(), c, cell * 0.45f, lit ? kStar : (hovered ? kButtonHover : kBorder));
+      }
+    }
+    total = cell;
+  } else {
+    int per_row = n;
+    float cell = (width - gap * (n - 1)) / n;
+    if (cell < 44 * s && n > 6) {  // too small to hit with a finger: two rows
+      per_row = (n + 1) / 2;
+      cell = (width - gap * (per_row - 1)) / per_row;
+    }
+    const float h = std::clamp(cell, 56 * s, 96 * s);
+    ImFont* font = cell > 64 * s ? p.fonts().huge : p.fonts().large;
+    for (int i = 0; i < n; ++i) {
+      const std::int32_t v = scale.min + i;
+      const int row = i / per_row, col = i % per_row;
+      Rect r{x + col * (cell + gap), y + row * (h + gap), cell, h};
+      if (p.Button(prefix + std::to_string(v), r, std::to_string(v), font,
+                   v == selected ? Look::kSelected : Look::kPlain)) {
+        *clicked = v;
+      }
+    }
+    const int rows = (n + per_row - 1) / per_row;
+    total = rows * h + (rows - 1) * gap;
+  }
+  // End labels ("not at all likely" ... "extremely likely").
+  const std::string& lang = p.w().language();
+  const std::string& fallback = p.w().survey() ? p.w().survey()->fallback_language : lang;
+  const std::string lo = scale.min_label.empty() ? "" : scale.min_label.Get(lang, fallback);
+  const std::string hi = scale.max_label.empty() ? "" : scale.max_label.Get(lang, fallback);
+  if (!lo.empty() || !hi.empty()) {
+    ImFont* f = p.fonts().body;
+    const float ly = y + total + 6 * s;
+    p.Text(f, x, ly, width / 2, lo, kMuted);
+    ImVec2 hs = f->CalcTextSizeA(f->FontSize, FLT_MAX, width / 2, hi.c_str());
+    p.Text(f, x + width - hs.x, ly, width / 2, hi, kMuted);
+    total += 6 * s + f->FontSize * 1.3f;
+  }
+  return total;
+}
+
+// [SECTION] Screens ---------------------------------------------------------------------------
+
+struct Layout {
+  float width, height, x0, cw, pad;
+};
+
+// `left`: the leftmost x the buttons may use; when the full names do not fit, codes are shown.
+void LanguageButtons(Painter& p, const Layout& l, float y, bool centered, float left = 0) {
+  const Survey* survey = p.w().survey();
+  if (!survey || survey->languages.size() < 2) return;
+  const float s = p.s();
+  ImFont* f = p.fonts().body;
+  auto measure = [&](bool codes, std::vector<std::string>* labels, std::vector<float>* widths) {
+    float total = 0;
+    labels->clear();
+    widths->clear();
+    for (const std::string& code : survey->languages) {
+      std::string label = LanguageName(code);
+      if (codes) {
+        label = code;
+        for (char& c : label) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      }
+      widths->push_back(f->CalcTextSizeA(f->FontSize, FLT_MAX, 0, label.c_str()).x + 28 * s);
+      labels->push_back(std::move(label));
+      total += widths->back() + 8 * s;
+    }
+    return total;
+  };
+  std::vector<std::string> labels;
+  std::vector<float> widths;
+  float total = measure(false, &labels, &widths);
+  float x = centered ? (l.width - total) / 2 : l.width - l.pad - total;
+  if (x < left) {
+    total = measure(true, &labels, &widths);
+    x = centered ? (l.width - total) / 2 : l.width - l.pad - total;
+  }
+  for (std::size_t i = 0; i < survey->languages.size(); ++i) {
+    const std::string& code = survey->languages[i];
+    Rect r{x, y, widths[i], 44 * s};
+    if (p.Button("lang:" + code, r, labels[i], f,
+                 code == p.w().language() ? Look::kSelected : Look::kQuiet)) {
+      p.w().SetLanguage(code);
+    }
+    x += widths[i] + 8 * s;
+  }
+}
+
+void DrawQuestion(Painter& p, const Layout& l) {
+  Widget& w = p.w();
+  const Question* q = w.current();
+  const Survey* survey = w.survey();
+  if (!q || !survey) return;
+  const float s = p.s();
+  const std::string& lang = w.language();
+  const std::string& fb = survey->fallback_language;
+  const Draft& d = w.draft();
+  const bool embed = w.options().mode == Mode::kEmbed;
+
+  // Top bar: progress, languages, close.
+  float y = l.pad * 0.5f;
+  const FlowSession* session = w.session();
+  std::string progress = std::to_string(session->ShownCount()) + " / " +
+                         std::to_string(std::max(session->EstimatedTotal(), session->ShownCount()));
+  p.Text(p.fonts().body, l.pad, y + 10 * s, l.width, progress, kMuted);
+  float right = l.width - l.pad;
+  if (embed) {
+    Rect close{right - 44 * s, y, 44 * s, 44 * s};
+    if (p.Button("close", close, "X", p.fonts().body, Look::kQuiet)) w.Close(p.now());
+    right -= 52 * s;
+  }
+  Layout bar = l;
+  bar.width = right + l.pad;
+  const float progress_w =
+      p.fonts().body->CalcTextSizeA(p.fonts().body->FontSize, FLT_MAX, 0, progress.c_str()).x;
+  LanguageButtons(p, bar, y, false, l.pad + progress_w + 12 * s);
+  y += 60 * s;
+
+  y += p.Text(p.fonts().large, l.x0, y, l.cw, q->text.Get(lang, fb), kInk) + 10 * s;
+  if (!q->hint.empty()) y += p.Text(p.fonts().body, l.x0, y, l.cw, q->hint.Get(lang, fb), kMuted);
+  y += 16 * s;
+
+  bool needs_next = false;
+  std::int32_t clicked = -1;
+  switch (q->kind) {
+    case QuestionKind::kNps:
+    case QuestionKind::kRating: {
+      y += ScaleRow(p, q->kind == QuestionKind::kNps ? "nps:" : "rating:", q->scale, l.x0, y, l.cw,
+                    d.scale, &clicked);
+      if (clicked >= 0) w.ChooseScale(clicked, p.now());
+      break;
+    }
+    case QuestionKind::kCsiAttribute: {
+      y += p.Text(p.fonts().body, l.x0, y, l.cw, p.T("how_important"), kMuted) + 8 * s;
+      if (q->importance_binary) {
+        const float bw = (l.cw - 12 * s) / 2;
+        if (p.Button("csi:" + q->id + ":importance:1", Rect{l.x0, y, bw, 64 * s}, p.T("important"),
+                     p.fonts().body, d.importance == 1 ? Look::kSelected : Look::kPlain)) {
+          w.SetImportance(1, p.now());
+        } else if (p.Button("csi:" + q->id + ":importance:0",
+                            Rect{l.x0 + bw + 12 * s, y, bw, 64 * s}, p.T("not_important"),
+                            p.fonts().body, d.importance == 0 ? Look::kSelected : Look::kPlain)) {
+          w.SetImportance(0, p.now());
+        }
+        y += 64 * s;
+      } else {
+        y += ScaleRow(p, "csi:" + q->id + ":importance:", q->importance, l.x0, y, l.cw,
+                      d.importance, &clicked);
+        if (clicked >= 0) w.SetImportance(clicked, p.now());
+      }
+      if (w.current() != q) return;  // answered and moved on this frame
+      y += 20 * s;
+      y += p.Text(p.fonts().body, l.x0, y, l.cw, p.T("how_satisfied"), kMuted) + 8 * s;
+      clicked = -1;
+      y += ScaleRow(p, "csi:" + q->id + ":satisfaction:", q->scale, l.x0, y, l.cw, d.satisfaction,
+                    &clicked);
+      if (clicked >= 0) w.SetSatisfaction(clicked, p.now());
+      break;
+    }
+    case QuestionKind::kSingleChoice:
+    case QuestionKind::kMultiChoice: {
+      needs_next = true;
+      const bool multi = q->kind == QuestionKind::kMultiChoice;
+      auto row = [&](const std::string& id, const std::string& label, bool on) {
+        Rect r{l.x0, y, l.cw, 60 * s};
+        bool hit = p.Button(id, r, "", p.fonts().body, on ? Look::kSelected : Look::kPlain);
+        const float box = 26 * s;
+        ImVec2 a(r.x + 16 * s, r.y + (r.h - box) / 2);
+        if (multi) {
+          p.dl()->AddRect(a, ImVec2(a.x + box, a.y + box), on ? kOnAccent : kMuted, 4 * s, 0,
+                          2 * s);
+          if (on) {
+            p.dl()->AddLine(ImVec2(a.x + box * 0.2f, a.y + box * 0.5f),
+                            ImVec2(a.x + box * 0.42f, a.y + box * 0.75f), kOnAccent, 3 * s);
+            p.dl()->AddLine(ImVec2(a.x + box * 0.42f, a.y + box * 0.75f),
+                            ImVec2(a.x + box * 0.82f, a.y + box * 0.25f), kOnAccent, 3 * s);
+          }
+        } else {
+          ImVec2 c(a.x + box / 2, a.y + box / 2);
+          p.dl()->AddCircle(c, box / 2, on ? kOnAccent : kMuted, 0, 2 * s);
+          if (on) p.dl()->AddCircleFilled(c, box * 0.25f, kOnAccent);
+        }
+        p.Text(p.fonts().body, r.x + 56 * s, r.y + (r.h - p.fonts().body->FontSize) / 2,
+               r.w - 64 * s, label, on ? kOnAccent : kInk);
+        y += r.h + 8 * s;
+        return hit;
+      };
+      for (const Choice& c : q->choices) {
+        if (row("choice:" + c.id, c.text.Get(lang, fb), d.choices.count(c.id) > 0)) {
+          w.ToggleChoice(c.id);
+        }
+      }
+      if (q->allow_other) {
+        if (row("other", p.T("other"), d.other_selected)) w.ToggleOther();
+        if (w.draft().other_selected) {
+          p.TextField("other", Rect{l.x0, y, l.cw, 52 * s}, false, p.T("type_here"));
+          y += 60 * s;
+        }
+      }
+      break;
+    }
+    case QuestionKind::kText: {
+      needs_next = true;
+      const float h = std::clamp(l.height * 0.25f, 100 * s, 220 * s);
+      p.TextField("text", Rect{l.x0, y, l.cw, h}, true, p.T("type_here"));
+      y += h + 8 * s;
+      break;
+    }
+    case QuestionKind::kContact: {
+      needs_next = true;
+      ImFont* f = p.fonts().body;
+      const std::string consent = q->consent_text.Get(lang, fb);
+      const float th = f->CalcTextSizeA(f->FontSize, FLT_MAX, l.cw - 72 * s, consent.c_str()).y;
+      Rect r{l.x0, y, l.cw, std::max(64 * s, th + 24 * s)};
+      if (p.Button("consent", r, "", f, Look::kPlain)) w.SetConsent(!d.consent);
+      const float box = 30 * s;
+      ImVec2 a(r.x + 16 * s, r.y + (r.h - box) / 2);
+      p.dl()->AddRectFilled(a, ImVec2(a.x + box, a.y + box),
+                            w.draft().consent ? kAccent : kOnAccent, 4 * s);
+      p.dl()->AddRect(a, ImVec2(a.x + box, a.y + box), kMuted, 4 * s, 0, 2 * s);
+      if (w.draft().consent) {
+        p.dl()->AddLine(ImVec2(a.x + box * 0.2f, a.y + box * 0.5f),
+                        ImVec2(a.x + box * 0.42f, a.y + box * 0.75f), kOnAccent, 3 * s);
+        p.dl()->AddLine(ImVec2(a.x + box * 0.42f, a.y + box * 0.75f),
+                        ImVec2(a.x + box * 0.82f, a.y + box * 0.25f), kOnAccent, 3 * s);
+      }
+      p.Text(f, r.x + 60 * s, r.y + (r.h - th) / 2, l.cw - 72 * s, consent, kInk);
+      y += r.h + 12 * s;
+      if (w.draft().consent) {
+        for (const std::string& field : q->contact_fields) {
+          y += p.Text(f, l.x0, y, l.cw, p.T(field.c_str()), kMuted) + 4 * s;
+          p.TextField("contact." + field, Rect{l.x0, y, l.cw, 52 * s}, false, "");
+          y += 60 * s;
+        }
+      }
+      break;
+    }
+  }
+  if (w.current() != q || w.screen() != Screen::kQuestion) return;
+
+  if (!w.error().empty()) y += p.Text(p.fonts().body, l.x0, y + 8 * s, l.cw, w.error(), kError);
+
+  // Bottom navigation.
+  const float by = std::max(y + 24 * s, l.height - l.pad - 64 * s);
+  const float bw = std::min(240 * s, (l.cw - 12 * s) / 2);
+  if (session->ShownCount() > 1) {
+    if (p.Button("back", Rect{l.x0, by, bw, 64 * s}, p.T("back"), p.fonts().body, Look::kQuiet)) {
+      w.Back();
+      return;
+    }
+  }
+  const bool empty_optional = !q->required && !needs_next;
+  if (needs_next || empty_optional) {
+    const char* label = needs_next ? "next" : "skip";
+    if (p.Button(needs_next ? "next" : "skip", Rect{l.x0 + l.cw - bw, by, bw, 64 * s}, p.T(label),
+                 p.fonts().body, needs_next ? Look::kPrimary : Look::kQuiet)) {
+      w.Next(p.now());
+    }
+  }
+}
+
+void DrawAttract(Painter& p, const Layout& l) {
+  Widget& w = p.w();
+  const Survey* survey = w.survey();
+  const float s = p.s();
+  const std::string& lang = w.language();
+  float y = l.height * 0.22f;
+  if (survey) {
+    y += p.Text(p.fonts().huge, l.x0, y, l.cw, survey->title.Get(lang, survey->fallback_language),
+                kInk, true) +
+         16 * s;
+    if (!survey->intro.empty()) {
+      y += p.Text(p.fonts().large, l.x0, y, l.cw,
+                  survey->intro.Get(lang, survey->fallback_language), kMuted, true);
+    }
+  }
+  y += 40 * s;
+  const float bw = std::min(l.cw, 420 * s);
+  if (p.Button("start", Rect{(l.width - bw) / 2, y, bw, 96 * s}, p.T("start"), p.fonts().huge,
+               Look::kPrimary)) {
+    w.Start(p.now());
+  }
+  LanguageButtons(p, l, l.height - l.pad - 44 * s, true);
+  // Staff corner: a small dot shows sync state (green synced, amber waiting, grey offline).
+  Rect staff{l.width - 56 * s, 8 * s, 48 * s, 48 * s};
+  if (p.Button("staff", staff, "", p.fonts().body, Look::kQuiet)) w.OpenStaff();
+  const DeviceStatus& st = w.status();
+  ImU32 dot = !st.online ? kMuted : (st.pending > 0 ? kWarn : kOk);
+  if (!st.persistent_storage) dot = kError;
+  p.dl()->AddCircleFilled(ImVec2(staff.x + staff.w / 2, staff.y + staff.h / 2), 7 * s, dot);
+}
+
+void DrawCentered(Painter& p, const Layout& l, const std::string& text, ImFont* font) {
+  const float h = font->CalcTextSizeA(font->FontSize, FLT_MAX, l.cw, text.c_str()).y;
+  p.Text(font, l.x0, (l.height - h) / 2, l.cw, text, kInk, true);
+}
+
+void DrawThanks(Painter& p, const Layout& l) {
+  Widget& w = p.w();
+  const Survey* survey = w.survey();
+  const float s = p.s();
+  std::string text = p.T("thanks");
+  if (survey && !survey->thanks.empty())
+    text = survey->thanks.Get(w.language(), survey->fallback_language);
+  const ImVec2 c(l.width / 2, l.height * 0.35f);
+  const float r = std::min(60 * s, l.height * 0.12f);
+  p.dl()->AddCircleFilled(c, r, kOk);
+  p.dl()->AddLine(ImVec2(c.x - r * 0.45f, c.y), ImVec2(c.x - r * 0.1f, c.y + r * 0.35f), kOnAccent,
+                  r * 0.14f);
+  p.dl()->AddLine(ImVec2(c.x - r * 0.1f, c.y + r * 0.35f), ImVec2(c.x + r * 0.5f, c.y - r * 0.35f),
+                  kOnAccent, r * 0.14f);
+  p.Text(p.fonts().large, l.x0, c.y + r + 24 * s, l.cw, text, kInk, true);
+  if (w.options().mode == Mode::kEmbed) {
+    Rect close{l.width - l.pad - 44 * s, l.pad * 0.5f, 44 * s, 44 * s};
+    if (p.Button("close", close, "X", p.fonts().body, Look::kQuiet)) w.Close(p.now());
+  }
+}
+
+void DrawEnroll(Painter& p, const Layout& l) {
+  Widget& w = p.w();
+  const float s = p.s();
+  float y = l.height * 0.2f;
+  y += p.Text(p.fonts().large, l.x0, y, l.cw, p.T("not_enrolled"), kInk, true) + 12 * s;
+  y += p.Text(p.fonts().body, l.x0, y, l.cw, p.T("enroll_hint"), kMuted, true) + 20 * s;
+  const float fw = std::min(l.cw, 420 * s);
+  p.TextField("enroll", Rect{(l.width - fw) / 2, y, fw, 56 * s}, false, "ABCD-EFGH");
+  y += 72 * s;
+  if (p.Button("enroll", Rect{(l.width - fw) / 2, y, fw, 64 * s}, p.T("enroll"), p.fonts().body,
+               Look::kPrimary)) {
+    w.RequestEnroll();
+  }
+  y += 80 * s;
+  const std::string& msg = !w.error().empty() ? w.error() : w.status().message;
+  p.Text(p.fonts().body, l.x0, y, l.cw, msg, kError, true);
+}
+
+void DrawPin(Painter& p, const Layout& l) {
+  Widget& w = p.w();
+  const float s = p.s();
+  float y = l.pad;
+  y += p.Text(p.fonts().large, l.x0, y, l.cw, p.T("staff_pin"), kInk, true) + 12 * s;
+  std::string dots(w.pin_entry().size() * 2, ' ');
+  for (std::size_t i = 0; i < w.pin_entry().size(); ++i) dots[i * 2] = '*';
+  p.Text(p.fonts().huge, l.x0, y, l.cw, dots.empty() ? " " : dots, kInk, true);
+  y += p.fonts().huge->FontSize + 12 * s;
+  const char* keys[12] = {"1", "2", "3", "4", "5", "6", "7", "8", "9", "<", "0", "OK"};
+  const float cell = std::min(96 * s, (l.height - y - l.pad - 60 * s) / 4 - 8 * s);
+  const float x0 = (l.width - (cell * 3 + 16 * s)) / 2;
+  for (int i = 0; i < 12; ++i) {
+    Rect r{x0 + (i % 3) * (cell + 8 * s), y + (i / 3) * (cell + 8 * s), cell, cell};
+    const std::string key = keys[i];
+    const std::string id = key == "<" ? "pin:erase" : key == "OK" ? "pin:ok" : "pin:" + key;
+    if (p.Button(id, r, key, p.fonts().large, key == "OK" ? Look::kPrimary : Look::kPlain)) {
+      if (key == "<") {
+        w.PinErase();
+      } else if (key == "OK") {
+        w.PinSubmit();
+      } else {
+        w.PinDigit(key[0]);
+      }
+    }
+  }
+  y += 4 * (cell + 8 * s);
+  if (!w.error().empty()) p.Text(p.fonts().body, l.x0, y, l.cw, p.T("wrong_pin"), kError, true);
+  if (p.Button("pin:cancel", Rect{l.pad, l.pad * 0.5f, 120 * s, 44 * s}, p.T("back"),
+               p.fonts().body, Look::kQuiet)) {
+    w.LeaveStaff();
+  }
+}
+
+void DrawStaff(Painter& p, const Layout& l) {
+  Widget& w = p.w();
+  const float s = p.s();
+  const DeviceStatus& st = w.status();
+  ImFont* f = p.fonts().body;
+  float y = l.pad;
+  y += p.Text(p.fonts().large, l.x0, y, l.cw, p.T("staff_panel"), kInk) + 16 * s;
+  auto line = [&](const std::string& label, const std::string& value, ImU32 colour) {
+    p.Text(f, l.x0, y, l.cw * 0.5f, label, kMuted);
+    y += p.Text(f, l.x0 + l.cw * 0.5f, y, l.cw * 0.5f, value, colour) + 8 * s;
+  };
+  line(p.T("device"), w.device_id().empty() ? "-" : w.device_id(), kInk);
+  line(p.T("pending"), std::to_string(st.pending), st.pending > 0 ? kWarn : kOk);
+  std::string last = p.T("never");
+  if (st.last_sync_ms > 0) {
+    last = std::to_string(std::max<std::int64_t>(0, (p.now() - st.last_sync_ms) / 1000)) +
+           p.T("seconds_ago");
+  }
+  line(p.T("last_sync"), last + " (" + p.T(st.online ? "online" : "offline") + ")",
+       st.online ? kInk : kWarn);
+  if (!st.persistent_storage) y += p.Text(f, l.x0, y, l.cw, p.T("storage_refused"), kError) + 8 * s;
+  if (!st.message.empty()) y += p.Text(f, l.x0, y, l.cw, st.message, kError) + 8 * s;
+  y += 16 * s;
+  const float bw = std::min(l.cw, 360 * s);
+  if (p.Button("staff:sync", Rect{l.x0, y, bw, 60 * s}, p.T("sync_now"), f, Look::kPrimary)) {
+    w.RequestSync();
+  }
+  y += 72 * s;
+  if (p.Button("staff:back", Rect{l.x0, y, bw, 60 * s}, p.T("back_to_survey"), f, Look::kPlain)) {
+    w.LeaveStaff();
+  }
+  y += 72 * s;
+  if (p.Button("staff:exit", Rect{l.x0, y, bw, 60 * s}, p.T("exit_kiosk"), f, Look::kPlain)) {
+    w.RequestExit();
+  }
+}
+
+}  // namespace
+
+const char* UiText(const std::string& language, const char* key) {
+  for (const UiString& s : kStrings) {
+    if (std::strcmp(s.key, key) != 0) continue;
+    if (language == "ru") return s.ru;
+    if (language == "uk") return s.uk;
+    return s.en;
+  }
+  return key;
+}
+
+void DrawWidget(Widget& widget, const UiFonts& fonts, float scale, std::int64_t now_ms,
+                UiFrame* frame) {
+  frame->items.clear();
+  frame->text_fields.clear();
+  widget.Tick(now_ms);
+  const ImGuiIO& io = ImGui::GetIO();
+  ImGui::SetNextWindowPos(ImVec2(0, 0));
+  ImGui::SetNextWindowSize(io.DisplaySize);
+  ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(0, 0));
+  ImGui::PushStyleVar(ImGuiStyleVar_WindowBorderSize, 0);
+  ImGui::PushStyleColor(ImGuiCol_WindowBg, kBackground);
+  ImGui::Begin("canvass", nullptr,
+               ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove |
+                   ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus);
+  Layout l;
+  l.width = io.DisplaySize.x;
+  l.height = io.DisplaySize.y;
+  l.pad = std::clamp(l.width * 0.04f, 12 * scale, 40 * scale);
+  l.cw = std::min(l.width - 2 * l.pad, 900 * scale);
+  l.x0 = (l.width - l.cw) / 2;
+  Painter p(widget, fonts, scale, now_ms, frame);
+  switch (widget.screen()) {
+    case Screen::kLoading:
+      DrawCentered(p, l, UiText(widget.language(), "loading"), fonts.body);
+      break;
+    case Screen::kEnroll:
+      DrawEnroll(p, l);
+      break;
+    case Screen::kAttract:
+      DrawAttract(p, l);
+      break;
+    case Screen::kQuestion:
+      DrawQuestion(p, l);
+      break;
+    case Screen::kSaving:
+      DrawCentered(p, l, UiText(widget.language(), "saving"), fonts.large);
+      break;
+    case Screen::kThanks:
+      DrawThanks(p, l);
+      break;
+    case Screen::kClosed:
+      break;
+    case Screen::kPin:
+      DrawPin(p, l);
+      break;
+    case Screen::kStaff:
+      DrawStaff(p, l);
+      break;
+    case Screen::kError:
+      DrawCentered(p, l, widget.error(), fonts.body);
+      break;
+  }
+  ImGui::End();
+  ImGui::PopStyleColor();
+  ImGui::PopStyleVar(2);
+}
+
+}  // namespace canvass::widget
