@@ -674,15 +674,18 @@ Difference NpsDifference(const NpsResult& a, const NpsResult& b) {
 }
 
 Difference ShareDifference(uint64_t successes_a, uint64_t n_a, uint64_t successes_b, uint64_t n_b) {
-  const Estimate a = WilsonPercent(successes_a, n_a);
-  const Estimate b = WilsonPercent(successes_b, n_b);
+  return IntervalDifference(WilsonPercent(successes_a, n_a), WilsonPercent(successes_b, n_b), 100);
+}
+
+Difference IntervalDifference(const Estimate& a, const Estimate& b, double span) {
   const double d = a.value - b.value;
-  if (n_a == 0 || n_b == 0) return Difference{Estimate{d, n_a + n_b, -100, 100}, false};
+  if (a.n == 0 || b.n == 0) return Difference{Estimate{d, a.n + b.n, -span, span}, false};
   const double below =
       std::sqrt((a.value - a.lo) * (a.value - a.lo) + (b.hi - b.value) * (b.hi - b.value));
   const double above =
       std::sqrt((a.hi - a.value) * (a.hi - a.value) + (b.value - b.lo) * (b.value - b.lo));
-  return Verdict(Estimate{d, n_a + n_b, Clamp(d - below, -100, 100), Clamp(d + above, -100, 100)});
+  return Verdict(
+      Estimate{d, a.n + b.n, Clamp(d - below, -span, span), Clamp(d + above, -span, span)});
 }
 
 Result<Difference> MeanDifference(const ScaleCounts& a, const ScaleCounts& b) {
@@ -784,11 +787,24 @@ const char* QuadrantName(Quadrant quadrant) {
   return "unknown";
 }
 
+QuadrantSplit QuadrantSplitOf(const std::vector<DriverResult>& drivers) {
+  QuadrantSplit split;
+  if (drivers.empty()) return split;
+  double importance_sum = 0;
+  double performance_sum = 0;
+  for (const DriverResult& r : drivers) {
+    importance_sum += r.importance;
+    performance_sum += r.performance.value;
+  }
+  const double k = static_cast<double>(drivers.size());
+  split.importance = importance_sum / k;
+  split.performance = performance_sum / k;
+  return split;
+}
+
 Result<std::vector<DriverResult>> KeyDrivers(const std::vector<DriverInput>& attributes) {
   std::vector<DriverResult> out;
   out.reserve(attributes.size());
-  double importance_sum = 0;
-  double performance_sum = 0;
   for (const DriverInput& in : attributes) {
     if (!ScaleCounts::IsValidScale(in.scale_min, in.scale_max)) {
       return Status::InvalidArgument(in.attribute + ": invalid scale " +
@@ -806,17 +822,12 @@ Result<std::vector<DriverResult>> KeyDrivers(const std::vector<DriverInput>& att
     r.performance =
         Rescale(MeanInterval(p.n, static_cast<double>(p.sum_x), spread, in.scale_min, in.scale_max),
                 in.scale_min, in.scale_max);
-    importance_sum += r.importance;
-    performance_sum += r.performance.value;
     out.push_back(std::move(r));
   }
-  if (out.empty()) return out;
-  const double k = static_cast<double>(out.size());
-  const double importance_mean = importance_sum / k;
-  const double performance_mean = performance_sum / k;
+  const QuadrantSplit split = QuadrantSplitOf(out);
   for (DriverResult& r : out) {
-    const bool important = r.importance >= importance_mean;
-    const bool performing = r.performance.value >= performance_mean;
+    const bool important = r.importance >= split.importance;
+    const bool performing = r.performance.value >= split.performance;
     r.quadrant = important ? (performing ? Quadrant::kKeepUp : Quadrant::kFixFirst)
                            : (performing ? Quadrant::kPossibleOverkill : Quadrant::kLowPriority);
   }

@@ -372,6 +372,11 @@ Difference NpsDifference(const NpsResult& a, const NpsResult& b);
 // Two independent shares (response rates, top-2 boxes, loyalty rates), percent points: Newcombe's
 // hybrid score interval built from the two Wilson intervals.
 Difference ShareDifference(uint64_t successes_a, uint64_t n_a, uint64_t successes_b, uint64_t n_b);
+// Two independent estimates of any index, from their own 95% intervals: MOVER (Zou & Donner 2008),
+// d - sqrt((a - lo_a)^2 + (hi_b - b)^2) .. d + sqrt((hi_a - a)^2 + (b - lo_b)^2), clamped to
+// [-span, span]. ShareDifference is this over Wilson intervals; use it for indices that have no
+// two-sample test of their own (CSI index and 0-100 score, CLI). Not significant if either n == 0.
+Difference IntervalDifference(const Estimate& a, const Estimate& b, double span);
 // Two independent means on the same scale: Welch's SE and Student's t with the Welch-Satterthwaite
 // df rounded down. With n < 2 on either side: the whole range, not significant. InvalidArgument if
 // the scales differ or are missing.
@@ -447,6 +452,15 @@ struct DriverResult {
 };
 // In input order. InvalidArgument for an invalid scale.
 Result<std::vector<DriverResult>> KeyDrivers(const std::vector<DriverInput>& attributes);
+
+// Where KeyDrivers split the quadrants: the mean importance (r) and the mean performance (0..100)
+// of the attributes analysed together. Zeros for no attributes. For charts that draw the split.
+struct QuadrantSplit {
+  double importance = 0;
+  double performance = 0;
+  bool operator==(const QuadrantSplit&) const = default;
+};
+QuadrantSplit QuadrantSplitOf(const std::vector<DriverResult>& drivers);
 
 //-----------------------------------------------------------------------------
 // [SECTION] Trends
