@@ -297,20 +297,35 @@ Status QuestionStats::Merge(const QuestionStats& other) {
   return Status::Ok();
 }
 
+bool QuestionStats::MergesWith(const QuestionStats& other) const {
+  return answers.MergesWith(other.answers) && choices.size() == other.choices.size() &&
+         csi.importance_rating.MergesWith(other.csi.importance_rating) &&
+         csi.satisfaction.MergesWith(other.csi.satisfaction);
+}
+
 Status GroupStats::Merge(const GroupStats& other) {
-  if (questions.empty() && !other.questions.empty()) questions.resize(other.questions.size());
-  if (other.questions.size() != questions.size()) {
+  const bool adopt = questions.empty() && !other.questions.empty();
+  if (!adopt && other.questions.size() != questions.size()) {
     return Status::InvalidArgument("statistics of surveys with different questions");
   }
-  GroupStats merged = *this;
-  for (std::size_t i = 0; i < questions.size(); ++i) {
-    if (Status s = merged.questions[i].Merge(other.questions[i]); !s.ok()) {
-      return s.WithContext("question " + std::to_string(i + 1));
+  // Every shape is checked before anything changes, so that a refused merge leaves this as it
+  // was without copying it first (a group's customer visits can be large, and the statistics
+  // cube merges thousands of cells into one group).
+  for (std::size_t i = 0; !adopt && i < questions.size(); ++i) {
+    if (!questions[i].MergesWith(other.questions[i])) {
+      QuestionStats probe = questions[i];  // for the message that says what differs
+      Status s = probe.Merge(other.questions[i]);
+      return (s.ok() ? Status::InvalidArgument("question statistics of different shapes") : s)
+          .WithContext("question " + std::to_string(i + 1));
     }
   }
-  merged.outcomes.Merge(other.outcomes);
-  merged.customers.Merge(other.customers);
-  *this = std::move(merged);
+  if (adopt) {
+    questions = other.questions;
+  } else {
+    for (std::size_t i = 0; i < questions.size(); ++i) (void)questions[i].Merge(other.questions[i]);
+  }
+  outcomes.Merge(other.outcomes);
+  customers.Merge(other.customers);
   return Status::Ok();
 }
 

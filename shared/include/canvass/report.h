@@ -183,6 +183,7 @@ struct QuestionStats {
   uint64_t consent = 0;            // contact: consent given
 
   Status Merge(const QuestionStats& other);
+  bool MergesWith(const QuestionStats& other) const;  // Merge would succeed
   bool operator==(const QuestionStats&) const = default;
 };
 
