@@ -41,6 +41,19 @@ class Writer {
   void Fixed(const std::array<std::uint8_t, N>& bytes) {
     archive_(cereal::binary_data(bytes.data(), N));
   }
+  // Unsigned LEB128 in the fewest bytes (1 to 10), for counts that are mostly small.
+  void Var(std::uint64_t v) {
+    do {
+      std::uint8_t byte = static_cast<std::uint8_t>(v & 0x7f);
+      v >>= 7;
+      if (v != 0) byte |= 0x80;
+      U8(byte);
+    } while (v != 0);
+  }
+  // Zigzag (0, -1, 1, -2, ... -> 0, 1, 2, 3, ...), then Var.
+  void SignedVar(std::int64_t v) {
+    Var((static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
+  }
   std::string Finish() { return stream_.str(); }
 
  private:
@@ -86,6 +99,25 @@ class Reader {
     std::array<std::uint8_t, N> out{};
     archive_(cereal::binary_data(out.data(), N));
     return out;
+  }
+  // What Writer::Var wrote; refuses a longer spelling of the same number (canonical bytes).
+  std::uint64_t Var(const char* what) {
+    std::uint64_t v = 0;
+    for (int shift = 0;; shift += 7) {
+      const std::uint8_t byte = U8();
+      if (shift == 63 && byte > 1) throw DecodeError(std::string(what) + " is over 64 bits");
+      v |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
+      if ((byte & 0x80) == 0) {
+        if (byte == 0 && shift > 0) {
+          throw DecodeError(std::string(what) + " is not in its shortest form");
+        }
+        return v;
+      }
+    }
+  }
+  std::int64_t SignedVar(const char* what) {
+    const std::uint64_t z = Var(what);
+    return static_cast<std::int64_t>((z >> 1) ^ (~(z & 1) + 1));
   }
   // A count of items that each take at least `min_item_bytes`: refused if the input cannot hold it.
   std::uint32_t Count(const char* what, std::uint32_t min_item_bytes) {
