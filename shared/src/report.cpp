@@ -1181,15 +1181,31 @@ std::vector<QuestionSummary> SummariseQuestions(const Survey& survey, const Grou
   return out;
 }
 
-// The headline estimate groups are ranked by, and whether higher is better.
-std::optional<Estimate> RankEstimate(const Indices& x, const std::string& index) {
-  if (index == "nps" && x.nps) return x.nps->result.nps;
-  if (index == "csat" && x.csat) return x.csat->result.top2;
-  if (index == "ces" && x.ces) return x.ces->agreement ? x.ces->agreement->mean : x.ces->net->nps;
-  if (index == "csi" && x.csi) return x.csi->result.index;
-  if (index == "cli" && x.cli) return x.cli->result.index;
-  if (index == "response_rate") return x.response_rate.rate;
-  return std::nullopt;
+// `a` (statistics `ga`) against `b` (statistics `gb`): the changes a period group reports.
+GroupChange Change(const Roles& roles, const Indices& a, const GroupStats& ga, const Indices& b,
+                   const GroupStats& gb) {
+  GroupChange change;
+  if (a.nps && b.nps) change.nps = metrics::NpsDifference(a.nps->result, b.nps->result);
+  change.response_rate = metrics::ShareDifference(a.outcomes.completed, a.outcomes.Offered(),
+                                                  b.outcomes.completed, b.outcomes.Offered());
+  if (roles.csat >= 0) {
+    // The top-2 boxes, as ComputeCsat counts them.
+    const metrics::ScaleCounts& sa = AnswersOf(ga, roles.csat);
+    const metrics::ScaleCounts& sb = AnswersOf(gb, roles.csat);
+    change.csat =
+        metrics::ShareDifference(sa.CountBetween(sa.max_point() - 1, sa.max_point()), sa.Total(),
+                                 sb.CountBetween(sb.max_point() - 1, sb.max_point()), sb.Total());
+  }
+  if (a.ces && b.ces) {
+    if (a.ces->net) {
+      change.ces = metrics::NpsDifference(*a.ces->net, *b.ces->net);
+    } else {
+      Result<metrics::Difference> d =
+          metrics::MeanDifference(AnswersOf(ga, roles.ces), AnswersOf(gb, roles.ces));
+      if (d.ok()) change.ces = *d;
+    }
+  }
+  return change;
 }
 
 std::string RankIndexFor(const Roles& roles) {
@@ -1261,7 +1277,7 @@ Result<Report> ComputeReportImpl(const Survey& survey, const CollectedStats& sta
     for (const auto& [within, members] : partitions) {
       std::map<std::string, Estimate> estimates;
       for (const auto& [label, index] : members) {
-        estimates[label] = *RankEstimate(r.groups[index].indices, r.ranked_by);
+        estimates[label] = *IndexEstimate(r.groups[index].indices, r.ranked_by);
       }
       const metrics::Ranking ranking = metrics::Rank(estimates, options.min_n);
       for (const metrics::RankedGroup& g : ranking.ranked) {
@@ -1288,30 +1304,9 @@ Result<Report> ComputeReportImpl(const Survey& survey, const CollectedStats& sta
       });
       for (std::size_t m = 1; m < members.size(); ++m) {
         const std::size_t cur = members[m], prev = members[m - 1];
-        const Indices& a = r.groups[cur].indices;
-        const Indices& b = r.groups[prev].indices;
-        GroupChange change;
+        GroupChange change = Change(roles, r.groups[cur].indices, *group_stats[cur],
+                                    r.groups[prev].indices, *group_stats[prev]);
         change.vs = r.groups[prev].key[period_dim];
-        if (a.nps && b.nps) change.nps = metrics::NpsDifference(a.nps->result, b.nps->result);
-        change.response_rate = metrics::ShareDifference(a.outcomes.completed, a.outcomes.Offered(),
-                                                        b.outcomes.completed, b.outcomes.Offered());
-        if (roles.csat >= 0) {
-          // The top-2 boxes, as ComputeCsat counts them.
-          const metrics::ScaleCounts& sa = AnswersOf(*group_stats[cur], roles.csat);
-          const metrics::ScaleCounts& sb = AnswersOf(*group_stats[prev], roles.csat);
-          change.csat = metrics::ShareDifference(
-              sa.CountBetween(sa.max_point() - 1, sa.max_point()), sa.Total(),
-              sb.CountBetween(sb.max_point() - 1, sb.max_point()), sb.Total());
-        }
-        if (a.ces && b.ces) {
-          if (a.ces->net) {
-            change.ces = metrics::NpsDifference(*a.ces->net, *b.ces->net);
-          } else {
-            Result<metrics::Difference> d = metrics::MeanDifference(
-                AnswersOf(*group_stats[cur], roles.ces), AnswersOf(*group_stats[prev], roles.ces));
-            if (d.ok()) change.ces = *d;
-          }
-        }
         r.groups[cur].change = std::move(change);
       }
     }
@@ -1375,6 +1370,28 @@ Result<Report> ComputeReportImpl(const Survey& survey, const CollectedStats& sta
 }
 
 }  // namespace
+
+std::optional<Estimate> IndexEstimate(const Indices& x, std::string_view index) {
+  if (index == "nps" && x.nps) return x.nps->result.nps;
+  if (index == "csat" && x.csat) return x.csat->result.top2;
+  if (index == "ces" && x.ces) return x.ces->agreement ? x.ces->agreement->mean : x.ces->net->nps;
+  if (index == "csi" && x.csi) return x.csi->result.index;
+  if (index == "cli" && x.cli) return x.cli->result.index;
+  if (index == "response_rate") return x.response_rate.rate;
+  return std::nullopt;
+}
+
+Result<GroupChange> CompareStats(const Survey& survey, const GroupStats& current,
+                                 const GroupStats& previous, const ReportOptions& options) {
+  if (current.questions.size() != survey.questions.size() ||
+      previous.questions.size() != survey.questions.size()) {
+    return Status::InvalidArgument("statistics do not belong to survey \"" + survey.id + "\"");
+  }
+  const Roles roles(survey);
+  const metrics::LoyaltyResult none;  // loyalty has no change: not computed
+  return Change(roles, ComputeIndices(survey, roles, current, none, options), current,
+                ComputeIndices(survey, roles, previous, none, options), previous);
+}
 
 Result<Report> ReportFromStats(const Survey& survey, const CollectedStats& stats,
                                const ReportOptions& options, const InputIssues* issues) {
@@ -1954,7 +1971,7 @@ std::string ReportToTable(const Report& r) {
       for (const std::string& k : e.key) row.push_back(k.empty() ? "(none)" : k);
       row.push_back(std::to_string(e.indices.outcomes.Offered()));
       row.push_back(Pct(e.indices.response_rate.rate.value));
-      std::optional<Estimate> est = RankEstimate(e.indices, index);
+      std::optional<Estimate> est = IndexEstimate(e.indices, index);
       const bool percent = index == "csat" || index == "response_rate";
       const bool mean =
           index == "cli" || (index == "ces" && e.indices.ces && e.indices.ces->agreement);

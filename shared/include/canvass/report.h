@@ -325,6 +325,16 @@ struct Report {
   std::vector<std::string> warnings;  // in words, for people
 };
 
+// The estimate of one index by the names rankings use ("nps", "csat", "ces", "csi", "cli",
+// "response_rate"); nullopt when the survey has no such index. Report::ranked_by names one.
+std::optional<metrics::Estimate> IndexEstimate(const Indices& indices, std::string_view index);
+
+// The changes of `current` against `previous` (two independent selections, e.g. a period and the
+// one before it), by the same rules as a period group's `change`; `vs` is left empty.
+// InvalidArgument if the statistics are not shaped for `survey`.
+Result<GroupChange> CompareStats(const Survey& survey, const GroupStats& current,
+                                 const GroupStats& previous, const ReportOptions& options);
+
 // Every index, ranking, change and driver from collected statistics. `issues` (optional) adds the
 // input's refused lines to the warnings.
 Result<Report> ReportFromStats(const Survey& survey, const CollectedStats& stats,
