@@ -800,6 +800,7 @@ HttpResponse Api::Admin(const HttpRequest& r) {
   }
   if (p == "/v1/admin/export" && r.method == "GET") return Export(r);
   if (p == "/v1/admin/report" && r.method == "GET") return Report(r);
+  if (p == "/v1/admin/stats" && r.method == "GET") return Stats(r);
   if (p == "/v1/admin/quarantine" && r.method == "GET") {
     Result<std::vector<QuarantineRow>> rows = store_->ListQuarantine(1000);
     if (!rows.ok()) return StatusResponse(rows.status());

@@ -99,6 +99,7 @@ class Api {
   HttpResponse Static(const HttpRequest& r);
   HttpResponse SmsInbound(const HttpRequest& r);  // sms.cpp
   HttpResponse Report(const HttpRequest& r);      // report_endpoint.cpp
+  HttpResponse Stats(const HttpRequest& r);       // stats_endpoint.cpp
   bool AdminAuthorized(const HttpRequest& r);
   void CountRefused(const std::string& reason);
 
