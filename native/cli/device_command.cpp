@@ -40,6 +40,13 @@ Commands:
         signed receipt verifies; also refreshes the surveys
   status
         JSON: device_id, pending, head_seq, acked_seq, server
+  import --survey ID --input FILE.jsonl
+        record every line of an interchange file (docs/interchange.md: e.g. canvass demo-data,
+        answers collected elsewhere) as this device's next signed records, in file order: time,
+        outcome, answers, tags and customer key from the line (the device's location and channel
+        where the line has none); answers are checked as a report reads them. Nothing is
+        recorded unless every line is valid. Contact consent comes without details (an export
+        never holds them), so imported records carry no sealed contact
   batch --out FILE [--max 500]
         write the next push body to FILE without sending it
   surveys
@@ -246,6 +253,27 @@ Result<ResponseLog> OpenLog(const DeviceState& d, std::unique_ptr<Store>* store)
   return ResponseLog::Open(store->get(), *d.key, d.device_id);
 }
 
+// The device's verified bundle of `survey_id`: the survey and its version.
+struct DeviceSurvey {
+  Survey survey;
+  Hash256 version{};
+};
+Result<DeviceSurvey> LoadSurvey(const DeviceState& d, const std::string& survey_id) {
+  Result<std::string> bytes = native::ReadWholeFile(d.dir + "/surveys/" + survey_id + ".bundle");
+  if (!bytes.ok()) {
+    return Status::NotFound("survey '" + survey_id +
+                            "' is not on this device; run push or surveys to fetch it");
+  }
+  Result<SignedMessage> message = DecodeSignedMessage(*bytes);
+  if (!message.ok()) return message.status();
+  if (Status v = VerifyMessage(kSurveyDomain, *message, d.org_sign); !v.ok()) return v;
+  Result<SurveyBundle> bundle = DecodeBundle(message->body);
+  if (!bundle.ok()) return bundle.status();
+  Result<Survey> survey = ParseSurvey(bundle->definition_json);
+  if (!survey.ok()) return survey.status();
+  return DeviceSurvey{std::move(*survey), SurveyVersion(bundle->definition_json)};
+}
+
 int Record(const DeviceState& d, const std::vector<std::string>& args) {
   std::string survey_id, answers = "{}", outcome_name, time;
   std::map<std::string, std::string> tags = {{"location", d.location}, {"channel", d.channel}};
@@ -272,18 +300,9 @@ int Record(const DeviceState& d, const std::vector<std::string>& args) {
     std::cerr << "canvass device record: --survey ID is required\n";
     return 2;
   }
-  Result<std::string> bytes = native::ReadWholeFile(d.dir + "/surveys/" + survey_id + ".bundle");
-  if (!bytes.ok()) {
-    return Fail(Status::NotFound("survey '" + survey_id +
-                                 "' is not on this device; run push or surveys to fetch it"));
-  }
-  Result<SignedMessage> message = DecodeSignedMessage(*bytes);
-  if (!message.ok()) return Fail(message.status());
-  if (Status v = VerifyMessage(kSurveyDomain, *message, d.org_sign); !v.ok()) return Fail(v);
-  Result<SurveyBundle> bundle = DecodeBundle(message->body);
-  if (!bundle.ok()) return Fail(bundle.status());
-  Result<Survey> survey = ParseSurvey(bundle->definition_json);
-  if (!survey.ok()) return Fail(survey.status());
+  Result<DeviceSurvey> loaded = LoadSurvey(d, survey_id);
+  if (!loaded.ok()) return Fail(loaded.status());
+  const Survey* survey = &loaded->survey;
 
   // Type and validate the answers with the interchange reader, against this survey.
   std::int64_t now = NowMs();
@@ -337,14 +356,73 @@ int Record(const DeviceState& d, const std::vector<std::string>& args) {
     }
     outcome = *o;
   }
-  ResponseRecord draft = BuildRecord(*survey, SurveyVersion(bundle->definition_json), *session,
-                                     outcome, now, tags, d.org_box);
+  ResponseRecord draft =
+      BuildRecord(*survey, loaded->version, *session, outcome, now, tags, d.org_box);
   std::unique_ptr<Store> store;
   Result<ResponseLog> log = OpenLog(d, &store);
   if (!log.ok()) return Fail(log.status());
   Result<LogEntry> entry = log->Append(std::move(draft));
   if (!entry.ok()) return Fail(entry.status());
   std::cout << "recorded seq " << entry->seq << " (" << OutcomeName(outcome) << "), "
+            << log->PendingCount() << " waiting for sync\n";
+  return 0;
+}
+
+int Import(const DeviceState& d, const std::vector<std::string>& args) {
+  std::string survey_id, input;
+  for (std::size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] == "--survey")
+      survey_id = args[++i];
+    else if (args[i] == "--input")
+      input = args[++i];
+  }
+  if (survey_id.empty() || input.empty()) {
+    std::cerr << "canvass device import: needs --survey ID and --input FILE.jsonl\n";
+    return 2;
+  }
+  Result<DeviceSurvey> loaded = LoadSurvey(d, survey_id);
+  if (!loaded.ok()) return Fail(loaded.status());
+  Result<std::string> text = native::ReadWholeFile(input);
+  if (!text.ok()) return Fail(text.status());
+
+  // Every line is checked before anything is recorded: a file is imported whole or not at all.
+  std::vector<ResponseRecord> drafts;
+  std::size_t start = 0;
+  for (std::uint64_t line_number = 1; start < text->size(); ++line_number) {
+    std::size_t end = text->find('\n', start);
+    if (end == std::string::npos) end = text->size();
+    std::string_view line(text->data() + start, end - start);
+    start = end + 1;
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
+    const std::string where = input + ":" + std::to_string(line_number);
+    Result<ResponseRecord> parsed = ParseJsonLine(line, &loaded->survey);
+    if (!parsed.ok()) return Fail(parsed.status().WithContext(where + ": nothing imported"));
+    ResponseRecord draft;
+    draft.survey_id = loaded->survey.id;
+    draft.survey_version = loaded->version;
+    draft.device_time_ms = parsed->device_time_ms;
+    draft.outcome = parsed->outcome;
+    draft.answers = std::move(parsed->answers);
+    draft.tags = {{"location", d.location}, {"channel", d.channel}};
+    for (auto& [key, value] : parsed->tags) draft.tags[key] = std::move(value);
+    draft.customer_key = std::move(parsed->customer_key);
+    if (Result<std::string> bytes = EncodeRecord(draft); !bytes.ok()) {
+      return Fail(bytes.status().WithContext(where + ": nothing imported"));
+    }
+    drafts.push_back(std::move(draft));
+  }
+  std::unique_ptr<Store> store;
+  Result<ResponseLog> log = OpenLog(d, &store);
+  if (!log.ok()) return Fail(log.status());
+  for (std::size_t i = 0; i < drafts.size(); ++i) {
+    Result<LogEntry> entry = log->Append(std::move(drafts[i]));
+    if (!entry.ok()) {
+      return Fail(
+          entry.status().WithContext("after " + std::to_string(i) + " record(s) were recorded"));
+    }
+  }
+  std::cout << "imported " << drafts.size() << " record(s) from " << input << ", "
             << log->PendingCount() << " waiting for sync\n";
   return 0;
 }
@@ -463,7 +541,7 @@ int RunDevice(const std::vector<std::string>& args) {
   const std::string command = rest[0];
   std::vector<std::string> cmd_args(rest.begin() + 1, rest.end());
   if (command == "enroll") return Enroll(dir, cmd_args);
-  static const char* kKnown[] = {"record", "push", "status", "batch", "surveys"};
+  static const char* kKnown[] = {"record", "import", "push", "status", "batch", "surveys"};
   if (std::find(std::begin(kKnown), std::end(kKnown), command) == std::end(kKnown)) {
     std::cerr << "canvass device: unknown command '" << command << "'; see canvass device --help\n";
     return 2;
@@ -471,6 +549,7 @@ int RunDevice(const std::vector<std::string>& args) {
   Result<DeviceState> d = LoadState(dir);
   if (!d.ok()) return Fail(d.status());
   if (command == "record") return Record(*d, cmd_args);
+  if (command == "import") return Import(*d, cmd_args);
   if (command == "push") return Push(*d, cmd_args);
   if (command == "status") return Status_(*d);
   if (command == "batch") return Batch(*d, cmd_args);
