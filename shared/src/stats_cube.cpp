@@ -148,60 +148,89 @@ Status StatsCube::Add(const ResponseRecord& record) {
 Status StatsCube::AddRecords(const std::vector<ResponseRecord>& records, InputIssues* issues) {
   // The report's own reader takes the records (what an answer means, what is refused), and its
   // own counting makes the cells: a cube cell is a report group by day and the four tags.
-  ResponseTable table(*survey_);
-  table.Reserve(records.size());
-  InputIssues out_of_range_issues;
-  const InputIssues& out_of_range = out_of_range_issues;
+  if (offers_ + records.size() > kMaxCubeOffers) {
+    return Status::Unavailable("a statistics cube holds at most 2^40 offers");
+  }
+  InputIssues found;
+  std::vector<std::pair<CubeCellKey, std::size_t>> rows;  // cell key, record index
+  rows.reserve(records.size());
   for (std::size_t i = 0; i < records.size(); ++i) {
     const ResponseRecord& r = records[i];
-    const int64_t day = CubeDayOf(r.device_time_ms);
-    if (r.survey_id == survey_->id && (day < kMinCubeDay || day > kMaxCubeDay)) {
-      // Out of range for any calendar a report prints: one bad device clock must not stop the
-      // whole cube (the period map of CollectStats spans the table's days).
-      ++out_of_range_issues.read;
-      ++out_of_range_issues.refused;
-      ++out_of_range_issues.by_reason["invalid"];
-      out_of_range_issues.listed.push_back({i + 1, "time: device time " +
-                                                       std::to_string(r.device_time_ms) +
-                                                       " ms is not in the years 0000 to 9999"});
+    if (r.survey_id != survey_->id) {
+      ++found.read;  // as ResponseTable::Add counts it: not an error, not ours
+      ++found.other_survey;
       continue;
     }
-    (void)table.Add(r, i + 1);  // refusals are counted in table.issues()
-  }
-  if (issues) {
-    const InputIssues& t = table.issues();
-    issues->read += t.read + out_of_range.read;
-    issues->refused += t.refused + out_of_range.refused;
-    issues->other_survey += t.other_survey;
-    for (const auto* part : {&t.by_reason, &out_of_range.by_reason}) {
-      for (const auto& [reason, count] : *part) issues->by_reason[reason] += count;
+    const int64_t day = CubeDayOf(r.device_time_ms);
+    if (day < kMinCubeDay || day > kMaxCubeDay) {
+      // Out of range for any calendar a report prints: one bad device clock must not stop the
+      // whole cube (the period map of CollectStats spans the table's days).
+      ++found.read;
+      ++found.refused;
+      ++found.by_reason["invalid"];
+      found.listed.push_back({i + 1, "time: device time " + std::to_string(r.device_time_ms) +
+                                         " ms is not in the years 0000 to 9999"});
+      continue;
     }
-    for (const auto* part : {&t.listed, &out_of_range.listed}) {
-      issues->listed.insert(issues->listed.end(), part->begin(), part->end());
+    CubeCellKey key;
+    key.day = day;
+    for (std::size_t t = 0; t < kCubeTags.size(); ++t) {
+      auto it = r.tags.find(kCubeTags[t]);
+      if (it != r.tags.end()) key.tags[t] = it->second;
     }
-    std::stable_sort(issues->listed.begin(), issues->listed.end(),
-                     [](const InputIssue& a, const InputIssue& b) { return a.line < b.line; });
-    if (issues->listed.size() > kMaxListedIssues) issues->listed.resize(kMaxListedIssues);
+    rows.emplace_back(std::move(key), i);
   }
-  if (table.size() == 0) return Status::Ok();
-
+  // CollectStats keeps a dense histogram per group, which suits reports (few groups, many rows)
+  // but not thousands of cells of a few offers each. So the records go in by cell order, in
+  // passes of at most kCellsPerPass cells, one table each.
+  constexpr std::size_t kCellsPerPass = 64;
+  std::stable_sort(rows.begin(), rows.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
   ReportOptions by_cell;
   by_cell.by.push_back(GroupBy{"", Period::kDay});
   for (const char* tag : kCubeTags) by_cell.by.push_back(GroupBy{tag, std::nullopt});
-  Result<CollectedStats> stats = CollectStats(table, by_cell);
-  if (!stats.ok()) return stats.status();
-  if (offers_ + stats->selected > kMaxCubeOffers) {
-    return Status::Unavailable("a statistics cube holds at most 2^40 offers");
+  for (std::size_t begin = 0; begin < rows.size();) {
+    std::size_t end = begin, cells = 0;
+    for (; end < rows.size(); ++end) {
+      if (end == begin || rows[end - 1].first < rows[end].first) {
+        if (cells == kCellsPerPass) break;
+        ++cells;
+      }
+    }
+    ResponseTable table(*survey_);
+    table.Reserve(end - begin);
+    for (std::size_t j = begin; j < end; ++j) {
+      (void)table.Add(records[rows[j].second], rows[j].second + 1);  // refusals are counted
+    }
+    begin = end;
+    const InputIssues& t = table.issues();
+    found.read += t.read;
+    found.refused += t.refused;
+    for (const auto& [reason, count] : t.by_reason) found.by_reason[reason] += count;
+    found.listed.insert(found.listed.end(), t.listed.begin(), t.listed.end());
+    if (table.size() == 0) continue;
+    Result<CollectedStats> stats = CollectStats(table, by_cell);
+    if (!stats.ok()) return stats.status();
+    for (auto& [key, group] : stats->groups) {
+      std::optional<int64_t> day = DayOfLabel(key[0]);
+      if (!day) return Status::Corruption("day label \"" + key[0] + "\" does not read back");
+      CubeCellKey cell;
+      cell.day = *day;
+      for (std::size_t t = 0; t < kCubeTags.size(); ++t) cell.tags[t] = key[t + 1];
+      // Shaped by EmptyStats like every cell: CollectStats made it, so it cannot be refused.
+      offers_ += group.outcomes.Offered();
+      if (Status s = cells_[cell].Merge(group); !s.ok()) return s;
+    }
   }
-  for (auto& [key, group] : stats->groups) {
-    std::optional<int64_t> day = DayOfLabel(key[0]);
-    if (!day) return Status::Corruption("day label \"" + key[0] + "\" does not read back");
-    CubeCellKey cell;
-    cell.day = *day;
-    for (std::size_t t = 0; t < kCubeTags.size(); ++t) cell.tags[t] = key[t + 1];
-    // Shaped by EmptyStats like every cell: CollectStats made it, so it cannot be refused.
-    offers_ += group.outcomes.Offered();
-    if (Status s = cells_[cell].Merge(group); !s.ok()) return s;
+  if (issues) {
+    issues->read += found.read;
+    issues->refused += found.refused;
+    issues->other_survey += found.other_survey;
+    for (const auto& [reason, count] : found.by_reason) issues->by_reason[reason] += count;
+    issues->listed.insert(issues->listed.end(), found.listed.begin(), found.listed.end());
+    std::stable_sort(issues->listed.begin(), issues->listed.end(),
+                     [](const InputIssue& a, const InputIssue& b) { return a.line < b.line; });
+    if (issues->listed.size() > kMaxListedIssues) issues->listed.resize(kMaxListedIssues);
   }
   return Status::Ok();
 }
