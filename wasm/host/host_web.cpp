@@ -1,5 +1,6 @@
 // Browser host: GLFW (Emscripten's -sUSE_GLFW=3) for the canvas and its WebGL2 context, the Dear
-// ImGui GLFW + OpenGL3 backends, and the frame loop. See host.h for the contract.
+// ImGui GLFW + OpenGL3 backends, and the frame loop, shared by the widget and the dashboard. See
+// host.h for the contract.
 //
 // HiDPI: the GLFW window is sized in device pixels (CSS size x devicePixelRatio) while the page's
 // stylesheet keeps the canvas at its CSS size, so one ImGui display pixel is one device pixel and
@@ -19,7 +20,7 @@
 #include "host.h"
 #include "imgui.h"
 
-namespace canvass::widget::host {
+namespace canvass::host {
 namespace {
 
 struct PointerEvent {
@@ -29,17 +30,14 @@ struct PointerEvent {
 };
 
 struct State {
-  Widget* widget = nullptr;
+  App app;
   GLFWwindow* window = nullptr;
-  std::string font_ttf;
   float dpr = 1;
   float css_w = 0, css_h = 0;
   bool fonts_dirty = true;
   bool device_ready = false;  // the OpenGL3 backend made its objects (first NewFrame done)
-  UiFonts fonts;
-  UiFrame frame;
-  std::function<void()> after_frame;
   std::deque<PointerEvent> queue;
+  float wheel_x = 0, wheel_y = 0;
   ImVec2 mouse{-FLT_MAX, -FLT_MAX};
   bool button = false;
   bool hide_after_release = false;  // touch: no hover after the finger lifts
@@ -57,30 +55,9 @@ std::int64_t NowMs() {
 }
 
 void BuildFonts() {
-  ImGuiIO& io = ImGui::GetIO();
-  io.Fonts->Clear();
-  // Latin, Latin-1, Latin Extended-A, Cyrillic, punctuation (dashes, quotes, ellipsis), euro, №:
-  // the same set the build subsets DejaVu Sans to.
-  static const ImWchar kRanges[] = {0x0020, 0x017F, 0x0400, 0x04FF, 0x2010, 0x2027,
-                                    0x20AC, 0x20AC, 0x2116, 0x2116, 0};
-  auto add = [&](float css_px) -> ImFont* {
-    const float px = std::round(css_px * g->dpr);
-    if (g->font_ttf.empty()) {
-      ImFontConfig cfg;
-      cfg.SizePixels = px;
-      return io.Fonts->AddFontDefault(&cfg);
-    }
-    ImFontConfig cfg;
-    cfg.FontDataOwnedByAtlas = false;  // g->font_ttf keeps the bytes alive
-    cfg.OversampleH = 1;  // drawn at its exact pixel size: no need for sub-pixel positions
-    cfg.OversampleV = 1;
-    return io.Fonts->AddFontFromMemoryTTF(g->font_ttf.data(), static_cast<int>(g->font_ttf.size()),
-                                          px, &cfg, kRanges);
-  };
-  g->fonts.body = add(20);
-  g->fonts.large = add(28);
-  g->fonts.huge = add(40);
-  io.Fonts->Build();
+  ImGui::GetIO().Fonts->Clear();
+  if (g->app.build_fonts) g->app.build_fonts(g->dpr);
+  ImGui::GetIO().Fonts->Build();
   g->fonts_dirty = false;
 }
 
@@ -116,7 +93,10 @@ void ApplyPointer() {
   io.MousePos = g->mouse;
   io.MouseDown[0] = g->button;
   for (int i = 1; i < 5; ++i) io.MouseDown[i] = false;
-  if (transitioned && g->widget) g->widget->Touch(NowMs());
+  io.MouseWheel = -g->wheel_y;  // ImGui: positive scrolls up
+  io.MouseWheelH = -g->wheel_x;
+  g->wheel_x = g->wheel_y = 0;
+  if (transitioned && g->app.on_press) g->app.on_press();
 }
 
 void Frame() {
@@ -138,29 +118,24 @@ void Frame() {
   ImGui_ImplGlfw_NewFrame();
   ApplyPointer();
   ImGui::NewFrame();
-  const Screen before = g->widget->screen();
-  DrawWidget(*g->widget, g->fonts, g->dpr, now, &g->frame);
-  if (g->widget->screen() != before) g->hot_frames = kHotFrames;
+  if (g->app.draw && g->app.draw(now)) g->hot_frames = kHotFrames;
   ImGui::Render();
   int fw = 0, fh = 0;
   glfwGetFramebufferSize(g->window, &fw, &fh);
   glViewport(0, 0, fw, fh);
-  glClearColor(250 / 255.0f, 250 / 255.0f, 247 / 255.0f, 1.0f);
+  glClearColor(g->app.clear_rgb[0], g->app.clear_rgb[1], g->app.clear_rgb[2], 1.0f);
   glClear(GL_COLOR_BUFFER_BIT);
   ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
-  if (g->after_frame) g->after_frame();
+  if (g->app.after_frame) g->app.after_frame();
 }
 
 }  // namespace
 
-bool Start(Widget* widget, std::string font_ttf, float css_width, float css_height, float dpr,
-           std::function<void()> after_frame) {
+bool Start(App app, float css_width, float css_height, float dpr) {
   if (g) return false;
   if (!glfwInit()) return false;
   g = new State;
-  g->widget = widget;
-  g->font_ttf = std::move(font_ttf);
-  g->after_frame = std::move(after_frame);
+  g->app = std::move(app);
   g->dpr = dpr > 0 ? dpr : 1;
   g->css_w = css_width;
   g->css_h = css_height;
@@ -218,15 +193,36 @@ void Pointer(PointerKind kind, float css_x, float css_y, bool touch) {
   if (g->queue.size() > 256) g->queue.pop_front();  // a stalled tab must not grow without bound
 }
 
+void Wheel(float dx, float dy) {
+  if (!g) return;
+  g->wheel_x += dx;
+  g->wheel_y += dy;
+  g->hot_frames = kHotFrames;
+}
+
 void Invalidate() {
   if (g) g->hot_frames = kHotFrames;
 }
 
 float Dpr() { return g ? g->dpr : 1; }
 
-const UiFrame& LastFrame() {
-  static const UiFrame kEmpty;
-  return g ? g->frame : kEmpty;
+ImFont* AddFont(const std::string& ttf, float css_px, float dpr) {
+  ImGuiIO& io = ImGui::GetIO();
+  // Latin, Latin-1, Latin Extended-A, Cyrillic, punctuation (dashes, quotes, ellipsis), euro, №:
+  // the same set the build subsets DejaVu Sans to.
+  static const ImWchar kRanges[] = {0x0020, 0x017F, 0x0400, 0x04FF, 0x2010, 0x2027,
+                                    0x20AC, 0x20AC, 0x2116, 0x2116, 0};
+  const float px = std::round(css_px * dpr);
+  ImFontConfig cfg;
+  if (ttf.empty()) {
+    cfg.SizePixels = px;
+    return io.Fonts->AddFontDefault(&cfg);
+  }
+  cfg.FontDataOwnedByAtlas = false;  // the caller keeps the bytes alive
+  cfg.OversampleH = 1;  // drawn at its exact pixel size: no need for sub-pixel positions
+  cfg.OversampleV = 1;
+  return io.Fonts->AddFontFromMemoryTTF(const_cast<char*>(ttf.data()), static_cast<int>(ttf.size()),
+                                        px, &cfg, kRanges);
 }
 
-}  // namespace canvass::widget::host
+}  // namespace canvass::host

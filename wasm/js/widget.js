@@ -10,6 +10,7 @@
 //   const handle = await mount(element, { server, survey, mode: 'kiosk' | 'embed', lang });
 
 import createCanvassWidget from './canvass-widget.js';
+import { addCanvas, connectCanvas, cssSize, withoutGlfwKeyListeners } from './canvas.js';
 
 const base = new URL('.', import.meta.url);
 const PROTOCOL = 1;
@@ -162,23 +163,6 @@ class DeviceLog {
   close() { this.db?.close(); }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Emscripten's GLFW listens for keys on `window` and calls preventDefault on Backspace and Tab
-// for the whole page, which would break the host page's own forms (and our mirrored inputs).
-// The widget takes no keys through GLFW, so its key and blur listeners are not installed.
-function withoutGlfwKeyListeners(fn) {
-  const original = window.addEventListener;
-  window.addEventListener = function (type, listener, options) {
-    if (/^key|^blur$/.test(type)) return undefined;
-    return original.call(this, type, listener, options);
-  };
-  try {
-    return fn();
-  } finally {
-    window.addEventListener = original;
-  }
-}
-
 let styleAdded = false;
 function addStyle() {
   if (styleAdded) return;
@@ -216,13 +200,7 @@ export async function mount(element, options = {}) {
     }
   };
 
-  const wrap = document.createElement('div');
-  wrap.className = 'canvass-widget';
-  const canvas = document.createElement('canvas');
-  canvas.className = 'canvass-canvas';
-  canvas.id = `canvass-canvas-${Math.random().toString(36).slice(2)}`;
-  wrap.appendChild(canvas);
-  element.appendChild(wrap);
+  const { wrap, canvas } = addCanvas(element, 'canvass-widget', 'canvass-canvas');
 
   const [mod, font, log] = await Promise.all([
     createCanvassWidget({ canvas, locateFile: (f) => new URL(f, base).href }),
@@ -250,13 +228,9 @@ export async function mount(element, options = {}) {
   };
 
   const rect = () => canvas.getBoundingClientRect();
-  const size = () => {
-    const r = wrap.getBoundingClientRect();
-    return [Math.max(1, r.width), Math.max(1, r.height)];
-  };
   const languages = [...(options.lang ? [options.lang] : []), ...(navigator.languages || [])]
     .map((l) => l.slice(0, 2).toLowerCase());
-  const [w, h] = size();
+  const [w, h] = cssSize(wrap);
   const config = {
     mode, languages, width: w, height: h, dpr: window.devicePixelRatio || 1,
     idle_seconds: options.idleSeconds ?? 60, thanks_seconds: options.thanksSeconds ?? 5,
@@ -271,36 +245,12 @@ export async function mount(element, options = {}) {
     throw new Error(startError);
   }
 
-  // Sizing: the GLFW window follows the element, in device pixels.
-  const onResize = () => {
-    const [cw, ch] = size();
-    mod.resize(cw, ch, window.devicePixelRatio || 1);
-  };
-  const observer = new ResizeObserver(onResize);
-  observer.observe(wrap);
-  const dprQuery = matchMedia(`(resolution: ${window.devicePixelRatio || 1}dppx)`);
-  dprQuery.addEventListener?.('change', onResize);
-
-  // Pointer input (mouse, touch, pen) in CSS pixels relative to the canvas.
-  const at = (e) => {
-    const r = rect();
-    return [e.clientX - r.left, e.clientY - r.top];
-  };
-  const onDown = (e) => {
-    canvas.setPointerCapture?.(e.pointerId);
-    if (document.activeElement?.classList?.contains('canvass-input')) document.activeElement.blur();
-    mod.pointer(1, ...at(e), e.pointerType !== 'mouse');
-    e.preventDefault();
-  };
-  const onMove = (e) => mod.pointer(0, ...at(e), e.pointerType !== 'mouse');
-  const onUp = (e) => mod.pointer(2, ...at(e), e.pointerType !== 'mouse');
-  const onCancel = () => mod.pointer(2, -1e6, -1e6, true);  // a cancelled touch is no click
-  const onLeave = (e) => { if (e.pointerType === 'mouse') mod.pointer(3, 0, 0, false); };
-  canvas.addEventListener('pointerdown', onDown);
-  canvas.addEventListener('pointermove', onMove);
-  canvas.addEventListener('pointerup', onUp);
-  canvas.addEventListener('pointercancel', onCancel);
-  canvas.addEventListener('pointerleave', onLeave);
+  // Sizing and pointer input (mouse, touch, pen): the shared canvas glue.
+  const disconnect = connectCanvas(mod, wrap, canvas, {
+    onDown: () => {
+      if (document.activeElement?.classList?.contains('canvass-input')) document.activeElement.blur();
+    },
+  });
 
   // Text fields: real <input>/<textarea> elements laid over the fields the UI draws.
   const inputs = new Map();
@@ -611,7 +561,7 @@ export async function mount(element, options = {}) {
       cancelAnimationFrame(raf);
       clearTimeout(retryTimer);
       clearInterval(bundleTimer);
-      observer.disconnect();
+      disconnect();
       window.removeEventListener('online', onOnline);
       window.removeEventListener('offline', onOffline);
       mod.stop();

@@ -18,6 +18,7 @@
 #include "canvass/record.h"
 #include "canvass/response_log.h"
 #include "host.h"
+#include "ui.h"
 #include "widget.h"
 
 namespace canvass::widget {
@@ -26,6 +27,9 @@ namespace {
 std::unique_ptr<Widget> g_widget;
 emscripten::val g_sink = emscripten::val::undefined();
 PublicKey g_org_sign{};
+std::string g_font_ttf;  // the atlas points into it
+UiFonts g_fonts;
+UiFrame g_frame;  // the last frame's items and text fields
 
 std::int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -220,9 +224,22 @@ std::string Start(const std::string& config_json, const std::string& font_ttf) {
     return "seed, rotation_draws, sampler_visits and last_response_ms must be decimal strings";
   }
   g_widget = std::make_unique<Widget>(std::move(o));
-  if (!host::Start(g_widget.get(), font_ttf, static_cast<float>(num("width", 400)),
-                   static_cast<float>(num("height", 300)), static_cast<float>(num("dpr", 1)),
-                   FlushEvents)) {
+  g_font_ttf = font_ttf;
+  host::App app;
+  app.build_fonts = [](float dpr) {
+    g_fonts.body = host::AddFont(g_font_ttf, 20, dpr);
+    g_fonts.large = host::AddFont(g_font_ttf, 28, dpr);
+    g_fonts.huge = host::AddFont(g_font_ttf, 40, dpr);
+  };
+  app.draw = [](std::int64_t now_ms) {
+    const Screen before = g_widget->screen();
+    DrawWidget(*g_widget, g_fonts, host::Dpr(), now_ms, &g_frame);
+    return g_widget->screen() != before;
+  };
+  app.on_press = [] { g_widget->Touch(NowMs()); };
+  app.after_frame = FlushEvents;
+  if (!host::Start(std::move(app), static_cast<float>(num("width", 400)),
+                   static_cast<float>(num("height", 300)), static_cast<float>(num("dpr", 1)))) {
     g_widget.reset();
     return "cannot create a WebGL2 context on this canvas";
   }
@@ -232,6 +249,7 @@ std::string Start(const std::string& config_json, const std::string& font_ttf) {
 void Stop() {
   host::Stop();
   g_widget.reset();
+  g_frame = UiFrame{};
   g_sink = emscripten::val::undefined();
 }
 
@@ -341,7 +359,7 @@ std::string State() {
 std::string Items() {
   const float dpr = host::Dpr();
   std::string out = "[";
-  for (const UiItem& it : host::LastFrame().items) {
+  for (const UiItem& it : g_frame.items) {
     if (out.size() > 1) out += ",";
     out += "{\"id\":" + JsonQuote(it.id) + ",\"x\":" + Num(it.rect.x / dpr) +
            ",\"y\":" + Num(it.rect.y / dpr) + ",\"w\":" + Num(it.rect.w / dpr) +
@@ -353,7 +371,7 @@ std::string Items() {
 std::string TextFields() {
   const float dpr = host::Dpr();
   std::string out = "[";
-  for (const UiTextField& f : host::LastFrame().text_fields) {
+  for (const UiTextField& f : g_frame.text_fields) {
     if (out.size() > 1) out += ",";
     out += "{\"key\":" + JsonQuote(f.key) + ",\"x\":" + Num(f.rect.x / dpr) +
            ",\"y\":" + Num(f.rect.y / dpr) + ",\"w\":" + Num(f.rect.w / dpr) +

@@ -1,10 +1,10 @@
 // Kiosk service worker: keeps the widget, its font and the kiosk page usable offline. Survey
 // bundles and unsynced records live in IndexedDB (the widget's device log), not here, so a new
 // service worker or widget version never makes them unusable. The API (/v1/) is never cached.
-const CACHE = 'canvass-kiosk-v1';
+const CACHE = 'canvass-kiosk-v2';
 const ASSETS = ['./', './index.html', './manifest.webmanifest', './icon.svg', '../canvass.js',
-  '../canvass/widget.js', '../canvass/canvass-widget.js', '../canvass/canvass-widget.wasm',
-  '../canvass/font.ttf'];
+  '../canvass/widget.js', '../canvass/canvas.js', '../canvass/canvass-widget.js',
+  '../canvass/canvass-widget.wasm', '../canvass/font.ttf'];
 
 self.addEventListener('install', (event) => {
   event.waitUntil(caches.open(CACHE).then((c) => c.addAll(ASSETS)).then(() => self.skipWaiting()));
