@@ -1,0 +1,243 @@
+// Browser end-to-end test of the manager's dashboard: headless Debian chromium driven by
+// playwright-core against a real canvass-server (tests/server/harness.mjs) that holds demo data
+// pushed as signed records by enrolled devices and serves the wasm build's site. The dashboard
+// computes every figure in wasm from the statistics cube (GET /v1/admin/stats); the test checks
+// them against the server's own report (GET /v1/admin/report) for the same filter, clicking real
+// pixels (the rectangles come from the dashboard's items()). Screenshots go to tests/artifacts/.
+//
+//   CANVASS_SITE_DIR  the site the wasm build made (default build/wasm/site)
+//   CANVASS_BIN_DIR   canvass-server and canvass (default build/native/native)
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  startServer, tempDir, cleanup, repoRoot, RESTAURANT, Device, mustCli, pool, sleep, request,
+  describeResponse,
+} from '../server/harness.mjs';
+import { chromium } from 'playwright-core';
+
+const siteDir = path.resolve(repoRoot, process.env.CANVASS_SITE_DIR || 'build/wasm/site');
+const artifacts = path.join(repoRoot, 'tests/artifacts');
+const chromiumArgs = ['--no-sandbox', '--disable-gpu', '--enable-unsafe-swiftshader',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const PASSWORD = 'dashboard-test-password';
+
+let server;
+let browser;
+let session;  // an admin session token for the test's own report queries
+let pushed = 0;
+
+// Demo data, split by location, each location's offers recorded and pushed by a device enrolled
+// there: real signed records through the device protocol.
+async function loadDemoData() {
+  const dir = tempDir('canvass-dashboard-');
+  const demo = path.join(dir, 'demo.jsonl');
+  await mustCli(['demo-data', '--survey', RESTAURANT, '--count', '3000', '--seed', '3',
+    '--locations', '4', '--days', '60', '--out', demo]);
+  const byLocation = new Map();
+  for (const line of fs.readFileSync(demo, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    const location = JSON.parse(line).tags.location;
+    if (!byLocation.has(location)) byLocation.set(location, []);
+    byLocation.get(location).push(line);
+  }
+  const codes = [];
+  for (const location of byLocation.keys()) codes.push([location, await server.enrollCode(location)]);
+  await pool(codes, 2, async ([location, code]) => {
+    const file = path.join(dir, `${location}.jsonl`);
+    fs.writeFileSync(file, `${byLocation.get(location).join('\n')}\n`);
+    const device = await new Device().enroll(server, code);
+    await device.mustCli(['import', '--survey', 'restaurant', '--input', file], { timeout: 180000 });
+    await device.mustPush({ timeout: 180000 });
+    pushed += byLocation.get(location).length;
+  });
+}
+
+before(async () => {
+  if (!fs.existsSync(path.join(siteDir, 'canvass/canvass-dashboard.wasm'))) {
+    throw new Error(`${siteDir} has no dashboard build: run cmake --build --preset wasm (or set CANVASS_SITE_DIR)`);
+  }
+  fs.mkdirSync(artifacts, { recursive: true });
+  server = await startServer({ publish: [RESTAURANT], extraArgs: ['--static', siteDir] });
+  await loadDemoData();
+  // From here on the admin logs in with a password (the initial token stops working).
+  await server.mustAdmin('POST', '/v1/admin/password', { password: PASSWORD }, 204);
+  const login = await request(`${server.url}/v1/admin/login`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ password: PASSWORD }),
+  });
+  assert.equal(login.status, 200, describeResponse(login));
+  session = login.json.token;
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: chromiumArgs });
+});
+
+after(async () => {
+  await browser?.close();
+  await cleanup();
+});
+
+const figures = (page) => page.evaluate(() => window.canvassDashboard.figures());
+
+async function waitFigures(page, predicate, what, timeout = 30000) {
+  const deadline = Date.now() + timeout;
+  let last;
+  while (Date.now() < deadline) {
+    last = await page.evaluate(() => window.canvassDashboard?.figures());
+    if (last && predicate(last)) return last;
+    await sleep(100);
+  }
+  assert.fail(`timed out waiting for ${what}; last figures ${JSON.stringify(last)?.slice(0, 600)}`);
+}
+
+async function waitItem(page, id, timeout = 30000) {
+  const deadline = Date.now() + timeout;
+  let items = [];
+  while (Date.now() < deadline) {
+    items = await page.evaluate(() => window.canvassDashboard?.items() ?? []);
+    const it = items.find((i) => i.id === id);
+    if (it) return it;
+    await sleep(100);
+  }
+  assert.fail(`no item '${id}' on screen; items: ${items.map((i) => i.id).join(' ')}`);
+}
+
+// Clicks the centre of the item `id` as the dashboard reported it (CSS pixels of the viewport).
+async function click(page, id) {
+  const it = await waitItem(page, id);
+  await page.mouse.click(it.x + it.w / 2, it.y + it.h / 2);
+}
+
+async function report(query) {
+  const res = await request(`${server.url}/v1/admin/report?${query}&format=json`, {
+    headers: { Authorization: `Bearer ${session}` },
+  });
+  assert.equal(res.status, 200, describeResponse(res));
+  return res.json;
+}
+
+// The NPS (and the indices beside it) shown for the current filter equal the server's report.
+async function assertSameAsServer(page, what) {
+  const f = await figures(page);
+  const r = await report(f.report_query);
+  const where = `${what} (${f.report_query})`;
+  assert.ok(r.report.selected > 0, `${where}: the filter selects nothing`);
+  assert.equal(f.offered, r.offered, `${where}: offers`);
+  assert.deepEqual(
+    { value: f.nps.value, lo: f.nps.lo, hi: f.nps.hi, n: f.nps.n },
+    { value: r.nps.value, lo: r.nps.ci95[0], hi: r.nps.ci95[1], n: r.nps.n }, `${where}: NPS`);
+  assert.deepEqual([f.nps.bound_lo, f.nps.bound_hi], r.nps.bounds, `${where}: NPS bounds`);
+  assert.equal(f.nps.silent, r.nps.silent, `${where}: silent customers`);
+  assert.deepEqual([f.response_rate.value, f.response_rate.n],
+    [r.response_rate.value, r.response_rate.n], `${where}: response rate`);
+  assert.deepEqual([f.csi.value, f.csi.lo, f.csi.hi], [r.csi.index.value, ...r.csi.index.ci95],
+    `${where}: CSI index`);
+  assert.equal(f.loyalty.value, r.loyalty.loyalty_rate.value, `${where}: loyalty rate`);
+  return f;
+}
+
+test('the dashboard shows the server\'s figures for each filter, and follows the filters', async () => {
+  const context = await browser.newContext({
+    viewport: { width: 1366, height: 860 }, deviceScaleFactor: 1, locale: 'en-GB',
+  });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.log(`[page error] ${e.message}`));
+
+  // /dashboard (no slash) is redirected to the dashboard's page; log in with the password.
+  await page.goto(`${server.url}/dashboard`);
+  await page.fill('#password', PASSWORD);
+  await page.click('#enter');
+  const first = await waitFigures(page, (f) => f.ready, 'the first figures', 90000);
+  assert.equal(first.survey, 'restaurant');
+  assert.equal(first.language, 'en');
+  assert.equal(first.filter.preset, 30, 'the default period is the last 30 days with data');
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('canvass:dashboard:token') !== null), true);
+  const loads = await page.evaluate(() => window.canvassDashboard.loads());
+  const timings = await page.evaluate(() => window.canvassDashboard.timings());
+  console.log(`[dashboard] cube ${JSON.stringify(loads.restaurant)}; page ready in ` +
+    `${Math.round(timings.ready_ms)} ms (module ${Math.round(timings.module_ms)} ms)`);
+  assert.equal(loads.restaurant.offers, pushed, 'the cube holds every pushed offer');
+
+  await assertSameAsServer(page, 'last 30 days');
+
+  // A location, by clicking its chip.
+  await click(page, 'location:airport');
+  await waitFigures(page, (f) => f.filter.location === 'airport', 'the airport filter');
+  const airport = await assertSameAsServer(page, 'airport, last 30 days');
+  assert.ok(airport.nps.value < first.nps.value, 'the demo data\'s worst location is below the whole');
+
+  // Another period: the last 90 days (the whole demo is 60) and the last 7.
+  await click(page, 'period:90');
+  await waitFigures(page, (f) => f.filter.preset === 90, 'the 90-day preset');
+  await assertSameAsServer(page, 'airport, last 90 days');
+  await click(page, 'period:7');
+  await waitFigures(page, (f) => f.filter.preset === 7, 'the 7-day preset');
+  await assertSameAsServer(page, 'airport, last 7 days');
+
+  // Back to every location, one day earlier at the end: the days themselves follow too.
+  await click(page, 'location:*');
+  await waitFigures(page, (f) => f.filter.location === null, 'every location');
+  await click(page, 'to:-1');
+  await waitFigures(page, (f) => f.filter.preset === -1, 'a period that is no preset');
+  const shifted = await assertSameAsServer(page, 'every location, 6 days');
+  assert.equal(shifted.filter.days, 6);
+
+  await click(page, 'period:30');
+  await waitFigures(page, (f) => f.filter.preset === 30, 'the 30-day preset');
+  await waitItem(page, 'chart:distribution');
+  await sleep(500);
+  await page.screenshot({ path: path.join(artifacts, 'dashboard-overview.png') });
+
+  // Groups: staff over the last 7 days at one location have few answers; those under min n are
+  // listed without a rank, exactly as the server's report ranks them.
+  await click(page, 'tab:charts');
+  await waitItem(page, 'chart:groups');
+  await click(page, 'groups:staff');
+  const byStaff = await waitFigures(page, (f) => f.groups.by === 'staff', 'groups by staff');
+  const served = await report(`${byStaff.report_query}&by=staff`);
+  assert.equal(byStaff.groups.entries.length, served.groups.entries.length);
+  for (const entry of byStaff.groups.entries) {
+    const s = served.groups.entries.find((e) => e.key.staff === entry.key);
+    assert.ok(s, `staff ${entry.key} is in the server's report`);
+    assert.equal(entry.value, s.nps.value, `NPS of ${entry.key}`);
+    assert.equal(entry.too_few, s.rank.too_few, `min-n rule for ${entry.key}`);
+    assert.equal(entry.rank, s.rank.position, `rank of ${entry.key}`);
+    assert.equal(entry.too_few, entry.n < byStaff.groups.min_n);
+  }
+  assert.ok(byStaff.drivers.length === 5, 'a key driver per CSI attribute');
+  await click(page, 'groups:location');
+  await waitFigures(page, (f) => f.groups.by === 'location', 'groups by location');
+  await waitItem(page, 'chart:quadrant');
+  await sleep(500);
+  await page.screenshot({ path: path.join(artifacts, 'dashboard-charts.png') });
+
+  // The language switch: Ukrainian, same figures.
+  await click(page, 'lang:uk');
+  const uk = await waitFigures(page, (f) => f.language === 'uk', 'Ukrainian');
+  assert.equal(uk.nps.value, byStaff.nps.value);
+  await sleep(500);
+  await page.screenshot({ path: path.join(artifacts, 'dashboard-charts-uk.png') });
+
+  // Log out: the session token leaves sessionStorage and the login form is back.
+  await click(page, 'logout');
+  await page.waitForSelector('#login', { state: 'visible', timeout: 15000 });
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('canvass:dashboard:token')), null);
+  await context.close();
+});
+
+test('the login form refuses a wrong password and a bad token; Russian from the browser', async () => {
+  const context = await browser.newContext({ viewport: { width: 800, height: 600 }, locale: 'ru-RU' });
+  const page = await context.newPage();
+  await page.goto(`${server.url}/dashboard/`);
+  assert.equal(await page.textContent('#enter'), 'Открыть панель');
+  await page.fill('#password', 'not the password');
+  await page.click('#enter');
+  await page.waitForFunction(() => document.getElementById('error').textContent.length > 0);
+  assert.match(await page.textContent('#error'), /password/i);
+  await page.fill('#password', '');
+  await page.fill('#token', 'f'.repeat(64));
+  await page.click('#enter');
+  await page.waitForFunction(() => /Неверный/.test(document.getElementById('error').textContent));
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('canvass:dashboard:token')), null);
+  await context.close();
+});
