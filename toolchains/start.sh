@@ -19,7 +19,7 @@ server=$root/build/native/native/canvass-server
 # build fails the server still starts, without the widget pages.
 site=$root/build/wasm/site
 static_args=()
-echo "start: building (wasm: widget, kiosk and embed pages)"
+echo "start: building (wasm: widget, dashboard, kiosk and embed pages)"
 if cmake --preset wasm >/dev/null && cmake --build --preset wasm --target canvass_site >/dev/null; then
   static_args=(--static "$site" --web-origin "http://$listen")
 else
@@ -36,6 +36,7 @@ Canvass is starting on $url with SQLite in $data.
   metrics:       $url/metrics
   kiosk:         $url/kiosk/?survey=restaurant   (enroll it with a code, below)
   embed demo:    $url/embed-demo.html
+  dashboard:     $url/dashboard/   (log in with the admin token, below, or a password)
 Try it from another terminal:
   token=\$(cat $data/initial-admin-token)
   code=\$(build/native/native/canvass admin --server $url --token \$token enroll-code --location Kyiv-Podil)
@@ -44,6 +45,10 @@ Try it from another terminal:
   build/native/native/canvass device --state /tmp/kiosk1 record --survey restaurant --answers '{"recommend": 9, "price": {"importance": 1, "satisfaction": 5}, "staff": {"importance": 1, "satisfaction": 4}, "place": {"importance": 0, "satisfaction": 4}, "product": {"importance": 1, "satisfaction": 5}, "promotion": {"importance": 0, "satisfaction": 3}}'
   build/native/native/canvass device --state /tmp/kiosk1 push
   build/native/native/canvass admin --server $url --token \$token export
+  # demo data for the dashboard: 3,000 offers recorded and pushed by that device
+  build/native/native/canvass demo-data --survey examples/restaurant.json --count 3000 --seed 3 --days 60 --out /tmp/demo.jsonl
+  build/native/native/canvass device --state /tmp/kiosk1 import --survey restaurant --input /tmp/demo.jsonl
+  build/native/native/canvass device --state /tmp/kiosk1 push
 Stop with Ctrl-C.
 
 MSG
