@@ -19,6 +19,7 @@
 #include "canvass/record.h"
 #include "canvass/survey.h"
 #include "canvass/surveyjs.h"
+#include "projector.h"
 
 namespace canvass::server {
 namespace {
@@ -548,6 +549,7 @@ HttpResponse Api::PushRecords(const HttpRequest& r) {
   }
   accepted_ += appended->stored;
   duplicates_ += appended->duplicates;
+  if (appended->stored > 0 && options_.projector) options_.projector->Notify();
   const VerifiedRecord& last = records.back();
   Result<std::int64_t> stored_at = store_->StoredTime(batch->device_id, last.seq);
   if (!stored_at.ok()) return StatusResponse(stored_at.status());
@@ -956,6 +958,13 @@ HttpResponse Api::Metrics() {
        "# TYPE canvass_store_records gauge\n"
        "canvass_store_records "
     << (count.ok() ? *count : 0) << "\n";
+  if (options_.projector) {
+    m << "# HELP canvass_projection_pending Stored records a projection has still to apply.\n"
+         "# TYPE canvass_projection_pending gauge\n";
+    for (const auto& [name, n] : options_.projector->Pending()) {
+      m << "canvass_projection_pending{projection=\"" << name << "\"} " << n << "\n";
+    }
+  }
   HttpResponse out;
   out.content_type = "text/plain; version=0.0.4";
   out.body = m.str();

@@ -19,6 +19,8 @@
 
 namespace canvass::server {
 
+class Projector;
+
 struct HttpRequest {
   std::string method;                             // "GET", "POST", ...
   std::string path;                               // without the query string
@@ -56,6 +58,8 @@ struct ApiOptions {
   // the survey whose NPS question an SMS reply answers.
   std::string sms_secret;
   std::string sms_survey;
+  // Keeps derived state (projector.h); told after every push that stored records. May be null.
+  Projector* projector = nullptr;
   // Called after an admin password is set (deletes the initial token file).
   std::function<void()> on_password_set;
 };

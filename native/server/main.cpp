@@ -18,6 +18,7 @@
 #include "canvass/crypto.h"
 #include "data_dir.h"
 #include "files.h"
+#include "projector.h"
 #include "store.h"
 
 namespace canvass::server {
@@ -185,8 +186,15 @@ int Run(const Options& o) {
     std::cerr << "canvass-server: cannot open the store: " << store.status().message() << "\n";
     return 1;
   }
+  // Derived state (dashboard statistics, follow-up cases) follows the stored records.
+  Projector projector(store->get(), {});
+  if (Status s = projector.Start(); !s.ok()) {
+    std::cerr << "canvass-server: " << s.message() << "\n";
+    return 1;
+  }
   const std::string token_file = o.data_dir + "/initial-admin-token";
   ApiOptions api_options = o.api;
+  api_options.projector = &projector;
   api_options.static_dir = o.static_dir;
   api_options.on_password_set = [token_file] { unlink(token_file.c_str()); };
   Api api(store->get(), std::move(*keys), api_options, NowMs);
@@ -288,6 +296,7 @@ int Run(const Options& o) {
   });
   http->listen_after_bind();
   waiter.detach();
+  projector.Stop();  // after the last request: finishes the batch in flight
   std::cout << "stopped" << std::endl;
   return 0;
 }
