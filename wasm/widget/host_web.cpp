@@ -59,10 +59,10 @@ std::int64_t NowMs() {
 void BuildFonts() {
   ImGuiIO& io = ImGui::GetIO();
   io.Fonts->Clear();
-  // Latin, Latin-1, Latin Extended-A, Cyrillic, punctuation (dashes, quotes, ellipsis), euro, №:
-  // the same set the build subsets DejaVu Sans to.
-  static const ImWchar kRanges[] = {0x0020, 0x017F, 0x0400, 0x04FF, 0x2010, 0x2027,
-                                    0x20AC, 0x20AC, 0x2116, 0x2116, 0};
+  // Basic Latin, Latin-1, Cyrillic (with Ukrainian Ґ ґ), punctuation (dashes, quotes, ellipsis),
+  // euro, №: the same set the build subsets DejaVu Sans to (wasm/CMakeLists.txt).
+  static const ImWchar kRanges[] = {0x0020, 0x007E, 0x00A0, 0x00FF, 0x0400, 0x045F, 0x0490, 0x0491,
+                                    0x2010, 0x2027, 0x20AC, 0x20AC, 0x2116, 0x2116, 0};
   auto add = [&](float css_px) -> ImFont* {
     const float px = std::round(css_px * g->dpr);
     if (g->font_ttf.empty()) {
