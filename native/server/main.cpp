@@ -196,6 +196,15 @@ int Run(const Options& o) {
   ApiOptions api_options = o.api;
   api_options.projector = &projector;
   api_options.static_dir = o.static_dir;
+  // cpp-httplib (built with zlib and brotli) compresses these content types itself, with brotli
+  // where the client accepts it (its can_compress_content_type); the rest, the widget's wasm and
+  // font among them, StaticFiles gzips.
+  api_options.transport_compresses = [](const std::string& type) {
+    return (type.rfind("text/", 0) == 0 && type != "text/event-stream") ||
+           type == "image/svg+xml" || type == "application/javascript" ||
+           type == "application/json" || type == "application/xml" ||
+           type == "application/xhtml+xml";
+  };
   api_options.on_password_set = [token_file] { unlink(token_file.c_str()); };
   Api api(store->get(), std::move(*keys), api_options, NowMs);
 
