@@ -50,12 +50,13 @@ run_target() {  # preset
   total_passed=$((total_passed + ${cases:-0}))
 }
 
-run_target native
-# The browser tests' tooling (playwright-core) from the lockfile in tests/browser; they run in the
-# wasm target's CTest (browser_e2e) against the native server built above.
+# The browser tests' tooling (playwright-core) from the lockfile in tests/browser, first: the
+# native target's CTest runs the HTML report in chromium (browser_report_html), the wasm target's
+# the widget (browser_e2e) against the native server built here.
 step "npm ci (tests/browser)"
 npm ci --prefix tests/browser --no-audit --no-fund >"$log_dir/npm-ci.log" 2>&1 || {
   cat "$log_dir/npm-ci.log"; exit 1; }
+run_target native
 run_target wasm
 
 # Sanitizers: the native unit tests and the server integration tests again, built with ASan and

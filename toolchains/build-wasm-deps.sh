@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the wasm32 dependencies from Debian's source packages with Debian's Emscripten:
 #   libsodium 1.0.18  -> $PREFIX/{include,lib/libsodium.a}
-#   Dear ImGui 1.86   -> $PREFIX/imgui/ (sources, backends) and $PREFIX/lib/libimgui.a
+#   Dear ImGui 1.86   -> $PREFIX/imgui/ (sources and backends, compiled by the wasm build)
 # PREFIX is $CANVASS_CACHE/wasm-deps-<recipe version>, outside the repository. Each part is built
 # once and marked with a stamp file; delete the folder to rebuild. Prints the prefix on its last line.
 set -euo pipefail
@@ -57,19 +57,11 @@ fi
 
 if [ ! -f "$prefix/.imgui.done" ]; then
   src=$(fetch_source imgui)
-  echo "build-wasm-deps: building Dear ImGui for wasm32 from $src"
-  rm -rf "$prefix/imgui" "$prefix/imgui-obj"; mkdir -p "$prefix/imgui/backends" "$prefix/imgui-obj" "$prefix/lib"
+  echo "build-wasm-deps: copying Dear ImGui's sources from $src"
+  # The sources only: the wasm build compiles them with its own flags (toolchains/deps.cmake).
+  rm -rf "$prefix/imgui"; mkdir -p "$prefix/imgui/backends"
   cp "$src"/imconfig.h "$src"/imgui*.h "$src"/imgui*.cpp "$src"/imstb_*.h "$src/LICENSE.txt" "$prefix/imgui/"
   cp "$src"/backends/imgui_impl_glfw.* "$src"/backends/imgui_impl_opengl3* "$prefix/imgui/backends/"
-  objs=()
-  for f in imgui.cpp imgui_draw.cpp imgui_tables.cpp imgui_widgets.cpp \
-           backends/imgui_impl_glfw.cpp backends/imgui_impl_opengl3.cpp; do
-    o="$prefix/imgui-obj/$(basename "$f" .cpp).o"
-    em++ -O2 -std=c++17 -DIMGUI_DISABLE_OBSOLETE_FUNCTIONS \
-      -I"$prefix/imgui" -c "$prefix/imgui/$f" -o "$o"
-    objs+=("$o")
-  done
-  emar rcs "$prefix/lib/libimgui.a" "${objs[@]}"
   touch "$prefix/.imgui.done"
 fi
 echo "$prefix"

@@ -36,6 +36,25 @@ if(EMSCRIPTEN)
   endforeach()
   target_include_directories(canvass_headers SYSTEM INTERFACE "${sysdeps}")
   target_include_directories(canvass_catch2 SYSTEM INTERFACE "${sysdeps}")
+
+  # Dear ImGui 1.86 (canvass::imgui), compiled here from the sources the recipe copied out of
+  # Debian's source package, so that it gets this build's flags: optimised for size (the widget
+  # is downloaded by every visitor), without the demo and metrics windows and file functions
+  # (no imgui.ini: layouts are computed every frame), in the same exception mode as the rest.
+  set(imgui_dir "${CANVASS_WASM_DEPS}/imgui")
+  if(NOT EXISTS "${imgui_dir}/imgui.cpp")
+    message(FATAL_ERROR "No Dear ImGui sources in ${imgui_dir}: run toolchains/setup.sh")
+  endif()
+  add_library(canvass_imgui STATIC
+    "${imgui_dir}/imgui.cpp" "${imgui_dir}/imgui_draw.cpp" "${imgui_dir}/imgui_tables.cpp"
+    "${imgui_dir}/imgui_widgets.cpp" "${imgui_dir}/backends/imgui_impl_glfw.cpp"
+    "${imgui_dir}/backends/imgui_impl_opengl3.cpp")
+  add_library(canvass::imgui ALIAS canvass_imgui)
+  target_include_directories(canvass_imgui SYSTEM PUBLIC "${imgui_dir}")
+  target_compile_definitions(canvass_imgui PUBLIC IMGUI_DISABLE_OBSOLETE_FUNCTIONS
+                             IMGUI_DISABLE_DEMO_WINDOWS IMGUI_DISABLE_METRICS_WINDOW
+                             IMGUI_DISABLE_FILE_FUNCTIONS)
+  target_compile_options(canvass_imgui PRIVATE -Oz -w)  # not our code: no warnings
 else()
   find_package(PkgConfig REQUIRED)
   pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)

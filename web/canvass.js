@@ -12,8 +12,26 @@
   var widgetUrl = new URL('canvass/widget.js', origin).href;
   var loading;
 
+  // Everything the widget needs is asked for at once rather than one file after another (glue,
+  // module, wasm, font): the browser's preload cache hands it to the widget's own requests.
+  function preload() {
+    var files = [['modulepreload', 'canvass/widget.js'], ['modulepreload', 'canvass/canvas.js'],
+      ['modulepreload', 'canvass/canvass-widget.js'], ['preload', 'canvass/canvass-widget.wasm'],
+      ['preload', 'canvass/font.ttf']];
+    files.forEach(function (f) {
+      var link = document.createElement('link');
+      link.rel = f[0];
+      link.href = new URL(f[1], origin).href;
+      if (f[0] === 'preload') { link.as = 'fetch'; link.crossOrigin = 'anonymous'; }
+      document.head.appendChild(link);
+    });
+  }
+
   function load() {
-    if (!loading) loading = import(widgetUrl);
+    if (!loading) {
+      preload();
+      loading = import(widgetUrl);
+    }
     return loading;
   }
 

@@ -1,10 +1,12 @@
-// `canvass report`: every index of a survey's responses (JSON Lines) as a table, JSON or CSV.
+// `canvass report`: every index of a survey's responses (JSON Lines) as a table, JSON, CSV or a
+// self-contained HTML page.
 // The file is streamed line by line into a columnar ResponseTable (report.h); only the columns are
 // kept, never the text, so ten million lines fit. Bad lines are counted and named, never fatal
 // unless --strict.
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,8 +52,11 @@ Rules:
   --min-response-rate P  warn when completed/offered is below P percent (default 20)
 
 Output:
-  --format table|json|csv  table for people (default), JSON for programs (docs/report.md),
-                         CSV (UTF-8 with BOM) for spreadsheets
+  --format table|json|csv|html
+                         table for people (default), JSON for programs (docs/report.md),
+                         CSV (UTF-8 with BOM) for spreadsheets, or HTML: one self-contained
+                         page to forward or print (cards, trend per week - or per day/month
+                         with --by period:day/month - score distribution, groups, CSI table)
   --out FILE             write there instead of standard output
   --strict               refuse to report when any line is invalid (exit 1)
 
@@ -88,8 +93,8 @@ int RunReport(const std::vector<std::string>& args) {
     } else if (arg == "--input") {
       input_path = value;
     } else if (arg == "--format") {
-      if (value != "table" && value != "json" && value != "csv") {
-        return Usage("--format must be table, json or csv");
+      if (value != "table" && value != "json" && value != "csv" && value != "html") {
+        return Usage("--format must be table, json, csv or html");
       }
       format = value;
     } else if (arg == "--out") {
@@ -193,9 +198,25 @@ int RunReport(const std::vector<std::string>& args) {
     std::cerr << "canvass report: " << report.status().message() << "\n";
     return 1;
   }
-  const std::string text = format == "json"  ? ReportToJson(*report)
-                           : format == "csv" ? ReportToCsv(*report)
-                                             : ReportToTable(*report);
+  std::string text;
+  if (format == "html") {
+    // The trend chart needs the same selection per period; a report grouped by one period is
+    // its own trend.
+    std::optional<Report> trend;
+    if (!IsTrendReport(*report)) {
+      Result<Report> t = BuildReport(table, TrendOptions(options));
+      if (!t.ok()) {
+        std::cerr << "canvass report: " << t.status().message() << "\n";
+        return 1;
+      }
+      trend = std::move(*t);
+    }
+    text = ReportToHtml(*report, trend ? &*trend : nullptr, *survey);
+  } else {
+    text = format == "json"  ? ReportToJson(*report)
+           : format == "csv" ? ReportToCsv(*report)
+                             : ReportToTable(*report);
+  }
   if (out_path.empty()) {
     std::cout << text;
     std::cout.flush();

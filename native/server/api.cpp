@@ -19,6 +19,8 @@
 #include "canvass/record.h"
 #include "canvass/survey.h"
 #include "canvass/surveyjs.h"
+#include "projector.h"
+#include "static_files.h"
 
 namespace canvass::server {
 namespace {
@@ -166,7 +168,14 @@ Api::Api(ServerStore* store, OrgKeys keys, ApiOptions options, std::function<std
       keys_(std::move(keys)),
       options_(std::move(options)),
       now_ms_(std::move(now_ms)),
-      latency_buckets_(std::size(kLatencyBounds), 0) {}
+      latency_buckets_(std::size(kLatencyBounds), 0) {
+  if (!options_.static_dir.empty()) {
+    static_files_ =
+        std::make_unique<StaticFiles>(options_.static_dir, options_.transport_compresses);
+  }
+}
+
+Api::~Api() = default;
 
 // CORS for the device endpoints that an embedded widget calls from another site: only origins on
 // the web-channel allow-list (--web-origin) get the headers, and the preflight of a binary push.
@@ -267,6 +276,42 @@ HttpResponse Api::Health() {
   });
 }
 
+namespace {
+
+// The latest published version of each survey that applies to `location`, by survey id.
+Result<std::map<std::string, SurveyRow>> LatestBundles(ServerStore* store,
+                                                       const std::string& location) {
+  Result<std::vector<SurveyRow>> all = store->ListSurveys();
+  if (!all.ok()) return all.status();
+  std::map<std::string, SurveyRow> latest;
+  for (SurveyRow& s : *all) {
+    bool here = s.locations.empty() ||
+                std::find(s.locations.begin(), s.locations.end(), location) != s.locations.end();
+    if (here) latest[s.survey_id] = std::move(s);
+  }
+  return latest;
+}
+
+// "bundles": [{"survey_id", "version", "bundle" (hex of the SignedMessage)}], as /v1/surveys and
+// the enrollment answers give them.
+void WriteBundles(Json& w, const std::map<std::string, SurveyRow>& latest) {
+  w.Key("bundles");
+  w.StartArray();
+  for (const auto& [id, s] : latest) {
+    w.StartObject();
+    w.Key("survey_id");
+    Str(w, id);
+    w.Key("version");
+    Str(w, ToHex(s.version));
+    w.Key("bundle");
+    Str(w, ToHex(s.bundle));
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+}  // namespace
+
 HttpResponse Api::Enroll(const HttpRequest& r, bool web) {
   const std::int64_t now = now_ms_();
   std::string origin;
@@ -341,6 +386,10 @@ HttpResponse Api::Enroll(const HttpRequest& r, bool web) {
     CountRefused("enroll");
     return StatusResponse(device.status());
   }
+  // The survey bundles for the device's location come with the certificate (DESIGN §4), which
+  // saves a new device a round trip before its first question.
+  Result<std::map<std::string, SurveyRow>> bundles = LatestBundles(store_, device->location);
+  if (!bundles.ok()) return StatusResponse(bundles.status());
   HttpResponse out = JsonResponse(200, [&](Json& w) {
     w.StartObject();
     w.Key("device_id");
@@ -355,6 +404,7 @@ HttpResponse Api::Enroll(const HttpRequest& r, bool web) {
     Str(w, ToHex(keys_.sign.public_key()));
     w.Key("org_box_key");
     Str(w, ToHex(keys_.box.public_key()));
+    WriteBundles(w, *bundles);
     w.EndObject();
   });
   if (web) out.headers = {{"Access-Control-Allow-Origin", origin}, {"Vary", "Origin"}};
@@ -372,17 +422,10 @@ HttpResponse Api::Surveys(const HttpRequest& r) {
                          "unknown device '" + it->second + "'; enroll it first");
   if ((*device)->revoked_ms)
     return ErrorResponse(403, "forbidden", "device '" + it->second + "' is revoked");
-  Result<std::vector<SurveyRow>> all = store_->ListSurveys();
-  if (!all.ok()) return StatusResponse(all.status());
-  // Latest version per survey that applies to the device's location.
-  std::map<std::string, const SurveyRow*> latest;
-  for (const SurveyRow& s : *all) {
-    bool here = s.locations.empty() || std::find(s.locations.begin(), s.locations.end(),
-                                                 (*device)->location) != s.locations.end();
-    if (here) latest[s.survey_id] = &s;
-  }
+  Result<std::map<std::string, SurveyRow>> latest = LatestBundles(store_, (*device)->location);
+  if (!latest.ok()) return StatusResponse(latest.status());
   std::string versions;
-  for (const auto& [id, s] : latest) versions += id + ToHex(s->version);
+  for (const auto& [id, s] : *latest) versions += id + ToHex(s.version);
   std::string etag = "\"" + ToHex(Blake2b256(versions)).substr(0, 32) + "\"";
   auto inm = r.headers.find("if-none-match");
   if (inm != r.headers.end() && inm->second == etag) {
@@ -393,19 +436,7 @@ HttpResponse Api::Surveys(const HttpRequest& r) {
   }
   HttpResponse out = JsonResponse(200, [&](Json& w) {
     w.StartObject();
-    w.Key("bundles");
-    w.StartArray();
-    for (const auto& [id, s] : latest) {
-      w.StartObject();
-      w.Key("survey_id");
-      Str(w, id);
-      w.Key("version");
-      Str(w, ToHex(s->version));
-      w.Key("bundle");
-      Str(w, ToHex(s->bundle));
-      w.EndObject();
-    }
-    w.EndArray();
+    WriteBundles(w, *latest);
     w.EndObject();
   });
   out.headers = {{"ETag", etag}};
@@ -548,6 +579,7 @@ HttpResponse Api::PushRecords(const HttpRequest& r) {
   }
   accepted_ += appended->stored;
   duplicates_ += appended->duplicates;
+  if (appended->stored > 0 && options_.projector) options_.projector->Notify();
   const VerifiedRecord& last = records.back();
   Result<std::int64_t> stored_at = store_->StoredTime(batch->device_id, last.seq);
   if (!stored_at.ok()) return StatusResponse(stored_at.status());
@@ -957,6 +989,13 @@ HttpResponse Api::Metrics() {
        "# TYPE canvass_store_records gauge\n"
        "canvass_store_records "
     << (count.ok() ? *count : 0) << "\n";
+  if (options_.projector) {
+    m << "# HELP canvass_projection_pending Stored records a projection has still to apply.\n"
+         "# TYPE canvass_projection_pending gauge\n";
+    for (const auto& [name, n] : options_.projector->Pending()) {
+      m << "canvass_projection_pending{projection=\"" << name << "\"} " << n << "\n";
+    }
+  }
   HttpResponse out;
   out.content_type = "text/plain; version=0.0.4";
   out.body = m.str();
@@ -964,47 +1003,8 @@ HttpResponse Api::Metrics() {
 }
 
 HttpResponse Api::Static(const HttpRequest& r) {
-  if (options_.static_dir.empty() || r.method != "GET") {
-    return ErrorResponse(404, "not_found", "nothing at " + r.path);
-  }
-  std::string path = r.path;
-  if (path.empty() || path.back() == '/') path += "index.html";  // /kiosk/ -> /kiosk/index.html
-  if (path.find("..") != std::string::npos)
-    return ErrorResponse(404, "not_found", "nothing at " + r.path);
-  std::error_code ec;
-  if (std::filesystem::is_directory(options_.static_dir + path, ec)) {
-    // /kiosk -> /kiosk/ so that the page's relative URLs resolve inside the folder.
-    HttpResponse moved;
-    moved.status = 301;
-    moved.headers = {{"Location", r.path + "/"}};
-    return moved;
-  }
-  std::ifstream in(options_.static_dir + path, std::ios::binary);
-  if (!in || !std::filesystem::is_regular_file(options_.static_dir + path, ec)) {
-    return ErrorResponse(404, "not_found", "nothing at " + r.path);
-  }
-  std::ostringstream body;
-  body << in.rdbuf();
-  HttpResponse out;
-  out.body = body.str();
-  static const std::pair<const char*, const char*> kTypes[] = {
-      {".html", "text/html; charset=utf-8"},
-      {".js", "text/javascript"},
-      {".wasm", "application/wasm"},
-      {".css", "text/css"},
-      {".json", "application/json"},
-      {".webmanifest", "application/manifest+json"},
-      {".ttf", "font/ttf"},
-      {".png", "image/png"},
-      {".svg", "image/svg+xml"}};
-  out.content_type = "application/octet-stream";
-  for (const auto& [ext, type] : kTypes) {
-    std::string e = ext;
-    if (path.size() >= e.size() && path.compare(path.size() - e.size(), e.size(), e) == 0) {
-      out.content_type = type;
-    }
-  }
-  return out;
+  if (!static_files_) return ErrorResponse(404, "not_found", "nothing at " + r.path);
+  return static_files_->Get(r);
 }
 
 }  // namespace canvass::server

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -18,6 +19,9 @@
 #include "store.h"
 
 namespace canvass::server {
+
+class Projector;
+class StaticFiles;
 
 struct HttpRequest {
   std::string method;                             // "GET", "POST", ...
@@ -52,10 +56,14 @@ struct ApiOptions {
   std::string web_location = "web";      // location of web-channel devices
   std::int64_t certificate_days = 3650;
   std::string static_dir;  // served under / (web/), empty: none
+  // Whether the HTTP layer gzips answers of this content type by itself (static_files.h).
+  std::function<bool(const std::string& content_type)> transport_compresses;
   // SMS channel (POST /v1/channels/sms): the gateway's shared secret (empty: channel off) and
   // the survey whose NPS question an SMS reply answers.
   std::string sms_secret;
   std::string sms_survey;
+  // Keeps derived state (projector.h); told after every push that stored records. May be null.
+  Projector* projector = nullptr;
   // Called after an admin password is set (deletes the initial token file).
   std::function<void()> on_password_set;
 };
@@ -79,6 +87,7 @@ class RateLimiter {
 class Api {
  public:
   Api(ServerStore* store, OrgKeys keys, ApiOptions options, std::function<std::int64_t()> now_ms);
+  ~Api();
   HttpResponse Handle(const HttpRequest& request);
 
   // The first admin token (random); stores its hash. Returns the token to show once.
@@ -110,6 +119,7 @@ class Api {
   RateLimiter web_enroll_limit_{20, 60000};
   RateLimiter login_failures_{5, 60000};
   RateLimiter push_limit_{600, 60000};
+  std::unique_ptr<StaticFiles> static_files_;  // null without --static
   std::mutex sms_mu_;  // one SMS record at a time: they share the gateway's chain
 
   std::atomic<std::uint64_t> accepted_{0};

@@ -18,6 +18,7 @@
 #include "canvass/crypto.h"
 #include "data_dir.h"
 #include "files.h"
+#include "projector.h"
 #include "store.h"
 
 namespace canvass::server {
@@ -185,9 +186,25 @@ int Run(const Options& o) {
     std::cerr << "canvass-server: cannot open the store: " << store.status().message() << "\n";
     return 1;
   }
+  // Derived state (dashboard statistics, follow-up cases) follows the stored records.
+  Projector projector(store->get(), {});
+  if (Status s = projector.Start(); !s.ok()) {
+    std::cerr << "canvass-server: " << s.message() << "\n";
+    return 1;
+  }
   const std::string token_file = o.data_dir + "/initial-admin-token";
   ApiOptions api_options = o.api;
+  api_options.projector = &projector;
   api_options.static_dir = o.static_dir;
+  // cpp-httplib (built with zlib and brotli) compresses these content types itself, with brotli
+  // where the client accepts it (its can_compress_content_type); the rest, the widget's wasm and
+  // font among them, StaticFiles gzips.
+  api_options.transport_compresses = [](const std::string& type) {
+    return (type.rfind("text/", 0) == 0 && type != "text/event-stream") ||
+           type == "image/svg+xml" || type == "application/javascript" ||
+           type == "application/json" || type == "application/xml" ||
+           type == "application/xhtml+xml";
+  };
   api_options.on_password_set = [token_file] { unlink(token_file.c_str()); };
   Api api(store->get(), std::move(*keys), api_options, NowMs);
 
@@ -288,6 +305,7 @@ int Run(const Options& o) {
   });
   http->listen_after_bind();
   waiter.detach();
+  projector.Stop();  // after the last request: finishes the batch in flight
   std::cout << "stopped" << std::endl;
   return 0;
 }

@@ -27,6 +27,7 @@
 #include <cstdlib>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -73,6 +74,14 @@ const char* const kMigrations[] = {
                             definition BYTEA NOT NULL, bundle BYTEA NOT NULL,
                             locations TEXT NOT NULL, published_ms BIGINT NOT NULL,
                             PRIMARY KEY(survey_id, version));)",
+    // 2: projections (store.h): registered names, the queue of records each has still to see,
+    // and their key-value state.
+    R"(CREATE TABLE projections(name TEXT PRIMARY KEY);
+       CREATE TABLE projection_queue(projection TEXT NOT NULL, device_id TEXT NOT NULL,
+                                     seq BIGINT NOT NULL,
+                                     PRIMARY KEY(projection, device_id, seq));
+       CREATE TABLE derived_values(projection TEXT NOT NULL, key BYTEA NOT NULL,
+                                   value BYTEA NOT NULL, PRIMARY KEY(projection, key));)",
 };
 
 std::string JoinLocations(const std::vector<std::string>& l) {
@@ -448,6 +457,42 @@ class Pool {
   int open_ = 0;  // idle + lent + being opened
 };
 
+// A projection's view of the transaction ProjectPending holds. A key read and found absent is
+// inserted without ON CONFLICT: if another server inserted it meanwhile, the unique violation
+// makes Transact run the whole projection again, and it then reads the other server's value
+// (an upsert would silently overwrite it).
+class PgDerivedTxn : public DerivedTxn {
+ public:
+  PgDerivedTxn(Conn& c, const std::string& projection) : c_(c), projection_(projection) {}
+
+  Result<std::optional<std::string>> GetValue(const std::string& key) override {
+    Result<Rows> r =
+        c_.Exec("SELECT value FROM derived_values WHERE projection = $1 AND key = $2 FOR UPDATE",
+                Params().Text(projection_).Bytes(key), "read " + projection_ + " state");
+    if (!r.ok()) return r.status();
+    if (r->size() == 0) {
+      absent_.insert(key);
+      return std::optional<std::string>();
+    }
+    return std::optional<std::string>(r->Str(0, 0));
+  }
+  Status PutValue(const std::string& key, const std::string& value) override {
+    const char* sql = absent_.erase(key) ? "INSERT INTO derived_values(projection, key, value) "
+                                           "VALUES ($1, $2, $3)"
+                                         : "INSERT INTO derived_values(projection, key, value) "
+                                           "VALUES ($1, $2, $3) ON CONFLICT(projection, key) "
+                                           "DO UPDATE SET value = excluded.value";
+    Result<Rows> r = c_.Exec(sql, Params().Text(projection_).Bytes(key).Bytes(value),
+                             "write " + projection_ + " state");
+    return r.ok() ? Status::Ok() : r.status();
+  }
+
+ private:
+  Conn& c_;
+  const std::string& projection_;
+  std::set<std::string> absent_;
+};
+
 class PostgresStore : public ServerStore {
  public:
   explicit PostgresStore(const std::string& url) : url_(url), pool_(url) {}
@@ -660,6 +705,116 @@ class PostgresStore : public ServerStore {
         });
   }
 
+  Status RegisterProjection(const std::string& name) override {
+    Result<bool> known =
+        Query<bool>("SELECT 1 FROM projections WHERE name = $1", Params().Text(name),
+                    "register projection " + name, [](const Rows& r) { return r.size() > 0; });
+    if (!known.ok() || *known) return known.status();
+    Result<bool> done = Transact<bool>("register projection " + name, [&](Conn& c, bool& commit) {
+      // SHARE mode waits for appends in flight and holds new ones until the queue is filled, so
+      // no record is stored between the fill and the registration becoming visible.
+      Status s = c.Run("LOCK TABLE records IN SHARE MODE", "register projection " + name);
+      if (!s.ok()) return Result<bool>(s);
+      Result<Rows> added =
+          c.Exec("INSERT INTO projections(name) VALUES ($1) ON CONFLICT(name) DO NOTHING",
+                 Params().Text(name), "register projection " + name);
+      if (!added.ok()) return Result<bool>(added.status());
+      if (added->Affected() == 1) {
+        Result<Rows> fill = c.Exec(
+            "INSERT INTO projection_queue(projection, device_id, seq) "
+            "SELECT $1, device_id, seq FROM records",
+            Params().Text(name), "register projection " + name);
+        if (!fill.ok()) return Result<bool>(fill.status());
+      }
+      commit = true;
+      return Result<bool>(true);
+    });
+    return done.ok() ? Status::Ok() : done.status();
+  }
+
+  Result<std::uint32_t> ProjectPending(const std::string& name, std::uint32_t limit,
+                                       const ProjectFn& project) override {
+    const std::string what = "project records (" + name + ")";
+    return Transact<std::uint32_t>(what, [&](Conn& c, bool& commit) -> Result<std::uint32_t> {
+      Result<Rows> q = c.Exec(
+          "SELECT q.device_id, q.seq, r.envelope, r.stored_ms FROM projection_queue q "
+          "JOIN records r ON r.device_id = q.device_id AND r.seq = q.seq "
+          "WHERE q.projection = $1 ORDER BY q.device_id, q.seq LIMIT $2 "
+          "FOR UPDATE OF q SKIP LOCKED",
+          Params().Text(name).Int(limit), what);
+      if (!q.ok()) return q.status();
+      std::vector<StoredRecord> records;
+      for (int i = 0; i < q->size(); ++i) {
+        records.push_back(
+            {q->Str(i, 0), static_cast<std::uint64_t>(q->Int(i, 1)), q->Str(i, 2), q->Int(i, 3)});
+      }
+      if (records.empty()) {
+        commit = true;
+        return std::uint32_t{0};
+      }
+      PgDerivedTxn txn(c, name);
+      Status s = project(records, txn);
+      if (!s.ok()) return s;
+      std::string sql =
+          "DELETE FROM projection_queue WHERE projection = $1 AND (device_id, seq) IN (";
+      Params params;
+      params.Text(name);
+      for (std::size_t i = 0; i < records.size(); ++i) {
+        sql += (i ? ", ($" : "($") + std::to_string(2 * i + 2) + ", $" + std::to_string(2 * i + 3) +
+               ")";
+        params.Text(records[i].device_id).Int(static_cast<std::int64_t>(records[i].seq));
+      }
+      sql += ")";
+      Result<Rows> del = c.Exec(sql.c_str(), params, what);
+      if (!del.ok()) return del.status();
+      commit = true;
+      return static_cast<std::uint32_t>(records.size());
+    });
+  }
+
+  Result<std::uint64_t> CountPending(const std::string& name) override {
+    return Query<std::uint64_t>(
+        "SELECT COUNT(*) FROM projection_queue WHERE projection = $1", Params().Text(name),
+        "count the " + name + " queue",
+        [](const Rows& r) { return static_cast<std::uint64_t>(r.Int(0, 0)); });
+  }
+
+  Status ForEachValue(const std::string& name, const std::string& prefix,
+                      const std::function<Status(const std::string& key, const std::string& value)>&
+                          visit) override {
+    // Page through by key so that no connection is held while the caller works: the first page
+    // from `prefix` itself (>=), the next ones after the last key seen (>), up to PrefixEnd.
+    const std::string end = PrefixEnd(prefix).value_or(std::string());
+    std::string from = prefix;
+    bool first = true;
+    for (;;) {
+      std::string sql = "SELECT key, value FROM derived_values WHERE projection = $1 AND key ";
+      sql += first ? ">= $2" : "> $2";
+      Params params;
+      params.Text(name).Bytes(from);
+      if (!end.empty()) {
+        sql += " AND key < $3";
+        params.Bytes(end);
+      }
+      sql += " ORDER BY key LIMIT 1000";
+      Result<std::vector<std::pair<std::string, std::string>>> page =
+          Query<std::vector<std::pair<std::string, std::string>>>(
+              sql.c_str(), params, "read " + name + " state", [](const Rows& r) {
+                std::vector<std::pair<std::string, std::string>> out;
+                for (int i = 0; i < r.size(); ++i) out.emplace_back(r.Str(i, 0), r.Str(i, 1));
+                return out;
+              });
+      if (!page.ok()) return page.status();
+      if (page->empty()) return Status::Ok();
+      for (const auto& [key, value] : *page) {
+        Status s = visit(key, value);
+        if (!s.ok()) return s;
+      }
+      from = page->back().first;
+      first = false;
+    }
+  }
+
   Status PublishSurvey(const SurveyRow& s) override {
     return Command(
         "INSERT INTO surveys(survey_id, version, revision, definition, bundle, "
@@ -870,6 +1025,7 @@ class PostgresStore : public ServerStore {
       }
       return it->second;
     };
+    const std::uint64_t head_before = result.head.seq;
     std::vector<const VerifiedRecord*> fresh;  // not stored yet, in seq order
     Result<AppendResult> classified = ClassifyBatch(result.head, records, stored_hash, &fresh);
     if (!classified.ok() || classified->verdict != AppendResult::Verdict::kStored) {
@@ -896,6 +1052,17 @@ class PostgresStore : public ServerStore {
       if (!ins.ok()) return ins.status();
     }
     if (result.stored > 0) {
+      // Every registered projection has the fresh records (head_before, new head] to see.
+      Result<Rows> queued = c.Exec(
+          "INSERT INTO projection_queue(projection, device_id, seq) "
+          "SELECT p.name, r.device_id, r.seq FROM projections p JOIN records r "
+          "ON r.device_id = $1 AND r.seq > $2 AND r.seq <= $3",
+          Params()
+              .Text(device_id)
+              .Int(static_cast<std::int64_t>(head_before))
+              .Int(static_cast<std::int64_t>(result.head.seq)),
+          "queue records for projections");
+      if (!queued.ok()) return queued.status();
       Result<Rows> upd = c.Exec(
           "UPDATE devices SET head_seq = $1, head_hash = $2 "
           "WHERE device_id = $3",

@@ -1,6 +1,9 @@
 // GET /v1/admin/report: the shared/ report over the stored records of one survey — the same
 // code, options and JSON as `canvass report` (docs/report.md), so a manager's export run through
-// the CLI and the server's own report agree figure for figure.
+// the CLI and the server's own report agree figure for figure. format=html is the page of
+// ReportToHtml, with its per-period trend report computed here from the same table.
+#include <optional>
+
 #include "api.h"
 #include "canvass/interchange.h"
 #include "canvass/record.h"
@@ -66,8 +69,8 @@ HttpResponse Api::Report(const HttpRequest& r) {
   }
   std::string format = one("format");
   if (format.empty()) format = "json";
-  if (format != "json" && format != "table" && format != "csv") {
-    return ErrorResponse(400, "invalid_argument", "format: json, table or csv");
+  if (format != "json" && format != "table" && format != "csv" && format != "html") {
+    return ErrorResponse(400, "invalid_argument", "format: json, table, csv or html");
   }
 
   // The latest published definition reads records of every earlier version of the survey.
@@ -91,10 +94,32 @@ HttpResponse Api::Report(const HttpRequest& r) {
     return Status::Ok();
   });
   if (!s.ok()) return StatusResponse(s.WithContext("report"));
-  Result<canvass::Report> report = BuildReport(*survey, records, options);
+  ResponseTable table(*survey);
+  table.Reserve(records.size());
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    // A stored record the latest definition refuses is counted and named in the warnings.
+    (void)table.Add(records[i], i + 1);
+  }
+  records.clear();  // the table holds the columns now
+  records.shrink_to_fit();
+  Result<canvass::Report> report = BuildReport(table, options);
   if (!report.ok()) return StatusResponse(report.status());
   HttpResponse out;
-  if (format == "json") {
+  if (format == "html") {
+    std::optional<canvass::Report> trend;
+    if (!IsTrendReport(*report)) {
+      Result<canvass::Report> t = BuildReport(table, TrendOptions(options));
+      if (!t.ok()) return StatusResponse(t.status());
+      trend = std::move(*t);
+    }
+    out.content_type = "text/html; charset=utf-8";
+    // The page has no scripts and loads nothing; say so to the browser too.
+    out.headers.emplace_back("Content-Security-Policy",
+                             "default-src 'none'; style-src 'unsafe-inline'");
+    out.headers.emplace_back("Content-Disposition",
+                             "inline; filename=\"" + survey_id + "-report.html\"");
+    out.body = ReportToHtml(*report, trend ? &*trend : nullptr, *survey);
+  } else if (format == "json") {
     out.body = ReportToJson(*report);
   } else if (format == "table") {
     out.content_type = "text/plain; charset=utf-8";

@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <mutex>
+#include <optional>
 
 #include "store.h"
 
@@ -32,6 +33,15 @@ const char* const kMigrations[] = {
                             revision INTEGER NOT NULL, definition TEXT NOT NULL,
                             bundle BLOB NOT NULL, locations TEXT NOT NULL,
                             published_ms INTEGER NOT NULL, PRIMARY KEY(survey_id, version));)",
+    // 2: projections (store.h): registered names, the queue of records each has still to see,
+    // and their key-value state.
+    R"(CREATE TABLE projections(name TEXT PRIMARY KEY);
+       CREATE TABLE projection_queue(projection TEXT NOT NULL, device_id TEXT NOT NULL,
+                                     seq INTEGER NOT NULL,
+                                     PRIMARY KEY(projection, device_id, seq)) WITHOUT ROWID;
+       CREATE TABLE derived_values(projection TEXT NOT NULL, key BLOB NOT NULL,
+                                   value BLOB NOT NULL,
+                                   PRIMARY KEY(projection, key)) WITHOUT ROWID;)",
 };
 
 std::string JoinLocations(const std::vector<std::string>& l) {
@@ -118,6 +128,36 @@ class Statement {
   sqlite3* db_;
   sqlite3_stmt* stmt_ = nullptr;
   int rc_;
+};
+
+// A projection's view of the transaction ProjectPending holds (the store's mutex is held too).
+class SqliteDerivedTxn : public DerivedTxn {
+ public:
+  SqliteDerivedTxn(sqlite3* db, const std::string& projection)
+      : projection_(projection),
+        get_(db, "SELECT value FROM derived_values WHERE projection = ? AND key = ?"),
+        put_(db,
+             "INSERT INTO derived_values(projection, key, value) VALUES (?, ?, ?) "
+             "ON CONFLICT(projection, key) DO UPDATE SET value = excluded.value") {}
+
+  Result<std::optional<std::string>> GetValue(const std::string& key) override {
+    get_.Reset();
+    get_.Bind(1, projection_).BindBlob(2, key);
+    int rc = get_.Step();
+    if (rc == SQLITE_ROW) return std::optional<std::string>(get_.Text(0));
+    if (rc == SQLITE_DONE) return std::optional<std::string>();
+    return get_.Error("read " + projection_ + " state");
+  }
+  Status PutValue(const std::string& key, const std::string& value) override {
+    put_.Reset();
+    put_.Bind(1, projection_).BindBlob(2, key).BindBlob(3, value);
+    return put_.Step() == SQLITE_DONE ? Status::Ok()
+                                      : put_.Error("write " + projection_ + " state");
+  }
+
+ private:
+  const std::string& projection_;
+  Statement get_, put_;
 };
 
 class SqliteStore : public ServerStore {
@@ -351,6 +391,110 @@ class SqliteStore : public ServerStore {
     return out;
   }
 
+  Status RegisterProjection(const std::string& name) override {
+    std::lock_guard lock(mu_);
+    Status s = Exec("BEGIN IMMEDIATE");
+    if (!s.ok()) return s;
+    Statement add(db_, "INSERT INTO projections(name) VALUES (?) ON CONFLICT(name) DO NOTHING");
+    add.Bind(1, name);
+    if (add.Step() != SQLITE_DONE) s = add.Error("register projection " + name);
+    if (s.ok() && sqlite3_changes(db_) == 1) {  // new: it has every stored record still to see
+      Statement fill(db_,
+                     "INSERT INTO projection_queue(projection, device_id, seq) "
+                     "SELECT ?, device_id, seq FROM records");
+      fill.Bind(1, name);
+      if (fill.Step() != SQLITE_DONE) s = fill.Error("register projection " + name);
+    }
+    Status end = Exec(s.ok() ? "COMMIT" : "ROLLBACK");
+    if (!end.ok()) (void)Exec("ROLLBACK");
+    return s.ok() ? end : s;
+  }
+
+  Result<std::uint32_t> ProjectPending(const std::string& name, std::uint32_t limit,
+                                       const ProjectFn& project) override {
+    std::lock_guard lock(mu_);
+    Status s = Exec("BEGIN IMMEDIATE");
+    if (!s.ok()) return s;
+    std::vector<StoredRecord> records;
+    {
+      Statement q(db_,
+                  "SELECT q.device_id, q.seq, r.envelope, r.stored_ms FROM projection_queue q "
+                  "JOIN records r ON r.device_id = q.device_id AND r.seq = q.seq "
+                  "WHERE q.projection = ? ORDER BY q.device_id, q.seq LIMIT ?");
+      q.Bind(1, name).Bind(2, static_cast<std::int64_t>(limit));
+      int rc;
+      while ((rc = q.Step()) == SQLITE_ROW) {
+        records.push_back({q.Text(0), static_cast<std::uint64_t>(q.Int(1)), q.Text(2), q.Int(3)});
+      }
+      if (rc != SQLITE_DONE) s = q.Error("read the " + name + " queue");
+    }
+    if (s.ok() && !records.empty()) {
+      SqliteDerivedTxn txn(db_, name);
+      s = project(records, txn);
+    }
+    if (s.ok() && !records.empty()) {
+      Statement del(db_,
+                    "DELETE FROM projection_queue WHERE projection = ? AND device_id = ? "
+                    "AND seq = ?");
+      for (const StoredRecord& r : records) {
+        del.Reset();
+        del.Bind(1, name).Bind(2, r.device_id).Bind(3, static_cast<std::int64_t>(r.seq));
+        if (del.Step() != SQLITE_DONE) {
+          s = del.Error("dequeue from " + name);
+          break;
+        }
+      }
+    }
+    Status end = Exec(s.ok() ? "COMMIT" : "ROLLBACK");
+    if (!s.ok()) return s;
+    if (!end.ok()) {
+      (void)Exec("ROLLBACK");
+      return end;
+    }
+    return static_cast<std::uint32_t>(records.size());
+  }
+
+  Result<std::uint64_t> CountPending(const std::string& name) override {
+    std::lock_guard lock(mu_);
+    Statement q(db_, "SELECT COUNT(*) FROM projection_queue WHERE projection = ?");
+    q.Bind(1, name);
+    if (q.Step() != SQLITE_ROW) return q.Error("count the " + name + " queue");
+    return static_cast<std::uint64_t>(q.Int(0));
+  }
+
+  Status ForEachValue(const std::string& name, const std::string& prefix,
+                      const std::function<Status(const std::string& key, const std::string& value)>&
+                          visit) override {
+    // Page through by key so that the lock is not held while the caller works. The first page
+    // starts at `prefix` itself (>=), the next ones after the last key seen (>).
+    const std::string end = PrefixEnd(prefix).value_or(std::string());
+    std::string from = prefix;
+    bool first = true;
+    for (;;) {
+      std::vector<std::pair<std::string, std::string>> page;
+      {
+        std::lock_guard lock(mu_);
+        std::string sql = "SELECT key, value FROM derived_values WHERE projection = ? AND key ";
+        sql += first ? ">= ?" : "> ?";
+        if (!end.empty()) sql += " AND key < ?";
+        sql += " ORDER BY key LIMIT 1000";
+        Statement q(db_, sql.c_str());
+        q.Bind(1, name).BindBlob(2, from);
+        if (!end.empty()) q.BindBlob(3, end);
+        int rc;
+        while ((rc = q.Step()) == SQLITE_ROW) page.emplace_back(q.Text(0), q.Text(1));
+        if (rc != SQLITE_DONE) return q.Error("read " + name + " state");
+      }
+      if (page.empty()) return Status::Ok();
+      for (const auto& [key, value] : page) {
+        Status s = visit(key, value);
+        if (!s.ok()) return s;
+      }
+      from = page.back().first;
+      first = false;
+    }
+  }
+
   Status PublishSurvey(const SurveyRow& s) override {
     std::lock_guard lock(mu_);
     Statement q(db_,
@@ -472,6 +616,7 @@ class SqliteStore : public ServerStore {
       if (q.Step() != SQLITE_ROW) return q.Error("read stored record");
       return q.Fixed<32>(0);
     };
+    const std::uint64_t head_before = result.head.seq;
     std::vector<const VerifiedRecord*> fresh;
     Result<AppendResult> classified = ClassifyBatch(result.head, records, stored_hash, &fresh);
     if (!classified.ok() || classified->verdict != AppendResult::Verdict::kStored) {
@@ -488,6 +633,14 @@ class SqliteStore : public ServerStore {
       if (ins.Step() != SQLITE_DONE) return ins.Error("store record");
     }
     if (result.stored > 0) {
+      // Every registered projection has the fresh records (head_before, new head] to see.
+      Statement queue(db_,
+                      "INSERT INTO projection_queue(projection, device_id, seq) "
+                      "SELECT p.name, r.device_id, r.seq FROM projections p JOIN records r "
+                      "ON r.device_id = ? AND r.seq > ? AND r.seq <= ?");
+      queue.Bind(1, device_id).Bind(2, static_cast<std::int64_t>(head_before));
+      queue.Bind(3, static_cast<std::int64_t>(result.head.seq));
+      if (queue.Step() != SQLITE_DONE) return queue.Error("queue records for projections");
       Statement upd(db_, "UPDATE devices SET head_seq = ?, head_hash = ? WHERE device_id = ?");
       upd.Bind(1, static_cast<std::int64_t>(result.head.seq)).BindBlob(2, result.head.hash);
       upd.Bind(3, device_id);

@@ -54,4 +54,11 @@ Result<std::unique_ptr<ServerStore>> OpenStore(const std::string& spec,
   return Status::InvalidArgument("--db: use sqlite or a postgresql:// URL, not '" + spec + "'");
 }
 
+std::optional<std::string> PrefixEnd(std::string prefix) {
+  while (!prefix.empty() && static_cast<unsigned char>(prefix.back()) == 0xff) prefix.pop_back();
+  if (prefix.empty()) return std::nullopt;
+  prefix.back() = static_cast<char>(static_cast<unsigned char>(prefix.back()) + 1);
+  return prefix;
+}
+
 }  // namespace canvass::server

@@ -93,6 +93,27 @@ Result<AppendResult> ClassifyBatch(const ChainHead& head,
                                    const std::function<Result<Hash256>(std::uint64_t)>& stored_hash,
                                    std::vector<const VerifiedRecord*>* fresh);
 
+// Derived state (the dashboard's statistics, follow-up cases) is kept up to date from stored
+// records by projections (projector.h). A projection reads and writes its own state through a
+// DerivedTxn, which is bound to the transaction that also takes its records off the queue, so
+// either both happen or neither. Projections add the tables they need here; the key-value space
+// (one per projection name) serves simple ones. Not thread-safe: one call at a time, inside
+// ProjectPending's callback only.
+class DerivedTxn {
+ public:
+  virtual ~DerivedTxn() = default;
+  virtual Result<std::optional<std::string>> GetValue(const std::string& key) = 0;
+  virtual Status PutValue(const std::string& key, const std::string& value) = 0;
+};
+// Applies queued records to a projection's state. A non-OK status rolls the whole call back and
+// leaves the records queued: return one only for a storage failure, never for a record the
+// projection cannot use (skip and count those), or the queue stops moving.
+using ProjectFn = std::function<Status(const std::vector<StoredRecord>&, DerivedTxn&)>;
+
+// The smallest string greater than every string that starts with `prefix` (bytewise), or nullopt
+// if there is none (the prefix is empty or all 0xff): the end of a prefix range scan.
+std::optional<std::string> PrefixEnd(std::string prefix);
+
 class ServerStore {
  public:
   virtual ~ServerStore() = default;
@@ -128,6 +149,23 @@ class ServerStore {
 
   virtual Status Quarantine(const QuarantineRow& row) = 0;
   virtual Result<std::vector<QuarantineRow>> ListQuarantine(std::uint32_t limit) = 0;
+
+  // Projections. After RegisterProjection(name), AppendRecords queues every fresh record for
+  // `name` in the transaction that stores it; the first registration of a name also queues every
+  // record already stored. ProjectPending hands up to `limit` queued records (oldest device/seq
+  // first) to `project` with a DerivedTxn on the same transaction, and takes them off the queue
+  // when it commits: every stored record reaches every projection exactly once, across crashes
+  // and across servers sharing one PostgreSQL (queued rows are claimed with FOR UPDATE SKIP
+  // LOCKED, so two servers never project the same record). `project` must not call the store.
+  // Returns how many records were projected; 0 means the queue is empty.
+  virtual Status RegisterProjection(const std::string& name) = 0;
+  virtual Result<std::uint32_t> ProjectPending(const std::string& name, std::uint32_t limit,
+                                               const ProjectFn& project) = 0;
+  virtual Result<std::uint64_t> CountPending(const std::string& name) = 0;
+  // The key-value state of projection `name` whose keys start with `prefix`, in key order.
+  virtual Status ForEachValue(
+      const std::string& name, const std::string& prefix,
+      const std::function<Status(const std::string& key, const std::string& value)>& visit) = 0;
 
   // Publishing the same (survey, version) again changes nothing.
   virtual Status PublishSurvey(const SurveyRow& survey) = 0;

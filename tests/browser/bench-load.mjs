@@ -1,44 +1,57 @@
-// Benchmark (a program, not a test): bytes loaded and time to the first question of the Canvass
-// widget in headless chromium, cold cache, optionally beside SurveyJS.
+// Benchmark (a program, not a test): what a visitor's browser loads before the first question is
+// on screen, and how long that takes — the Canvass embed widget beside a SurveyJS 2.5.38 page
+// (survey-core + survey-js-ui from npm, tests/browser/package.json) with the same single 0..10
+// question, in headless chromium over loopback, in the same run.
 //
-//   node tests/browser/bench-load.mjs [runs]
+//   node tests/browser/bench-load.mjs [runs]      (default 11; after the wasm build)
 //   CANVASS_SITE_DIR   the wasm build's site (default build/wasm/site)
-//   CANVASS_SURVEYJS_DIR  a folder with survey.core.min.js, survey-js-ui.min.js and
-//                      survey-core.min.css (from the npm packages survey-core and survey-js-ui); when
-//                      unset, SurveyJS is not measured. Canvass does not depend on SurveyJS.
 //
-// Prints one line per page: median bytes over the wire and median milliseconds from navigation to
-// the first question on screen. Numbers from a loaded machine with SwiftShader are only good for
-// comparing runs on the same machine.
+// Cold: a fresh browser context (empty HTTP cache, no IndexedDB: the widget enrolls on the web
+// channel). Warm: the same context loads the page again (HTTP cache and, for Canvass, the enrolled
+// device and its cached survey). Bytes are the encoded (gzip) bytes over the wire. "Drawn" is when
+// the question's 0..10 buttons exist on screen: SurveyJS's rating items in the DOM, Canvass's nps
+// buttons in the last drawn frame (handle.items()). Both servers gzip what they serve.
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { chromium } from 'playwright-core';
 import { startServer, freePort, cleanup, repoRoot, WEBSITE } from '../server/harness.mjs';
 
-const runs = Number(process.argv[2] || 3);
+const runs = Number(process.argv[2] || 11);
 const siteDir = path.resolve(repoRoot, process.env.CANVASS_SITE_DIR || 'build/wasm/site');
+const surveyCore = path.join(path.dirname(new URL(import.meta.url).pathname), 'node_modules/survey-core');
+const surveyUi = path.join(path.dirname(new URL(import.meta.url).pathname), 'node_modules/survey-js-ui');
 const args = ['--no-sandbox', '--disable-gpu', '--enable-unsafe-swiftshader',
   '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function load(page, cdp, url, ready) {
+  let bytes = 0;
+  const onDone = (e) => { bytes += e.encodedDataLength; };
+  cdp.on('Network.loadingFinished', onDone);
+  const t0 = Date.now();
+  await page.goto(url);
+  await page.waitForFunction(ready, null, { timeout: 120000, polling: 10 });
+  const ms = Date.now() - t0;
+  cdp.off('Network.loadingFinished', onDone);
+  return { bytes, ms };
+}
 
 async function measure(browser, url, ready) {
   const context = await browser.newContext({ viewport: { width: 1024, height: 720 }, serviceWorkers: 'block' });
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
   await cdp.send('Network.enable');
-  await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
-  let bytes = 0;
-  cdp.on('Network.loadingFinished', (e) => { bytes += e.encodedDataLength; });
-  const t0 = Date.now();
-  await page.goto(url);
-  await page.waitForFunction(ready, null, { timeout: 120000, polling: 20 });
-  const ms = Date.now() - t0;
+  const cold = await load(page, cdp, url, ready);
+  await page.goto('about:blank');
+  const warm = await load(page, cdp, url, ready);
   await context.close();
-  return { bytes, ms };
+  return { cold, warm };
 }
 
-async function surveyJsServer(dir) {
+// SurveyJS's page and files, gzipped like any production server would.
+async function surveyJsServer() {
   const page = `<!doctype html><meta charset="utf-8"><link rel="stylesheet" href="survey-core.min.css">
 <script src="survey.core.min.js"></script><script src="survey-js-ui.min.js"></script>
 <div id="s"></div><script>
@@ -46,17 +59,19 @@ const json = {pages: [{elements: [{type: 'rating', name: 'recommend', rateMin: 0
   title: 'How likely are you to recommend us to a friend or colleague?'}]}]};
 new Survey.Model(json).render(document.getElementById('s'));
 </script>`;
+  const files = {
+    '/': ['text/html', Buffer.from(page)],
+    '/survey-core.min.css': ['text/css', fs.readFileSync(path.join(surveyCore, 'survey-core.min.css'))],
+    '/survey.core.min.js': ['text/javascript', fs.readFileSync(path.join(surveyCore, 'survey.core.min.js'))],
+    '/survey-js-ui.min.js': ['text/javascript', fs.readFileSync(path.join(surveyUi, 'survey-js-ui.min.js'))],
+  };
+  const gz = Object.fromEntries(Object.entries(files).map(([k, [t, b]]) => [k, [t, zlib.gzipSync(b, { level: 9 })]]));
   const port = await freePort();
   const srv = http.createServer((req, res) => {
-    if (req.url === '/' || req.url === '/index.html') {
-      res.writeHead(200, { 'Content-Type': 'text/html' });
-      res.end(page);
-      return;
-    }
-    const f = path.join(dir, path.basename(req.url));
-    if (!fs.existsSync(f)) { res.writeHead(404); res.end(); return; }
-    res.writeHead(200, { 'Content-Type': f.endsWith('.css') ? 'text/css' : 'text/javascript' });
-    res.end(fs.readFileSync(f));
+    const f = gz[req.url.split('?')[0]];
+    if (!f) { res.writeHead(404); res.end(); return; }
+    res.writeHead(200, { 'Content-Type': f[0], 'Content-Encoding': 'gzip', 'Cache-Control': 'max-age=3600' });
+    res.end(f[1]);
   });
   await new Promise((r) => srv.listen(port, '127.0.0.1', r));
   return { srv, url: `http://127.0.0.1:${port}/` };
@@ -65,27 +80,39 @@ new Survey.Model(json).render(document.getElementById('s'));
 const port = await freePort();
 const server = await startServer({ port, publish: [WEBSITE], webOrigins: [`http://127.0.0.1:${port}`],
   extraArgs: ['--static', siteDir] });
+const sj = await surveyJsServer();
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args });
+const rows = {};
 try {
-  const pages = [['canvass embed (website-nps)', `${server.url}/embed-demo.html?corner=0&lang=en`,
-    () => {
+  const pages = [
+    ['canvass', `${server.url}/embed-demo.html?corner=0&lang=en`, () => {
       if (!window.inline) return false;
       window.inline.then((h) => { window.__h = h; });
-      return !!(window.__h && window.__h.state().question);
-    }]];
-  if (process.env.CANVASS_SURVEYJS_DIR) {
-    const sj = await surveyJsServer(process.env.CANVASS_SURVEYJS_DIR);
-    pages.push(['surveyjs (one rating 0..10)', sj.url, () => document.querySelector('.sd-rating, .sv_q_rating')]);
-  } else {
-    console.log('surveyjs: not measured (set CANVASS_SURVEYJS_DIR, see the header of this file)');
+      return !!(window.__h && window.__h.items().some((i) => i.id.startsWith('nps:')));
+    }],
+    ['surveyjs', sj.url, () => document.querySelectorAll('.sd-rating__item, .sd-rating-item').length >= 11],
+  ];
+  // Interleaved, so that both pages see the same machine load.
+  for (let i = 0; i < runs; i++) {
+    for (const [name, url, ready] of pages) (rows[name] ??= []).push(await measure(browser, url, ready));
   }
-  for (const [name, url, ready] of pages) {
-    const results = [];
-    for (let i = 0; i < runs; i++) results.push(await measure(browser, url, ready));
-    console.log(`${name}: ${median(results.map((r) => r.bytes))} bytes, ` +
-      `${median(results.map((r) => r.ms))} ms to the first question (median of ${runs})`);
+  const fig = {};
+  for (const [name, rs] of Object.entries(rows)) {
+    fig[name] = {};
+    for (const kind of ['cold', 'warm']) {
+      fig[name][kind] = { bytes: median(rs.map((r) => r[kind].bytes)), ms: median(rs.map((r) => r[kind].ms)) };
+      console.log(`${name} ${kind}: ${(fig[name][kind].bytes / 1024).toFixed(1)} KB over the wire, ` +
+        `${fig[name][kind].ms} ms to the first question (median of ${runs})`);
+    }
   }
+  for (const kind of ['cold', 'warm']) {
+    console.log(`ratio ${kind}: bytes ${(100 * fig.canvass[kind].bytes / fig.surveyjs[kind].bytes).toFixed(0)}%, ` +
+      `time ${(100 * fig.canvass[kind].ms / fig.surveyjs[kind].ms).toFixed(0)}% of SurveyJS`);
+  }
+  const loader = fs.readFileSync(path.join(siteDir, 'canvass.js'));
+  console.log(`loader canvass.js: ${loader.length} bytes, ${zlib.gzipSync(loader, { level: 9 }).length} bytes gzip`);
 } finally {
   await browser.close();
+  sj.srv.close();
   await cleanup();
 }

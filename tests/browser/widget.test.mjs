@@ -232,17 +232,20 @@ test('a tampered survey bundle is refused and never shown', async () => {
   const { context, page } = await newPage();
   try {
     let tampered = 0;
-    await page.route('**/v1/surveys?*', async (route) => {
+    // Bundles come with the enrollment answer and from /v1/surveys: tamper with both.
+    const tamper = async (route) => {
       const res = await route.fetch();
       const json = await res.json();
-      for (const b of json.bundles) {
+      for (const b of json.bundles || []) {
         // Flip one hex digit in the middle of the signed bytes (inside the survey definition).
         const i = Math.floor(b.bundle.length / 2);
         b.bundle = b.bundle.slice(0, i) + (b.bundle[i] === '0' ? '1' : '0') + b.bundle.slice(i + 1);
         tampered++;
       }
       await route.fulfill({ response: res, json });
-    });
+    };
+    await page.route('**/v1/enroll', tamper);
+    await page.route('**/v1/surveys?*', tamper);
     await openKiosk(page);
     const s = await waitState(page, (st) => st.screen === 'error', 'the error screen');
     assert.ok(tampered > 0, 'the route never saw a bundle');

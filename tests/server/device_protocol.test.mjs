@@ -145,6 +145,11 @@ test('enrollment answers a certificate signed by the organisation key, with the 
   assert.equal(cert.web, false);
   assert.deepEqual(cert.devicePublicKey, key.publicRaw);
   assert.ok(cert.validFromMs <= Date.now() + 60e3 && cert.validUntilMs > Date.now(), 'certificate validity covers now');
+  // The location's survey bundles come with the certificate (DESIGN §4), the same as /v1/surveys.
+  const listed = await server.fetch(`/v1/surveys?device=${a.device_id}`);
+  assert.equal(listed.status, 200, describeResponse(listed));
+  assert.ok(Array.isArray(a.bundles) && a.bundles.length > 0, `no bundles in the enroll answer: ${res.text}`);
+  assert.deepEqual(a.bundles, listed.json.bundles, 'enroll bundles = /v1/surveys bundles');
 });
 
 test('a device gets the signed survey bundles of its location, with an ETag', async () => {

@@ -53,3 +53,41 @@ test('the server report equals canvass report over the export, with filters and 
   const anonymous = await server.admin('GET', '/v1/admin/report?survey=restaurant', undefined, { token: null });
   assert.equal(anonymous.status, 401);
 });
+
+test('format=html: the same report as a self-contained page, with the same figures as format=json', async (t) => {
+  const server = await startServer({ publish: [RESTAURANT] });
+  t.after(() => server.stop());
+  const kyiv = await enrolledDevice(server, 'Kyiv-Podil');
+  const lviv = await enrolledDevice(server, '<script>alert(1)</script>');
+  await kyiv.recordMany(20, { tag: 'k' });
+  await lviv.recordMany(8, { start: 3, tag: 'l' });
+  await kyiv.mustRecord({}, { outcome: 'declined' });
+  await kyiv.mustCli(['push']);
+  await lviv.mustCli(['push']);
+
+  const json = (await server.mustAdmin('GET', '/v1/admin/report?survey=restaurant&by=location')).json;
+  const page = await server.mustAdmin('GET', '/v1/admin/report?survey=restaurant&by=location&format=html');
+  assert.equal(page.headers['content-type'], 'text/html; charset=utf-8');
+  assert.match(page.headers['content-security-policy'], /default-src 'none'/);
+  assert.match(page.headers['content-disposition'], /filename="restaurant-report\.html"/);
+  const html = page.text;
+  assert.ok(html.startsWith('<!DOCTYPE html>'), html.slice(0, 200));
+  assert.ok(html.endsWith('</html>\n'));
+  assert.ok(json.nps.n > 0);
+  const figure = (name) => {
+    const m = html.match(new RegExp(`data-figure="${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}">([^<]*)<`));
+    return m && m[1];
+  };
+  assert.equal(figure('nps.value'), String(json.nps.value));
+  assert.equal(figure('nps.ci95.0'), String(json.nps.ci95[0]));
+  assert.equal(figure('response_rate.value'), String(json.response_rate.value));
+  const kyivGroup = json.groups.entries.find((e) => e.key.location === 'Kyiv-Podil');
+  assert.equal(figure('groups.location=Kyiv-Podil.nps.value'), String(kyivGroup.nps.value));
+  // The location tag from the second device is text on the page, never markup.
+  assert.ok(!html.includes('<script'));
+  assert.ok(html.includes('&lt;script&gt;alert(1)&lt;/script&gt;'));
+
+  const bad = await server.admin('GET', '/v1/admin/report?survey=restaurant&format=pdf');
+  assert.equal(bad.status, 400);
+  assert.match(bad.json.message, /html/);
+});

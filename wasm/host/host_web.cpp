@@ -208,10 +208,10 @@ float Dpr() { return g ? g->dpr : 1; }
 
 ImFont* AddFont(const std::string& ttf, float css_px, float dpr) {
   ImGuiIO& io = ImGui::GetIO();
-  // Latin, Latin-1, Latin Extended-A, Cyrillic, punctuation (dashes, quotes, ellipsis), euro, №:
-  // the same set the build subsets DejaVu Sans to.
-  static const ImWchar kRanges[] = {0x0020, 0x017F, 0x0400, 0x04FF, 0x2010, 0x2027,
-                                    0x20AC, 0x20AC, 0x2116, 0x2116, 0};
+  // Basic Latin, Latin-1, Cyrillic (with Ukrainian Ґ ґ), punctuation (dashes, quotes, ellipsis),
+  // euro, №: the same set the build subsets DejaVu Sans to (wasm/CMakeLists.txt).
+  static const ImWchar kRanges[] = {0x0020, 0x007E, 0x00A0, 0x00FF, 0x0400, 0x045F, 0x0490, 0x0491,
+                                    0x2010, 0x2027, 0x20AC, 0x20AC, 0x2116, 0x2116, 0};
   const float px = std::round(css_px * dpr);
   ImFontConfig cfg;
   if (ttf.empty()) {

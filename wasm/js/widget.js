@@ -325,6 +325,9 @@ export async function mount(element, options = {}) {
       certificate: j.certificate, location: j.location, channel: j.channel,
     });
     useDevice(stored);
+    // The enrollment answer carries the location's bundles: no second round trip before the
+    // first question.
+    await acceptBundles(j.bundles).catch((err) => emit('error', err));
   };
 
   const refusedBundles = [];
@@ -332,12 +335,11 @@ export async function mount(element, options = {}) {
     const cached = (await log.getMeta('bundles')) || {};
     for (const hex of Object.values(cached)) mod.loadBundle(hex);
   };
-  const refreshBundles = async () => {
-    const res = await fetch(`${server}/v1/surveys?device=${encodeURIComponent(device.device_id)}`);
-    const j = await res.json().catch(() => ({}));
-    if (!res.ok) throw new Error(`surveys: ${res.status} ${j.message || ''}`);
+  // Verifies and parses each bundle in wasm; the good ones are cached, a refused one leaves the
+  // last good one in use.
+  const acceptBundles = async (bundles) => {
     const good = (await log.getMeta('bundles')) || {};
-    for (const b of j.bundles || []) {
+    for (const b of bundles || []) {
       const r = JSON.parse(mod.loadBundle(b.bundle));
       if (r.ok) {
         good[r.survey_id] = b.bundle;
@@ -349,6 +351,12 @@ export async function mount(element, options = {}) {
       }
     }
     await log.setMeta('bundles', good);
+  };
+  const refreshBundles = async () => {
+    const res = await fetch(`${server}/v1/surveys?device=${encodeURIComponent(device.device_id)}`);
+    const j = await res.json().catch(() => ({}));
+    if (!res.ok) throw new Error(`surveys: ${res.status} ${j.message || ''}`);
+    await acceptBundles(j.bundles);
   };
   const select = () => {
     const err = mod.selectSurvey(surveyId);
@@ -481,7 +489,6 @@ export async function mount(element, options = {}) {
       case 'enroll':
         try {
           await enroll(e.code);
-          await refreshBundles().catch((err) => emit('error', err));
           select();
           updateStatus();
         } catch (err) {
@@ -507,16 +514,20 @@ export async function mount(element, options = {}) {
   // ---- Start-up: device, bundles, survey.
   if (log.refusal) emit('error', new Error(log.refusal));
   const stored = await log.getMeta('device');
+  let enrolledNow = false;
   if (stored) {
     useDevice(stored);
   } else if (mode === 'embed') {
     await enroll(undefined);
+    enrolledNow = true;
   } else if (options.enrollCode) {
     await enroll(options.enrollCode);
+    enrolledNow = true;
   }
   if (device) {
-    await loadCachedBundles();
-    const fresh = refreshBundles().catch((err) => emit('error', err));
+    if (!enrolledNow) await loadCachedBundles();
+    // Just enrolled: the answer's bundles are as fresh as they come.
+    const fresh = enrolledNow ? Promise.resolve() : refreshBundles().catch((err) => emit('error', err));
     // Wait for the network only when nothing usable is cached.
     if (mod.selectSurvey(surveyId)) await fresh;
     select();

@@ -10,8 +10,9 @@
 // CollectStats() filters (time range [from, to), tags key=value AND-ed) and groups (any tags,
 // period day / ISO week / month) the table into mergeable metrics statistics; ReportFromStats()
 // computes every index from them. BuildReport() is both in one (and counts loyalty without
-// building per-customer maps). ReportToJson / ReportToTable / ReportToCsv print a Report; the
-// output is byte-identical natively and in wasm (our own number formatting, ordered containers).
+// building per-customer maps). ReportToJson / ReportToTable / ReportToCsv / ReportToHtml print a
+// Report (ReportToHtml lives in report_html.cpp); the output is byte-identical natively and in
+// wasm (our own number formatting, ordered containers).
 //
 // Thread-safety: a table and a report are plain values; concurrent reads are safe.
 //
@@ -361,5 +362,19 @@ std::string ReportToJson(const Report& report);
 std::string ReportToTable(const Report& report);
 // One row for everything selected, then one per group; UTF-8 with a BOM for spreadsheets.
 std::string ReportToCsv(const Report& report);
+
+// The selection and rules of `options` grouped by one period only: the second report that
+// ReportToHtml draws the trend from. The period is the first among options.by, else the ISO week.
+ReportOptions TrendOptions(const ReportOptions& options);
+// True when `report` is grouped by one period and nothing else: it is its own trend report.
+bool IsTrendReport(const Report& report);
+
+// One self-contained HTML page for people (docs/report.md): no scripts, no external resources,
+// inline CSS and SVG charts drawn here; printable on A4. `trend` is the report of the same
+// selection under TrendOptions() (nullptr: none, or the report itself when IsTrendReport()).
+// `survey` gives the title and question texts. Every text is HTML-escaped; every number is
+// printed with FormatNumber as in the JSON and carries data-figure="<JSON path>". Deterministic:
+// the same bytes natively and in wasm.
+std::string ReportToHtml(const Report& report, const Report* trend, const Survey& survey);
 
 }  // namespace canvass

@@ -1,0 +1,86 @@
+#include "projector.h"
+
+#include <chrono>
+#include <iostream>
+
+namespace canvass::server {
+namespace {
+constexpr auto kPollInterval = std::chrono::seconds(2);
+constexpr auto kErrorBackoff = std::chrono::seconds(5);
+}  // namespace
+
+Projector::Projector(ServerStore* store, std::vector<std::unique_ptr<Projection>> projections)
+    : store_(store), projections_(std::move(projections)) {}
+
+Projector::~Projector() { Stop(); }
+
+Status Projector::Start() {
+  for (const auto& p : projections_) {
+    Status s = store_->RegisterProjection(p->Name());
+    if (!s.ok()) return s.WithContext("projection " + p->Name());
+  }
+  if (!projections_.empty()) thread_ = std::thread([this] { Loop(); });
+  return Status::Ok();
+}
+
+void Projector::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Projector::Notify() {
+  {
+    std::lock_guard lock(mu_);
+    notified_ = true;
+  }
+  wake_.notify_one();
+}
+
+Status Projector::CatchUp() {
+  for (const auto& p : projections_) {
+    for (;;) {
+      Result<std::uint32_t> n = store_->ProjectPending(
+          p->Name(), kBatch, [&](const std::vector<StoredRecord>& records, DerivedTxn& txn) {
+            return p->Apply(records, txn);
+          });
+      if (!n.ok()) return n.status().WithContext("projection " + p->Name());
+      projected_ += *n;
+      if (*n == 0) break;
+      std::lock_guard lock(mu_);
+      if (stopping_) return Status::Ok();
+    }
+  }
+  return Status::Ok();
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> Projector::Pending() {
+  std::vector<std::pair<std::string, std::uint64_t>> out;
+  for (const auto& p : projections_) {
+    Result<std::uint64_t> n = store_->CountPending(p->Name());
+    if (n.ok()) out.emplace_back(p->Name(), *n);
+  }
+  return out;
+}
+
+void Projector::Loop() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    notified_ = false;
+    lock.unlock();
+    Status s = CatchUp();
+    lock.lock();
+    if (!s.ok()) {
+      // The records stay queued; say so once per attempt and try again later.
+      std::cerr << "canvass-server: " << s.ToString() << " (will retry)" << std::endl;
+      wake_.wait_for(lock, kErrorBackoff, [&] { return stopping_; });
+      continue;
+    }
+    wake_.wait_for(lock, kPollInterval, [&] { return stopping_ || notified_; });
+  }
+}
+
+}  // namespace canvass::server

@@ -1,0 +1,67 @@
+// Projector: keeps the server's derived state (the dashboard's statistics, follow-up cases) up to
+// date from stored records, through the store's projection queue (store.h, "Projections").
+//
+// Each Projection has a name and an Apply step. Start() registers every projection with the store
+// (a new one first sees every record already stored) and starts one background thread, which
+// drains the queues whenever Notify() says records were stored, and every couple of seconds in
+// any case (another server sharing the database may have stored some). CatchUp() drains them in
+// the caller's thread, for a read that must include every record stored before it.
+// Thread-safe: Notify, CatchUp and Pending may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "store.h"
+
+namespace canvass::server {
+
+class Projection {
+ public:
+  virtual ~Projection() = default;
+  virtual std::string Name() const = 0;
+  // Applies `records` through `txn`. May run more than once for the same records (a retried
+  // transaction): every effect must go through `txn`, nothing may leave the process from here
+  // (send webhooks from what Apply wrote, not from Apply). See ProjectFn for which errors to
+  // return.
+  virtual Status Apply(const std::vector<StoredRecord>& records, DerivedTxn& txn) = 0;
+};
+
+class Projector {
+ public:
+  static constexpr std::uint32_t kBatch = 500;  // records per transaction
+
+  Projector(ServerStore* store, std::vector<std::unique_ptr<Projection>> projections);
+  ~Projector();
+  Projector(const Projector&) = delete;
+  Projector& operator=(const Projector&) = delete;
+
+  Status Start();
+  void Stop();    // waits for the batch in flight
+  void Notify();  // records were stored
+  Status CatchUp();
+  // (name, records still queued) per projection, for /metrics.
+  std::vector<std::pair<std::string, std::uint64_t>> Pending();
+  std::uint64_t projected() const { return projected_; }
+
+ private:
+  void Loop();
+
+  ServerStore* store_;
+  std::vector<std::unique_ptr<Projection>> projections_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool notified_ = false;
+  bool stopping_ = false;
+  std::thread thread_;
+  std::atomic<std::uint64_t> projected_{0};
+};
+
+}  // namespace canvass::server

@@ -1,0 +1,122 @@
+#include "static_files.h"
+
+#include <sys/stat.h>
+#include <zlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+namespace canvass::server {
+namespace {
+
+const char* ContentType(const std::string& path) {
+  static const std::pair<const char*, const char*> kTypes[] = {
+      {".html", "text/html; charset=utf-8"},
+      {".js", "text/javascript"},
+      {".mjs", "text/javascript"},
+      {".wasm", "application/wasm"},
+      {".css", "text/css"},
+      {".json", "application/json"},
+      {".webmanifest", "application/manifest+json"},
+      {".ttf", "font/ttf"},
+      {".png", "image/png"},
+      {".svg", "image/svg+xml"}};
+  for (const auto& [ext, type] : kTypes) {
+    const std::string e = ext;
+    if (path.size() >= e.size() && path.compare(path.size() - e.size(), e.size(), e) == 0) {
+      return type;
+    }
+  }
+  return "application/octet-stream";
+}
+
+bool AcceptsGzip(const HttpRequest& r) {
+  auto it = r.headers.find("accept-encoding");
+  return it != r.headers.end() && it->second.find("gzip") != std::string::npos;
+}
+
+}  // namespace
+
+std::string Gzip(const std::string& data) {
+  z_stream z{};
+  // windowBits 15 + 16: a gzip header and trailer rather than a zlib one.
+  if (deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK) {
+    return std::string();
+  }
+  std::string out(deflateBound(&z, static_cast<uLong>(data.size())), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  const int rc = deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return rc == Z_STREAM_END ? out : std::string();
+}
+
+HttpResponse StaticFiles::Get(const HttpRequest& r) {
+  std::string path = r.path;
+  if (path.empty() || path.back() == '/') path += "index.html";  // /kiosk/ -> /kiosk/index.html
+  if (r.method != "GET" || path.find("..") != std::string::npos || path[0] != '/') {
+    return ErrorResponse(404, "not_found", "nothing at " + r.path);
+  }
+  const std::string file = dir_ + path;
+  std::error_code ec;
+  if (std::filesystem::is_directory(file, ec)) {
+    // /kiosk -> /kiosk/ so that the page's relative URLs resolve inside the folder.
+    HttpResponse moved;
+    moved.status = 301;
+    moved.headers = {{"Location", r.path + "/"}};
+    return moved;
+  }
+  struct stat st {};
+  if (stat(file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    return ErrorResponse(404, "not_found", "nothing at " + r.path);
+  }
+  const std::int64_t mtime_ns =
+      static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  const std::string etag =
+      "\"" + std::to_string(st.st_size) + "-" + std::to_string(mtime_ns) + "\"";
+
+  HttpResponse out;
+  out.content_type = ContentType(path);
+  // Revalidate every time (a new widget version must reach kiosks the same day); the kiosk's
+  // service worker keeps its own copy for offline use.
+  out.headers = {{"ETag", etag}, {"Cache-Control", "no-cache"}, {"Vary", "Accept-Encoding"}};
+  if (auto inm = r.headers.find("if-none-match"); inm != r.headers.end() && inm->second == etag) {
+    out.status = 304;
+    return out;
+  }
+  std::ifstream in(file, std::ios::binary);
+  std::ostringstream body;
+  body << in.rdbuf();
+  if (!in) return ErrorResponse(404, "not_found", "nothing at " + r.path);
+  out.body = body.str();
+  if (!AcceptsGzip(r) || out.body.size() < 256) return out;
+  if (transport_compresses_ && transport_compresses_(out.content_type)) return out;
+
+  std::shared_ptr<const std::string> gz;
+  {
+    std::lock_guard lock(mu_);
+    auto it = cache_.find(path);
+    if (it != cache_.end() && it->second.etag == etag) gz = it->second.gzip;
+    if (it != cache_.end() && it->second.etag == etag && !gz) return out;  // does not shrink
+  }
+  if (!gz) {
+    std::string packed = Gzip(out.body);  // outside the lock: a big file takes a moment
+    if (!packed.empty() && packed.size() < out.body.size()) {
+      gz = std::make_shared<const std::string>(std::move(packed));
+    }
+    std::lock_guard lock(mu_);
+    cache_[path] = Entry{mtime_ns, static_cast<std::uint64_t>(st.st_size), etag, gz};
+  }
+  if (gz) {
+    out.body = *gz;
+    out.headers.emplace_back("Content-Encoding", "gzip");
+  }
+  return out;
+}
+
+}  // namespace canvass::server
