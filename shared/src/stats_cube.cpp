@@ -15,9 +15,6 @@ namespace canvass {
 namespace {
 
 constexpr int64_t kDayMs = 86400000;
-// The most offers one cube holds: with every scale point within +-1000, every sum of the paired
-// scores over all cells still fits in 64 bits (2^40 x 10^6 < 2^63).
-constexpr uint64_t kMaxCubeOffers = uint64_t{1} << 40;
 
 bool IsScaleKind(QuestionKind kind) {
   return kind == QuestionKind::kNps || kind == QuestionKind::kRating;
@@ -368,6 +365,38 @@ SortedStrings ReadDictionary(wire::Reader& r, const char* what) {
   return d;
 }
 
+// A cell's outcomes and question statistics (not its customers): four counts, then per question
+// a presence flag and, if present, what WalkQuestion lists.
+void WriteCellStats(wire::Writer& w, const Survey& survey, const GroupStats& empty,
+                    const GroupStats& stats) {
+  WriteIo io{w};
+  const metrics::OutcomeCounts& o = stats.outcomes;
+  for (uint64_t v : {o.completed, o.partial, o.declined, o.ignored}) w.Var(v);
+  for (std::size_t i = 0; i < survey.questions.size(); ++i) {
+    const bool present = !(stats.questions[i] == empty.questions[i]);
+    w.U8(present ? 1 : 0);
+    if (present) WalkQuestion(survey.questions[i], stats.questions[i], io);
+  }
+}
+
+GroupStats ReadCellStats(wire::Reader& r, const Survey& survey, const GroupStats& empty,
+                         const std::string& where) {
+  ReadIo io{r};
+  GroupStats g = empty;
+  uint64_t* outcomes[] = {&g.outcomes.completed, &g.outcomes.partial, &g.outcomes.declined,
+                          &g.outcomes.ignored};
+  for (uint64_t* v : outcomes) io.Count(*v);
+  for (std::size_t i = 0; i < survey.questions.size(); ++i) {
+    if (!r.Bool("question flag")) continue;
+    WalkQuestion(survey.questions[i], g.questions[i], io);
+    if (g.questions[i] == empty.questions[i]) {
+      throw wire::DecodeError(where + "question " + survey.questions[i].id +
+                              " is marked as answered but holds nothing");
+    }
+  }
+  return g;
+}
+
 }  // namespace
 
 std::string EncodeStatsCube(const StatsCube& cube) {
@@ -394,7 +423,6 @@ std::string EncodeStatsCube(const StatsCube& cube) {
   WriteDictionary(w, customers);
   w.U32(static_cast<uint32_t>(cube.cells().size()));
   const GroupStats empty = EmptyStats(survey);
-  WriteIo io{w};
   bool first = true;
   int64_t previous_day = 0;
   for (const auto& [key, stats] : cube.cells()) {
@@ -406,13 +434,7 @@ std::string EncodeStatsCube(const StatsCube& cube) {
     first = false;
     previous_day = key.day;
     for (std::size_t t = 0; t < kCubeTags.size(); ++t) w.Var(tag_ids[t].Id(key.tags[t]));
-    const metrics::OutcomeCounts& o = stats.outcomes;
-    for (uint64_t v : {o.completed, o.partial, o.declined, o.ignored}) w.Var(v);
-    for (std::size_t i = 0; i < survey.questions.size(); ++i) {
-      const bool present = !(stats.questions[i] == empty.questions[i]);
-      w.U8(present ? 1 : 0);
-      if (present) WalkQuestion(survey.questions[i], stats.questions[i], io);
-    }
+    WriteCellStats(w, survey, empty, stats);
     const auto& visits = stats.customers.visits();
     w.Var(visits.size());
     uint64_t previous_id = 0;
@@ -477,18 +499,7 @@ Result<StatsCube> DecodeStatsCube(std::string_view bytes) {
       if (previous && !(*previous < key)) {
         throw wire::DecodeError(where + "cells are not in key order, or repeat");
       }
-      GroupStats g = empty;
-      uint64_t* outcomes[] = {&g.outcomes.completed, &g.outcomes.partial, &g.outcomes.declined,
-                              &g.outcomes.ignored};
-      for (uint64_t* v : outcomes) io.Count(*v);
-      for (std::size_t i = 0; i < survey.questions.size(); ++i) {
-        if (!r.Bool("question flag")) continue;
-        WalkQuestion(survey.questions[i], g.questions[i], io);
-        if (g.questions[i] == empty.questions[i]) {
-          throw wire::DecodeError(where + "question " + survey.questions[i].id +
-                                  " is marked as answered but holds nothing");
-        }
-      }
+      GroupStats g = ReadCellStats(r, survey, empty, where);
       const uint64_t visits = r.Var("customer count");
       if (visits > customers.values.size()) {
         throw wire::DecodeError(where + "more customers than the dictionary holds");
@@ -522,6 +533,54 @@ Result<StatsCube> DecodeStatsCube(std::string_view bytes) {
   });
   if (!decoded.ok()) return decoded.status();
   return cube;
+}
+
+std::string EncodeCubeCell(const Survey& survey, const CubeCellKey& key, const GroupStats& stats) {
+  wire::Writer w;
+  w.U8(kCubeCellVersion);
+  w.SignedVar(key.day);
+  for (const std::string& tag : key.tags) w.Str(tag);
+  WriteCellStats(w, survey, EmptyStats(survey), stats);
+  const auto& visits = stats.customers.visits();
+  w.Var(visits.size());
+  for (const auto& [customer, count] : visits) {
+    w.Str(customer);
+    w.Var(count);
+  }
+  return w.Finish();
+}
+
+Result<std::pair<CubeCellKey, GroupStats>> DecodeCubeCell(const Survey& survey,
+                                                          std::string_view bytes) {
+  using Cell = std::pair<CubeCellKey, GroupStats>;
+  return wire::DecodeWith<Cell>("statistics cell", bytes, [&](wire::Reader& r) {
+    const uint8_t version = r.U8();
+    if (version != kCubeCellVersion) {
+      throw wire::DecodeError("version " + std::to_string(version) +
+                              " is not one this build reads (1)");
+    }
+    Cell cell;
+    cell.first.day = r.SignedVar("day");
+    for (std::string& tag : cell.first.tags) tag = r.Str("tag value", kMaxTextLength);
+    cell.second = ReadCellStats(r, survey, EmptyStats(survey), "");
+    const uint64_t visits = r.Var("customer count");
+    std::string previous;
+    for (uint64_t v = 0; v < visits; ++v) {
+      std::string customer = r.Str("customer key", kMaxTextLength);
+      if (customer.empty() || (v > 0 && !(previous < customer))) {
+        throw wire::DecodeError("customer keys are empty, unsorted or repeated");
+      }
+      uint64_t count = r.Var("visits");
+      if (count == 0 || count > kMaxCubeOffers) throw wire::DecodeError("a customer's visits");
+      (void)cell.second.customers.Add(customer, count);
+      previous = std::move(customer);
+    }
+    if (cell.first.day < kMinCubeDay || cell.first.day > kMaxCubeDay) {
+      throw wire::DecodeError("day out of range");
+    }
+    if (Status s = CheckCell(survey, cell.second); !s.ok()) throw wire::DecodeError(s.message());
+    return cell;
+  });
 }
 
 //-----------------------------------------------------------------------------

@@ -373,3 +373,43 @@ TEST_CASE("Truncated, altered and garbage cube bytes are refused as corruption, 
   CHECK(refused.status().code() == StatusCode::kCorruption);
   CHECK(refused.status().message().find("shortest form") != std::string::npos);
 }
+
+TEST_CASE("A cell alone: round trip, and a cube rebuilt from its cells' bytes is the cube") {
+  const std::string definition = Definition("restaurant");
+  const Survey survey = *ParseSurvey(definition);
+  StatsCube cube = EmptyCube(definition);
+  REQUIRE(cube.AddRecords(ReadJsonLines("tests/golden/report-input.jsonl", survey)).ok());
+  StatsCube rebuilt = EmptyCube(definition);
+  SplitMix64 rng(5);
+  bool with_customers = false;
+  for (const auto& [key, stats] : cube.cells()) {
+    const std::string bytes = EncodeCubeCell(survey, key, stats);
+    Result<std::pair<CubeCellKey, GroupStats>> back = DecodeCubeCell(survey, bytes);
+    INFO(back.status().ToString());
+    REQUIRE(back.ok());
+    CHECK(back->first == key);
+    CHECK(back->second == stats);
+    REQUIRE(rebuilt.AddCell(back->first, back->second).ok());
+    with_customers = with_customers || stats.customers.Customers() > 0;
+    // Truncated or altered: refused, or (an altered count that is still possible) canonical.
+    CHECK(DecodeCubeCell(survey, std::string_view(bytes).substr(0, bytes.size() - 1))
+              .status()
+              .code() == StatusCode::kCorruption);
+    std::string altered = bytes;
+    const std::size_t at = static_cast<std::size_t>(rng.Below(bytes.size()));
+    altered[at] = static_cast<char>(altered[at] ^ 0x5a);
+    Result<std::pair<CubeCellKey, GroupStats>> changed = DecodeCubeCell(survey, altered);
+    if (changed.ok()) {
+      CHECK(EncodeCubeCell(survey, changed->first, changed->second) == altered);
+    } else {
+      CHECK(changed.status().code() == StatusCode::kCorruption);
+    }
+  }
+  CHECK(with_customers);
+  CHECK(rebuilt == cube);
+  // Statistics shaped for another survey are refused.
+  const Survey shop = *ParseSurvey(Definition("shop-checkout"));
+  const auto& [key, stats] = *cube.cells().begin();
+  CHECK(DecodeCubeCell(shop, EncodeCubeCell(survey, key, stats)).status().code() ==
+        StatusCode::kCorruption);
+}

@@ -25,6 +25,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "canvass/record.h"
@@ -104,8 +105,9 @@ class StatsCube {
 inline constexpr uint8_t kStatsCubeVersion = 1;
 // The most cells a cube's bytes may announce (a year of 4,000 tag combinations a day is 1.5 M).
 inline constexpr uint32_t kMaxCubeCells = 1u << 24;
-// The largest count a cell may hold: every sum over all cells still fits in 64 bits.
-inline constexpr uint64_t kMaxCellCount = uint64_t{1} << 40;
+// The most offers a cube holds (so also the largest count of a cell). With every scale point
+// within +-1000, every sum of paired scores over all cells still fits in 64 bits (2^40 x 10^6).
+inline constexpr uint64_t kMaxCubeOffers = uint64_t{1} << 40;
 
 // Canonical bytes (docs/encoding.md, "Statistics cube"): the definition, sorted dictionaries of
 // tag values and customer keys, then the cells in key order with variable-length counts.
@@ -113,6 +115,14 @@ std::string EncodeStatsCube(const StatsCube& cube);
 // Corruption (with the reason) unless `bytes` are canonical cube bytes whose statistics are
 // possible (counts add up, sums fit their scales). Never throws.
 Result<StatsCube> DecodeStatsCube(std::string_view bytes);
+
+// One cell alone, for a store that keeps a cube's cells as rows (canvass-server's statistics
+// projection): its key, then its statistics, customer keys written out (docs/encoding.md).
+// Decoding checks what DecodeStatsCube checks for a cell, against `survey`.
+inline constexpr uint8_t kCubeCellVersion = 1;
+std::string EncodeCubeCell(const Survey& survey, const CubeCellKey& key, const GroupStats& stats);
+Result<std::pair<CubeCellKey, GroupStats>> DecodeCubeCell(const Survey& survey,
+                                                          std::string_view bytes);
 
 //-----------------------------------------------------------------------------
 // [SECTION] Reports from a cube
