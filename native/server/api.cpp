@@ -21,6 +21,7 @@
 #include "canvass/surveyjs.h"
 #include "projector.h"
 #include "static_files.h"
+#include "stats_projection.h"
 
 namespace canvass::server {
 namespace {
@@ -260,6 +261,9 @@ Result<SurveyRow> Api::Publish(const std::string& definition,
   row.bundle = EncodeSignedMessage(SignMessage(kSurveyDomain, EncodeBundle(bundle), keys_.sign));
   Status s = store_->PublishSurvey(row);
   if (!s.ok()) return s;
+  // The statistics projection counts new records with the latest definition from now on. (If
+  // the store cannot say it now, GET /v1/admin/stats tells it before it reads the cells.)
+  if (options_.definitions) (void)options_.definitions->Refresh(store_);
   return row;
 }
 

@@ -22,6 +22,7 @@ namespace canvass::server {
 
 class Projector;
 class StaticFiles;
+class SurveyDefinitions;
 
 struct HttpRequest {
   std::string method;                             // "GET", "POST", ...
@@ -64,6 +65,9 @@ struct ApiOptions {
   std::string sms_survey;
   // Keeps derived state (projector.h); told after every push that stored records. May be null.
   Projector* projector = nullptr;
+  // The latest definitions the statistics projection counts with (stats_projection.h); updated
+  // on every publish. May be null (then GET /v1/admin/stats counts from the records).
+  SurveyDefinitions* definitions = nullptr;
   // Called after an admin password is set (deletes the initial token file).
   std::function<void()> on_password_set;
 };
@@ -109,6 +113,7 @@ class Api {
   HttpResponse SmsInbound(const HttpRequest& r);  // sms.cpp
   HttpResponse Report(const HttpRequest& r);      // report_endpoint.cpp
   HttpResponse Stats(const HttpRequest& r);       // stats_endpoint.cpp
+  Result<bool> ProjectionCurrent();               // stats_endpoint.cpp
   bool AdminAuthorized(const HttpRequest& r);
   void CountRefused(const std::string& reason);
 
@@ -120,6 +125,9 @@ class Api {
   RateLimiter login_failures_{5, 60000};
   RateLimiter push_limit_{600, 60000};
   std::unique_ptr<StaticFiles> static_files_;  // null without --static
+  struct StatsCache;                           // stats_endpoint.cpp
+  std::shared_ptr<StatsCache> stats_cache_;    // made by the first GET /v1/admin/stats
+  std::once_flag stats_cache_once_;
   std::mutex sms_mu_;  // one SMS record at a time: they share the gateway's chain
 
   std::atomic<std::uint64_t> accepted_{0};

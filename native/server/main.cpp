@@ -19,6 +19,7 @@
 #include "data_dir.h"
 #include "files.h"
 #include "projector.h"
+#include "stats_projection.h"
 #include "store.h"
 
 namespace canvass::server {
@@ -187,7 +188,14 @@ int Run(const Options& o) {
     return 1;
   }
   // Derived state (dashboard statistics, follow-up cases) follows the stored records.
-  Projector projector(store->get(), {});
+  SurveyDefinitions definitions;  // what the statistics projection counts with
+  if (Status s = definitions.Refresh(store->get()); !s.ok()) {
+    std::cerr << "canvass-server: cannot read the surveys: " << s.message() << "\n";
+    return 1;
+  }
+  std::vector<std::unique_ptr<Projection>> projections;
+  projections.push_back(std::make_unique<StatsProjection>(&definitions));
+  Projector projector(store->get(), std::move(projections));
   if (Status s = projector.Start(); !s.ok()) {
     std::cerr << "canvass-server: " << s.message() << "\n";
     return 1;
@@ -195,6 +203,7 @@ int Run(const Options& o) {
   const std::string token_file = o.data_dir + "/initial-admin-token";
   ApiOptions api_options = o.api;
   api_options.projector = &projector;
+  api_options.definitions = &definitions;
   api_options.static_dir = o.static_dir;
   // cpp-httplib (built with zlib and brotli) compresses these content types itself, with brotli
   // where the client accepts it (its can_compress_content_type); the rest, the widget's wasm and

@@ -4,14 +4,72 @@
 // the survey, which is also the definition GET /v1/admin/report reads the records with, so a
 // dashboard figure and the report's agree for the same filter (docs/dashboard.md).
 //
-// The cube is built on demand from the stored records, with the same reader and counting as the
-// report. ETag: the BLAKE2b of the bytes; a dashboard that polls gets 304 until something changes.
+// The cells come from the statistics projection (stats_projection.h), brought up to date first
+// (Projector::CatchUp), when they were all counted with that definition. Otherwise — no projector
+// (tests calling Api directly), records older than the latest definition, records of a survey
+// published after they came — the cube is counted from the stored records, with the same reader
+// and counting as the report, and kept in memory until a record arrives or the definition changes.
+// ETag: the BLAKE2b of the bytes; a dashboard that polls gets 304 until something changes. Gzipped
+// for clients that accept it.
+#include <chrono>
+#include <thread>
+
 #include "api.h"
 #include "canvass/crypto.h"
 #include "canvass/record.h"
 #include "canvass/stats_cube.h"
+#include "projector.h"
+#include "static_files.h"
+#include "stats_projection.h"
 
 namespace canvass::server {
+
+// The last cube counted from the records, per survey.
+struct Api::StatsCache {
+  struct Entry {
+    Hash256 version{};
+    std::uint64_t records = 0;  // records in the store when it was counted
+    std::string bytes;
+  };
+  std::mutex mu;
+  std::map<std::string, Entry> by_survey;
+};
+
+namespace {
+
+Result<std::string> CountFromRecords(ServerStore* store, const std::string& survey_id,
+                                     const StatsCube& empty) {
+  std::vector<ResponseRecord> records;
+  Status s = store->ForEachRecord([&](const StoredRecord& stored) -> Status {
+    Result<SignedRecord> envelope = DecodeSignedRecord(stored.envelope);
+    if (!envelope.ok()) return envelope.status();
+    Result<ResponseRecord> record = DecodeRecord(envelope->record_bytes);
+    if (!record.ok()) return record.status();
+    if (record->survey_id == survey_id) records.push_back(std::move(*record));
+    return Status::Ok();
+  });
+  if (!s.ok()) return s.WithContext("stats");
+  StatsCube cube = empty;
+  // Records the latest definition refuses are left out, as the report leaves them out.
+  if (Status added = cube.AddRecords(records); !added.ok()) return added;
+  return EncodeStatsCube(cube);
+}
+
+}  // namespace
+
+Result<bool> Api::ProjectionCurrent() {
+  // CatchUp projects what this thread can claim; a batch another thread or server is applying
+  // right now (PostgreSQL skips rows locked by others) is waited for a little, and if it is still
+  // in flight the cube is counted from the records instead.
+  for (int attempt = 0; attempt < 25; ++attempt) {
+    if (Status s = options_.projector->CatchUp(); !s.ok()) return s;
+    Result<std::uint64_t> pending = store_->CountPending(StatsProjection::kName);
+    if (!pending.ok()) return pending.status();
+    if (*pending == 0) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
 
 HttpResponse Api::Stats(const HttpRequest& r) {
   auto it = r.query.find("survey");
@@ -26,31 +84,64 @@ HttpResponse Api::Stats(const HttpRequest& r) {
     if (s.survey_id == survey_id) latest = &s;
   }
   if (!latest) return ErrorResponse(404, "not_found", "no published survey '" + survey_id + "'");
-  Result<StatsCube> cube = StatsCube::ForDefinition(latest->definition);
-  if (!cube.ok()) return StatusResponse(cube.status());
+  Result<StatsCube> empty = StatsCube::ForDefinition(latest->definition);
+  if (!empty.ok()) return StatusResponse(empty.status());
 
-  std::vector<ResponseRecord> records;
-  Status s = store_->ForEachRecord([&](const StoredRecord& stored) -> Status {
-    Result<SignedRecord> envelope = DecodeSignedRecord(stored.envelope);
-    if (!envelope.ok()) return envelope.status();
-    Result<ResponseRecord> record = DecodeRecord(envelope->record_bytes);
-    if (!record.ok()) return record.status();
-    if (record->survey_id == survey_id) records.push_back(std::move(*record));
-    return Status::Ok();
-  });
-  if (!s.ok()) return StatusResponse(s.WithContext("stats"));
-  // Records the latest definition refuses are left out, as the report leaves them out.
-  if (Status added = cube->AddRecords(records); !added.ok()) return StatusResponse(added);
+  std::optional<std::string> bytes;
+  if (options_.projector && options_.definitions) {
+    // Another server may have published since: count from now on with what the store says.
+    options_.definitions->Update(*surveys);
+    Result<bool> current = ProjectionCurrent();
+    if (!current.ok()) return StatusResponse(current.status());
+    if (*current) {
+      Result<std::optional<StatsCube>> projected =
+          ProjectedCube(store_, survey_id, latest->version, *empty);
+      if (!projected.ok()) return StatusResponse(projected.status().WithContext("stats"));
+      if (*projected) bytes = EncodeStatsCube(**projected);
+    }
+  }
+  if (!bytes) {
+    std::call_once(stats_cache_once_, [this] { stats_cache_ = std::make_shared<StatsCache>(); });
+    Result<std::uint64_t> count = store_->CountRecords();
+    if (!count.ok()) return StatusResponse(count.status());
+    {
+      std::lock_guard lock(stats_cache_->mu);
+      auto hit = stats_cache_->by_survey.find(survey_id);
+      if (hit != stats_cache_->by_survey.end() && hit->second.version == latest->version &&
+          hit->second.records == *count) {
+        bytes = hit->second.bytes;
+      }
+    }
+    if (!bytes) {
+      Result<std::string> counted = CountFromRecords(store_, survey_id, *empty);
+      if (!counted.ok()) return StatusResponse(counted.status());
+      bytes = std::move(*counted);
+      std::lock_guard lock(stats_cache_->mu);
+      stats_cache_->by_survey[survey_id] = {latest->version, *count, *bytes};
+    }
+  }
 
   HttpResponse out;
   out.content_type = "application/octet-stream";
-  out.body = EncodeStatsCube(*cube);
+  out.body = std::move(*bytes);
   const std::string etag = "\"" + ToHex(Blake2b256(out.body)).substr(0, 32) + "\"";
   out.headers.emplace_back("ETag", etag);
+  out.headers.emplace_back("Vary", "Accept-Encoding");
   auto inm = r.headers.find("if-none-match");
   if (inm != r.headers.end() && inm->second == etag) {
     out.status = 304;
     out.body.clear();
+    return out;
+  }
+  // Counts compress well (the demo's cube: 150 KB, 54 KB gzipped); the HTTP layer leaves
+  // application/octet-stream alone, so it is gzipped here for clients that take it.
+  auto accepts = r.headers.find("accept-encoding");
+  if (accepts != r.headers.end() && accepts->second.find("gzip") != std::string::npos) {
+    std::string packed = Gzip(out.body);
+    if (!packed.empty() && packed.size() < out.body.size()) {
+      out.body = std::move(packed);
+      out.headers.emplace_back("Content-Encoding", "gzip");
+    }
   }
   return out;
 }

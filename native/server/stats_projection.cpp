@@ -1,0 +1,165 @@
+#include "stats_projection.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "canvass/record.h"
+
+namespace canvass::server {
+namespace {
+
+// Keys of the projection's state. A survey id never holds a 0 byte, so "<kind><survey>\0" ends
+// the survey part of every key and one survey's keys are never a prefix of another's.
+//   "c" survey \0 version(32) cell  -> EncodeCubeCell (cell: the day, then each tag, sortable)
+//   "v" survey \0                   -> the definition versions cells were counted with (32 each)
+//   "u" survey \0                   -> "1": records came while no definition was known
+std::string SurveyKey(char kind, const std::string& survey_id) {
+  return std::string(1, kind) + survey_id + std::string(1, '\0');
+}
+
+std::string CellsPrefix(const std::string& survey_id, const Hash256& version) {
+  return SurveyKey('c', survey_id) +
+         std::string(reinterpret_cast<const char*>(version.data()), version.size());
+}
+
+void BigEndian(std::string* out, uint64_t v, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+std::string CellKeyBytes(const CubeCellKey& key) {
+  std::string out;
+  BigEndian(&out, static_cast<uint64_t>(key.day) ^ (uint64_t{1} << 63), 8);  // sorts as signed
+  for (const std::string& tag : key.tags) {
+    BigEndian(&out, tag.size(), 4);
+    out += tag;
+  }
+  return out;
+}
+
+std::vector<Hash256> ParseVersions(const std::string& value) {
+  std::vector<Hash256> out;
+  for (std::size_t at = 0; at + 32 <= value.size(); at += 32) {
+    Hash256 v{};
+    std::memcpy(v.data(), value.data() + at, 32);
+    out.push_back(v);
+  }
+  return out;
+}
+
+}  // namespace
+
+void SurveyDefinitions::Update(const std::vector<SurveyRow>& rows) {
+  std::map<std::string, const SurveyRow*> last;  // ListSurveys is oldest first: the last wins
+  for (const SurveyRow& row : rows) last[row.survey_id] = &row;
+  std::lock_guard lock(mu_);
+  for (const auto& [id, row] : last) {
+    auto it = latest_.find(id);
+    if (it != latest_.end() && it->second.version == row->version) continue;
+    Result<StatsCube> empty = StatsCube::ForDefinition(row->definition);
+    if (!empty.ok()) continue;  // published definitions parse; nothing to count with otherwise
+    latest_.insert_or_assign(
+        id, Latest{row->version, std::make_shared<const StatsCube>(std::move(*empty))});
+  }
+}
+
+Status SurveyDefinitions::Refresh(ServerStore* store) {
+  Result<std::vector<SurveyRow>> rows = store->ListSurveys();
+  if (!rows.ok()) return rows.status();
+  Update(*rows);
+  return Status::Ok();
+}
+
+std::optional<SurveyDefinitions::Latest> SurveyDefinitions::Find(const std::string& id) const {
+  std::lock_guard lock(mu_);
+  auto it = latest_.find(id);
+  if (it == latest_.end()) return std::nullopt;
+  return it->second;
+}
+
+Status StatsProjection::Apply(const std::vector<StoredRecord>& records, DerivedTxn& txn) {
+  std::map<std::string, std::vector<ResponseRecord>> by_survey;
+  for (const StoredRecord& stored : records) {
+    // The server verified every record before storing it; one that does not decode now has
+    // nothing to count (skipped, as the report skips it).
+    Result<SignedRecord> envelope = DecodeSignedRecord(stored.envelope);
+    if (!envelope.ok()) continue;
+    Result<ResponseRecord> record = DecodeRecord(envelope->record_bytes);
+    if (!record.ok()) continue;
+    by_survey[record->survey_id].push_back(std::move(*record));
+  }
+  for (const auto& [survey_id, survey_records] : by_survey) {
+    std::optional<SurveyDefinitions::Latest> latest = definitions_->Find(survey_id);
+    if (!latest) {
+      // Not published (yet): these records are in no cell, so the cells are not the whole.
+      if (Status s = txn.PutValue(SurveyKey('u', survey_id), "1"); !s.ok()) return s;
+      continue;
+    }
+    StatsCube batch = *latest->empty;
+    // Records the definition refuses are left out, as the report leaves them out.
+    if (Status s = batch.AddRecords(survey_records); !s.ok()) return s;
+
+    const std::string versions_key = SurveyKey('v', survey_id);
+    Result<std::optional<std::string>> versions = txn.GetValue(versions_key);
+    if (!versions.ok()) return versions.status();
+    std::vector<Hash256> known = ParseVersions(versions->value_or(""));
+    if (std::find(known.begin(), known.end(), latest->version) == known.end()) {
+      std::string value = versions->value_or("");
+      value.append(reinterpret_cast<const char*>(latest->version.data()), latest->version.size());
+      if (Status s = txn.PutValue(versions_key, value); !s.ok()) return s;
+    }
+
+    const Survey& survey = batch.survey();
+    const std::string prefix = CellsPrefix(survey_id, latest->version);
+    for (const auto& [key, stats] : batch.cells()) {
+      const std::string cell_key = prefix + CellKeyBytes(key);
+      Result<std::optional<std::string>> old = txn.GetValue(cell_key);
+      if (!old.ok()) return old.status();
+      GroupStats merged = stats;
+      if (*old) {
+        Result<std::pair<CubeCellKey, GroupStats>> held = DecodeCubeCell(survey, **old);
+        // Cells are only ever written here, with this definition: damage is a storage failure.
+        if (!held.ok()) return held.status().WithContext("stored statistics cell");
+        if (Status s = merged.Merge(held->second); !s.ok()) return s;
+      }
+      if (Status s = txn.PutValue(cell_key, EncodeCubeCell(survey, key, merged)); !s.ok()) {
+        return s;
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Result<std::optional<StatsCube>> ProjectedCube(ServerStore* store, const std::string& survey_id,
+                                               const Hash256& version, const StatsCube& empty) {
+  bool unknown = false;
+  std::vector<Hash256> versions;
+  Status s = store->ForEachValue(StatsProjection::kName, SurveyKey('u', survey_id),
+                                 [&](const std::string&, const std::string&) {
+                                   unknown = true;
+                                   return Status::Ok();
+                                 });
+  if (s.ok()) {
+    s = store->ForEachValue(StatsProjection::kName, SurveyKey('v', survey_id),
+                            [&](const std::string&, const std::string& value) {
+                              versions = ParseVersions(value);
+                              return Status::Ok();
+                            });
+  }
+  if (!s.ok()) return s;
+  if (unknown || (!versions.empty() && (versions.size() != 1 || versions[0] != version))) {
+    return std::optional<StatsCube>();
+  }
+  StatsCube cube = empty;
+  s = store->ForEachValue(StatsProjection::kName, CellsPrefix(survey_id, version),
+                          [&](const std::string&, const std::string& value) -> Status {
+                            Result<std::pair<CubeCellKey, GroupStats>> cell =
+                                DecodeCubeCell(cube.survey(), value);
+                            if (!cell.ok())
+                              return cell.status().WithContext("stored statistics cell");
+                            return cube.AddCell(cell->first, cell->second);
+                          });
+  if (!s.ok()) return s;
+  return std::optional<StatsCube>(std::move(cube));
+}
+
+}  // namespace canvass::server
