@@ -6,7 +6,6 @@
 // figures() is the test hook: the figures the dashboard shows for the current filter, with the
 // numbers printed as the report's JSON prints them (FormatNumber), so a browser test can compare
 // them with GET /v1/admin/report for the same filter (report_query) digit for digit.
-#include <emscripten.h>
 #include <emscripten/bind.h>
 #include <emscripten/val.h>
 

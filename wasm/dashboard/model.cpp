@@ -1,8 +1,7 @@
 #include "model.h"
 
-#include <emscripten.h>
-
 #include <algorithm>
+#include <chrono>
 #include <set>
 
 #include "canvass/interchange.h"
@@ -11,6 +10,12 @@ namespace canvass::dashboard {
 namespace {
 
 constexpr int64_t kDayMs = 86400000;
+
+double NowMs() {
+  return std::chrono::duration<double, std::milli>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 std::string UrlEncode(const std::string& s) {
   static const char kHex[] = "0123456789ABCDEF";
@@ -58,9 +63,9 @@ std::string ReportQuery(const Filter& f) {
 }
 
 Result<const StatsCube*> Model::LoadCube(std::string_view bytes, double* decode_ms) {
-  const double start = emscripten_get_now();
+  const double start = NowMs();
   Result<StatsCube> cube = DecodeStatsCube(bytes);
-  if (decode_ms) *decode_ms = emscripten_get_now() - start;
+  if (decode_ms) *decode_ms = NowMs() - start;
   if (!cube.ok()) return cube.status();
   const std::string id = cube->survey().id;
   const bool first = cubes_.empty();
@@ -174,7 +179,7 @@ const Figures& Model::figures() {
 
 void Model::Recompute() {
   dirty_ = false;
-  const double start = emscripten_get_now();
+  const double start = NowMs();
   Figures f;
   const StatsCube* c = cube();
   if (!c) {
@@ -231,7 +236,7 @@ void Model::Recompute() {
   f.trend = std::move(*by_period);
   f.groups = std::move(*by_tag);
   f.ready = true;
-  f.compute_ms = emscripten_get_now() - start;
+  f.compute_ms = NowMs() - start;
   figures_ = std::move(f);
 }
 
