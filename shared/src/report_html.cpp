@@ -372,9 +372,10 @@ class Page {
     GroupsChart();
     CsiTable();
     o_ +=
-        "<footer>Made by <code>canvass report --format html</code>. Every figure is printed as "
-        "in the JSON report (docs/report.md: up to 4 decimals, percentages and net scores in "
-        "points) and carries its JSON path in <code>data-figure</code>. Intervals are 95% "
+        "<footer>Made by <code>canvass report --format html</code>. Figures are shown to one "
+        "decimal (percentages, and net scores in points); each carries its JSON path in "
+        "<code>data-figure</code> and its exact value in <code>data-value</code> "
+        "(docs/report.md). Intervals are 95% "
         "intervals; n is the number of answers (or offers, or customers) behind a figure. Times "
         "are device times, UTC.</footer>\n";
     o_ += "</body>\n</html>\n";
