@@ -84,23 +84,6 @@ const char* const kMigrations[] = {
                                    value BYTEA NOT NULL, PRIMARY KEY(projection, key));)",
 };
 
-std::string JoinLocations(const std::vector<std::string>& l) {
-  std::string out;
-  for (const auto& s : l) out += (out.empty() ? "" : "\n") + s;
-  return out;
-}
-std::vector<std::string> SplitLocations(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (!s.empty() && start <= s.size()) {
-    std::size_t end = s.find('\n', start);
-    if (end == std::string::npos) end = s.size();
-    out.push_back(s.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-
 // libpq messages span lines ("...failed: Connection refused\n\tIs the server running...").
 std::string OneLine(const char* message) {
   std::string out;

@@ -44,23 +44,6 @@ const char* const kMigrations[] = {
                                    PRIMARY KEY(projection, key)) WITHOUT ROWID;)",
 };
 
-std::string JoinLocations(const std::vector<std::string>& l) {
-  std::string out;
-  for (const auto& s : l) out += (out.empty() ? "" : "\n") + s;
-  return out;
-}
-std::vector<std::string> SplitLocations(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (!s.empty() && start <= s.size()) {
-    std::size_t end = s.find('\n', start);
-    if (end == std::string::npos) end = s.size();
-    out.push_back(s.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-
 class Statement {
  public:
   Statement(sqlite3* db, const char* sql) : db_(db) {

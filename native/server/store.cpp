@@ -61,4 +61,22 @@ std::optional<std::string> PrefixEnd(std::string prefix) {
   return prefix;
 }
 
+std::string JoinLocations(const std::vector<std::string>& locations) {
+  std::string out;
+  for (const auto& s : locations) out += (out.empty() ? "" : "\n") + s;
+  return out;
+}
+
+std::vector<std::string> SplitLocations(const std::string& joined) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (!joined.empty() && start <= joined.size()) {
+    std::size_t end = joined.find('\n', start);
+    if (end == std::string::npos) end = joined.size();
+    out.push_back(joined.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
 }  // namespace canvass::server

@@ -110,6 +110,10 @@ class DerivedTxn {
 // projection cannot use (skip and count those), or the queue stops moving.
 using ProjectFn = std::function<Status(const std::vector<StoredRecord>&, DerivedTxn&)>;
 
+// A survey's locations as the stores keep them in one column: joined by newlines.
+std::string JoinLocations(const std::vector<std::string>& locations);
+std::vector<std::string> SplitLocations(const std::string& joined);
+
 // The smallest string greater than every string that starts with `prefix` (bytewise), or nullopt
 // if there is none (the prefix is empty or all 0xff): the end of a prefix range scan.
 std::optional<std::string> PrefixEnd(std::string prefix);
