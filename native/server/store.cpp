@@ -54,6 +54,37 @@ Result<std::unique_ptr<ServerStore>> OpenStore(const std::string& spec,
   return Status::InvalidArgument("--db: use sqlite or a postgresql:// URL, not '" + spec + "'");
 }
 
+std::optional<std::string> CaseFilterSql(const CaseFilter& f,
+                                         const std::function<std::string(int)>& placeholder,
+                                         std::vector<SqlValue>* params) {
+  if (f.locations && f.locations->empty()) return std::nullopt;
+  params->clear();
+  auto text = [&](const std::string& v) {
+    params->emplace_back(std::in_place_type<std::string>, v);
+    return placeholder(static_cast<int>(params->size()));
+  };
+  auto number = [&](std::int64_t v) {
+    params->emplace_back(std::in_place_type<std::int64_t>, v);
+    return placeholder(static_cast<int>(params->size()));
+  };
+  std::string sql = " WHERE 1 = 1";
+  if (f.state) sql += " AND state = " + text(*f.state);
+  if (f.locations) {
+    sql += " AND location IN (";
+    for (std::size_t i = 0; i < f.locations->size(); ++i) {
+      sql += (i ? ", " : "") + text((*f.locations)[i]);
+    }
+    sql += ")";
+  }
+  if (f.overdue_at) sql += " AND state <> 'resolved' AND due_ms <= " + number(*f.overdue_at);
+  if (f.escalated) {
+    sql += *f.escalated ? " AND escalated_ms IS NOT NULL" : " AND escalated_ms IS NULL";
+  }
+  if (f.assignee) sql += " AND assignee = " + text(*f.assignee);
+  sql += " ORDER BY due_ms, case_id LIMIT " + number(f.limit);
+  return sql;
+}
+
 std::optional<std::string> PrefixEnd(std::string prefix) {
   while (!prefix.empty() && static_cast<unsigned char>(prefix.back()) == 0xff) prefix.pop_back();
   if (prefix.empty()) return std::nullopt;
