@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import {
   startServer, cleanup, enrolledDevice, restaurantAnswers, assertRefused, describeResponse, sleep,
-  RESTAURANT, SHOP, freePort,
+  RESTAURANT, SHOP, freePort, cli, describeRun,
 } from './harness.mjs';
 import * as wire from './wire.mjs';
 
@@ -301,6 +301,20 @@ test('staff walk the case to resolved with notes and a category; skips and steps
   assert.deepEqual([...new Set(revisions)].sort((a, b) => a - b), [1, 2, 3, 4, 5]);
   assert.equal((await casesOf(server, '?state=resolved')).filter((c) => c.id === opened.id).length, 1);
   assert.equal((await casesOf(server, '?state=open')).filter((c) => c.id === opened.id).length, 0);
+});
+
+test('canvass admin cases lists the cases a token may see', async () => {
+  assert.ok(opened, 'needs the case of the first test');
+  const r = await server.mustAdminCli(['cases', '--state', 'resolved', '--location', 'Kyiv-Podil']);
+  const cases = JSON.parse(r.stdout).cases;
+  assert.ok(cases.some((c) => c.id === opened.id), r.stdout);
+  assert.ok(cases.every((c) => c.state === 'resolved' && c.location === 'Kyiv-Podil'), r.stdout);
+  const staff = await cli(['admin', '--server', server.url, '--token', tokens.taras, 'cases']);
+  assert.equal(staff.code, 0, describeRun(staff));
+  assert.ok(!JSON.parse(staff.stdout).cases.some((c) => c.id === opened.id), 'not another location\'s');
+  const other = await cli(['admin', '--server', server.url, '--token', tokens.taras, 'cases', '--location', 'Київ, Поділ']);
+  assert.equal(other.code, 1, describeRun(other));
+  assert.match(other.stderr, /403 forbidden: taras does not work at location 'Київ, Поділ'/);
 });
 
 test('assignment: staff take a case themselves; managers assign staff of that location only', async () => {
