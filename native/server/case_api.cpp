@@ -82,7 +82,7 @@ Result<std::vector<std::string>> ParseLocations(const rapidjson::Value& v) {
       return bad;
     }
     std::string name(l.GetString(), l.GetStringLength());
-    if (name.find_first_of("\r\n") != std::string::npos) return bad;
+    if (name.find_first_of("\r\n") != std::string::npos || !IsStorableText(name)) return bad;
     if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(std::move(name));
   }
   return out;
@@ -302,9 +302,9 @@ HttpResponse Api::ChangeCase(const HttpRequest& r, const Principal& who, const s
   Result<std::optional<std::string>> note =
       OptionalString(*doc, action == "notes" ? "text" : "note");
   if (!note.ok()) return StatusResponse(note.status());
-  if (*note && ((*note)->empty() || (*note)->size() > kMaxTextLength)) {
+  if (*note && ((*note)->empty() || (*note)->size() > kMaxTextLength || !IsStorableText(**note))) {
     return ErrorResponse(400, "invalid_argument",
-                         "note: 1 to " + std::to_string(kMaxTextLength) + " bytes of text");
+                         "note: 1 to " + std::to_string(kMaxTextLength) + " bytes of UTF-8 text");
   }
   if (action == "notes" && !*note) {
     return ErrorResponse(400, "invalid_argument", R"(text: send {"text": "what was done"})");

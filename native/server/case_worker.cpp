@@ -13,6 +13,8 @@ constexpr std::uint32_t kDeliveryBatch = 20;
 // How long a claimed delivery is left to its sender before another may retry it: well over the
 // request's own timeouts.
 constexpr std::int64_t kLeaseMs = 60 * 1000;
+// After a store error: the next try, and the next log line, in a while.
+constexpr auto kErrorBackoff = std::chrono::seconds(5);
 
 double RandomUnit() {
   std::uint8_t b[8];
@@ -88,9 +90,10 @@ void CaseWorker::Loop(bool deliver) {
     if (!n.ok()) {
       std::cerr << "canvass-server: " << (deliver ? "webhook delivery" : "case escalation") << ": "
                 << n.status().ToString() << " (will retry)" << std::endl;
-    } else if (deliver && *n == kDeliveryBatch) {
-      continue;  // a full batch: more may be due now
+      wake_.wait_for(lock, kErrorBackoff, [&] { return stopping_; });
+      continue;
     }
+    if (deliver && *n == kDeliveryBatch) continue;  // a full batch: more may be due now
     wake_.wait_for(lock, poll, [&] { return stopping_ || (deliver && notified_); });
   }
 }

@@ -31,19 +31,6 @@ void OptionalInt(Json& w, const std::optional<std::int64_t>& v) {
   }
 }
 
-// Text that every backend can store and every JSON reader accepts: valid UTF-8 without NUL.
-bool IsStorableText(const std::string& s) {
-  if (s.find('\0') != std::string::npos) return false;
-  struct Sink {
-    void Put(char) {}
-  } sink;
-  rapidjson::StringStream in(s.c_str());
-  while (in.Peek() != '\0') {
-    if (!rapidjson::UTF8<>::Validate(in, sink)) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 const char* CaseStateName(CaseState state) {
@@ -302,6 +289,7 @@ CaseEvent MakeCaseEvent(const std::string& type, const CaseRow& c, std::int64_t 
 Status CaseProjection::Prepare() {
   Result<std::vector<SurveyRow>> all = store_->ListSurveys();
   if (!all.ok()) return all.status();
+  std::lock_guard lock(mu_);
   for (const SurveyRow& row : *all) {  // oldest first: the last of an id is its latest
     auto& known = by_version_[row.version];
     if (!known) {
@@ -314,11 +302,12 @@ Status CaseProjection::Prepare() {
   return Status::Ok();
 }
 
-const Survey* CaseProjection::SurveyOf(const ResponseRecord& record) const {
+std::shared_ptr<const Survey> CaseProjection::SurveyOf(const ResponseRecord& record) const {
+  std::lock_guard lock(mu_);
   if (auto it = by_version_.find(record.survey_version); it != by_version_.end() && it->second) {
-    return it->second.get();
+    return it->second;
   }
-  if (auto it = latest_.find(record.survey_id); it != latest_.end()) return it->second.get();
+  if (auto it = latest_.find(record.survey_id); it != latest_.end()) return it->second;
   return nullptr;
 }
 
@@ -330,7 +319,7 @@ Status CaseProjection::Apply(const std::vector<StoredRecord>& records, DerivedTx
     if (!envelope.ok()) continue;
     Result<ResponseRecord> record = DecodeRecord(envelope->record_bytes);
     if (!record.ok()) continue;
-    const Survey* survey = SurveyOf(*record);
+    std::shared_ptr<const Survey> survey = SurveyOf(*record);
     if (!survey || !FindCaseTrigger(*survey, *record)) continue;
     std::string location;
     if (auto tag = record->tags.find("location"); tag != record->tags.end()) {

@@ -9,8 +9,8 @@
 // - EscalateOverdue: the sweep that escalates each case past its due time once (case.escalated).
 // - MakeCaseEvent / WriteCaseFields: the JSON of webhook events and of cases in the admin API.
 //   Neither ever holds the contact details: only GET /v1/admin/cases/<id> opens them.
-// Thread-safety: the free functions are pure or call the store (thread-safe); a CaseProjection is
-// used by the Projector's thread only.
+// Thread-safety: the free functions are pure or call the store (thread-safe); CaseProjection may
+// be called from several threads (Projector::CatchUp), its survey cache has a lock of its own.
 #pragma once
 
 #include <rapidjson/stringbuffer.h>
@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -104,10 +105,12 @@ class CaseProjection : public Projection {
  private:
   // The definition a record was made under, else the latest of its survey id (a version
   // published on another server after Prepare ran), else null.
-  const Survey* SurveyOf(const ResponseRecord& record) const;
+  std::shared_ptr<const Survey> SurveyOf(const ResponseRecord& record) const;
 
   ServerStore* store_;
   std::int64_t sla_ms_;
+  // Never held while calling the store: Apply runs under the store's transaction.
+  mutable std::mutex mu_;
   std::map<Hash256, std::shared_ptr<const Survey>> by_version_;
   std::map<std::string, std::shared_ptr<const Survey>> latest_;
 };

@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -212,6 +213,11 @@ class DerivedTxn {
 // leaves the records queued: return one only for a storage failure, never for a record the
 // projection cannot use (skip and count those), or the queue stops moving.
 using ProjectFn = std::function<Status(const std::vector<StoredRecord>&, DerivedTxn&)>;
+
+// Whether `s` is text every backend stores as TEXT and every JSON reader accepts: valid UTF-8
+// without NUL. (A lookup by a key that is not can match nothing, so it is answered without asking
+// the database; text from devices that is not cannot be stored in a TEXT column.)
+bool IsStorableText(std::string_view s);
 
 // The smallest string greater than every string that starts with `prefix` (bytewise), or nullopt
 // if there is none (the prefix is empty or all 0xff): the end of a prefix range scan.
