@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import {
   startServer, cleanup, enrolledDevice, restaurantAnswers, assertRefused, describeResponse, sleep,
-  RESTAURANT, SHOP, freePort, cli, describeRun,
+  RESTAURANT, SHOP, freePort, cli, describeRun, until,
 } from './harness.mjs';
 import * as wire from './wire.mjs';
 
@@ -98,16 +98,6 @@ function assertSignedEvent(req, orgKey, type) {
   assert.ok(verifies(req, orgKey), `${type}: the signature must verify with the organisation key`);
   // Never the contact details, in any event.
   assert.ok(!req.body.toString('utf8').includes('380'), `${type} carries the phone number: ${req.body}`);
-}
-
-async function until(fn, what, timeout = 20000) {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) assert.fail(`${what}: not within ${timeout} ms`);
-    await sleep(100);
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import http from 'node:http';
 import path from 'node:path';
 import {
   startServer, startPostgres, cleanup, Device, restaurantAnswers, describeResponse, describeRun,
-  run, binDir, tempDir, sleep, RESTAURANT,
+  run, binDir, tempDir, sleep, until, RESTAURANT,
 } from './harness.mjs';
 import * as wire from './wire.mjs';
 
@@ -63,16 +63,6 @@ after(async () => {
 });
 
 const ofType = (type, caseId) => received.filter((q) => q.json.type === type && q.json.case.id === caseId);
-
-async function until(fn, what, timeout = 30000) {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) assert.fail(`${what}: not within ${timeout} ms`);
-    await sleep(100);
-  }
-}
 
 test('the case-store contract holds on PostgreSQL', { timeout: 120000 }, async () => {
   await pg.psql('CREATE DATABASE unit');
