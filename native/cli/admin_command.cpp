@@ -1,4 +1,6 @@
 // `canvass admin`: the admin API from the command line (docs/protocol.md).
+#include <algorithm>
+#include <cctype>
 #include <iostream>
 
 #include "commands.h"
@@ -22,6 +24,9 @@ Commands:
   export [--format jsonl|csv]
                           every stored response, to standard output
   quarantine              batches refused as forks (JSON)
+  cases [--state open|contacted|root_cause_found|resolved] [--location L] [--overdue]
+                          follow-up cases the token's user may see, most urgent first (JSON,
+                          without contact details: GET /v1/admin/cases/<id> has them)
 
 TOKEN is the initial admin token (DATA/initial-admin-token) or a session token from
 POST /v1/admin/login. The environment variable CANVASS_TOKEN may hold it instead of --token.
@@ -152,6 +157,27 @@ int RunAdmin(const std::vector<std::string>& args) {
     if (int rc = Report(reply, 200, false)) return rc;
     std::cout << reply->body;
     return 0;
+  }
+  if (command == "cases") {
+    std::string query;
+    auto add = [&](const std::string& key, const std::string& value) {
+      static const char kHex[] = "0123456789ABCDEF";
+      query += (query.empty() ? "?" : "&") + key + "=";
+      for (char c : value) {  // percent-encoded: a location may be "Київ, Поділ"
+        const auto b = static_cast<unsigned char>(c);
+        if (std::isalnum(b) || c == '-' || c == '_' || c == '.' || c == '~') {
+          query += c;
+        } else {
+          query += {'%', kHex[b >> 4], kHex[b & 15]};
+        }
+      }
+    };
+    for (const char* key : {"state", "location"}) {
+      std::string value = option(std::string("--") + key, "");
+      if (!value.empty()) add(key, value);
+    }
+    if (std::find(rest.begin(), rest.end(), "--overdue") != rest.end()) add("overdue", "true");
+    return Report(HttpGet(server, "/v1/admin/cases" + query, auth), 200, true);
   }
   std::cerr << "canvass admin: unknown command '" << command << "'; see canvass admin --help\n";
   return 2;

@@ -3,7 +3,6 @@
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
-#include <sodium.h>
 
 #include <algorithm>
 #include <chrono>
@@ -26,34 +25,13 @@
 namespace canvass::server {
 namespace {
 
-using Json = rapidjson::Writer<rapidjson::StringBuffer>;
+using Json = JsonWriter;
 
 constexpr double kLatencyBounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
 constexpr std::int64_t kSessionMs = 12LL * 3600 * 1000;
 
 void Str(Json& w, const std::string& s) {
   w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-}
-
-HttpResponse JsonResponse(int status, const std::function<void(Json&)>& fill) {
-  rapidjson::StringBuffer buf;
-  Json w(buf);
-  fill(w);
-  HttpResponse r;
-  r.status = status;
-  r.body.assign(buf.GetString(), buf.GetSize());
-  return r;
-}
-
-Result<rapidjson::Document> ParseJsonBody(const std::string& body) {
-  rapidjson::Document doc;
-  // Iterative: the recursive parser overflows the stack on deeply nested input, and a 1 MiB
-  // body of "[" to the unauthenticated /v1/enroll took the whole server down.
-  doc.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());
-  if (doc.HasParseError() || !doc.IsObject()) {
-    return Status::InvalidArgument("the body must be a JSON object");
-  }
-  return doc;
 }
 
 std::string StringField(const rapidjson::Document& doc, const char* key) {
@@ -102,6 +80,27 @@ std::string CsvField(const std::string& s) {
 }
 
 }  // namespace
+
+HttpResponse JsonResponse(int status, const std::function<void(Json&)>& fill) {
+  rapidjson::StringBuffer buf;
+  Json w(buf);
+  fill(w);
+  HttpResponse r;
+  r.status = status;
+  r.body.assign(buf.GetString(), buf.GetSize());
+  return r;
+}
+
+Result<rapidjson::Document> ParseJsonBody(const std::string& body) {
+  rapidjson::Document doc;
+  // Iterative: the recursive parser overflows the stack on deeply nested input, and a 1 MiB
+  // body of "[" to the unauthenticated /v1/enroll took the whole server down.
+  doc.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());
+  if (doc.HasParseError() || !doc.IsObject()) {
+    return Status::InvalidArgument("the body must be a JSON object");
+  }
+  return doc;
+}
 
 HttpResponse ErrorResponse(int status, const std::string& code, const std::string& message) {
   return JsonResponse(status, [&](Json& w) {
@@ -623,16 +622,28 @@ HttpResponse Api::Revocations() {
   });
 }
 
-bool Api::AdminAuthorized(const HttpRequest& r) {
+Result<Principal> Api::Authenticate(const HttpRequest& r) {
+  const Status refused = Status::Unauthenticated(
+      "admin calls need 'Authorization: Bearer <token>' (the initial token from "
+      "DATA/initial-admin-token, or one from POST /v1/admin/login)");
   auto it = r.headers.find("authorization");
-  if (it == r.headers.end() || it->second.rfind("Bearer ", 0) != 0) return false;
+  if (it == r.headers.end() || it->second.rfind("Bearer ", 0) != 0) return refused;
   const std::string token = it->second.substr(7);
-  if (token.empty() || token.size() > 256) return false;
+  if (token.empty() || token.size() > 256) return refused;
+  const Principal admin{std::string(kAdminName), Role::kOwner, {}, true};
   const std::string hash = ToHex(Blake2b256(token));
   Result<std::optional<std::string>> initial = store_->GetSetting("admin_token_hash");
-  if (initial.ok() && *initial && ConstantTimeEqual(hash, **initial)) return true;
-  Result<bool> session = store_->FindSession(Blake2b256(token), now_ms_());
-  return session.ok() && *session;
+  if (!initial.ok()) return initial.status();
+  if (*initial && ConstantTimeEqual(hash, **initial)) return admin;
+  Result<std::optional<std::string>> session = store_->FindSession(Blake2b256(token), now_ms_());
+  if (!session.ok()) return session.status();
+  if (!*session) return refused;
+  if ((*session)->empty()) return admin;  // a session of the admin password
+  Result<std::optional<UserRow>> user = store_->FindUser(**session);
+  if (!user.ok()) return user.status();
+  std::optional<Role> role = *user ? ParseRole((*user)->role) : std::nullopt;
+  if (!role) return Status::Unauthenticated("this session's user no longer exists; log in again");
+  return Principal{(*user)->name, *role, (*user)->locations, false};
 }
 
 HttpResponse Api::Admin(const HttpRequest& r) {
@@ -646,20 +657,32 @@ HttpResponse Api::Admin(const HttpRequest& r) {
     Result<rapidjson::Document> doc = ParseJsonBody(r.body);
     if (!doc.ok()) return StatusResponse(doc.status());
     std::string password = StringField(*doc, "password");
-    Result<std::optional<std::string>> stored = store_->GetSetting("admin_password_hash");
-    if (!stored.ok()) return StatusResponse(stored.status());
-    bool ok = *stored &&
-              crypto_pwhash_str_verify((*stored)->c_str(), password.data(), password.size()) == 0;
+    // With "user": that user's password; without: the admin password (the owner "admin").
+    const std::string user = StringField(*doc, "user");
+    Result<std::optional<std::string>> stored = std::optional<std::string>();
+    if (user.empty()) {
+      stored = store_->GetSetting("admin_password_hash");
+    } else if (Result<std::optional<UserRow>> found = store_->FindUser(user); !found.ok()) {
+      stored = found.status();
+    } else if (*found) {
+      stored = std::optional<std::string>((*found)->password_hash);
+    }
+    if (!stored.ok()) {
+      SecureWipe(password.data(), static_cast<std::uint32_t>(password.size()));
+      return StatusResponse(stored.status());
+    }
+    const bool ok = VerifyPassword(*stored, password);
     SecureWipe(password.data(), static_cast<std::uint32_t>(password.size()));
     if (!ok) {
       return ErrorResponse(401, "unauthenticated",
-                           *stored ? "wrong password"
-                                   : "no admin password is set yet; use the initial "
-                                     "admin token to set one");
+                           !user.empty() ? "wrong user name or password"
+                           : *stored     ? "wrong password"
+                                         : "no admin password is set yet; use the initial "
+                                           "admin token to set one");
     }
     login_failures_.Reset(r.remote_address + "#check");
     std::string token = RandomHex(32);
-    Status s = store_->AddSession(Blake2b256(token), now + kSessionMs);
+    Status s = store_->AddSession(Blake2b256(token), now + kSessionMs, user);
     if (!s.ok()) return StatusResponse(s);
     return JsonResponse(200, [&](Json& w) {
       w.StartObject();
@@ -668,34 +691,41 @@ HttpResponse Api::Admin(const HttpRequest& r) {
       w.EndObject();
     });
   }
-  if (!AdminAuthorized(r)) {
-    return ErrorResponse(401, "unauthenticated",
-                         "admin calls need 'Authorization: Bearer <token>' (the initial token from "
-                         "DATA/initial-admin-token, or one from POST /v1/admin/login)");
-  }
+  Result<Principal> who = Authenticate(r);
+  if (!who.ok()) return StatusResponse(who.status());
   if (p == "/v1/admin/password" && r.method == "POST") {
+    // The password of whoever is logged in: the admin password, or the user's own.
     Result<rapidjson::Document> doc = ParseJsonBody(r.body);
     if (!doc.ok()) return StatusResponse(doc.status());
     std::string password = StringField(*doc, "password");
-    if (password.size() < 10) {
-      SecureWipe(password.data(), static_cast<std::uint32_t>(password.size()));
-      return ErrorResponse(400, "invalid_argument", "password: use at least 10 characters");
+    Result<std::string> hash = HashPassword(&password);  // wipes it on every path
+    if (!hash.ok()) return StatusResponse(hash.status());
+    Status s;
+    if (who->admin) {
+      s = store_->PutSetting("admin_password_hash", *hash);
+      if (s.ok()) s = store_->PutSetting("admin_token_hash", "");  // the initial token stops
+      if (s.ok() && options_.on_password_set) options_.on_password_set();
+    } else {
+      Result<std::optional<UserRow>> user = store_->FindUser(who->name);
+      s = user.ok() ? Status::Ok() : user.status();
+      if (s.ok() && !*user) s = Status::NotFound("no user '" + who->name + "'");
+      if (s.ok()) {
+        (*user)->password_hash = *hash;
+        s = store_->UpdateUser(**user, /*end_sessions=*/true);  // log in again with the new one
+      }
     }
-    char hash[crypto_pwhash_STRBYTES];
-    const int hashed =
-        crypto_pwhash_str(hash, password.data(), password.size(),
-                          crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE);
-    SecureWipe(password.data(), static_cast<std::uint32_t>(password.size()));  // on every path
-    if (hashed != 0) {
-      return ErrorResponse(503, "unavailable", "not enough memory to hash the password; retry");
-    }
-    Status s = store_->PutSetting("admin_password_hash", hash);
-    if (s.ok()) s = store_->PutSetting("admin_token_hash", "");  // the initial token stops working
     if (!s.ok()) return StatusResponse(s);
-    if (options_.on_password_set) options_.on_password_set();
     HttpResponse done;
     done.status = 204;
     return done;
+  }
+  if (std::optional<HttpResponse> out = ClosedLoop(r, *who)) return std::move(*out);
+  if (who->role != Role::kOwner) {
+    return ErrorResponse(403, "forbidden",
+                         r.method + " " + p + " needs the owner role; " + who->name + " is " +
+                             RoleName(who->role) +
+                             " (open to every role: /v1/admin/me, /v1/admin/cases..., GET "
+                             "/v1/admin/case-categories, /v1/admin/password)");
   }
   if (p == "/v1/admin/surveys" && r.method == "POST") {
     std::vector<std::string> locations;

@@ -6,17 +6,23 @@
 // Thread-safe: Handle() is called from the HTTP server's worker threads.
 #pragma once
 
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
 #include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "canvass/crypto.h"
 #include "store.h"
+#include "users.h"
 
 namespace canvass::server {
 
@@ -44,6 +50,12 @@ struct HttpResponse {
 HttpResponse ErrorResponse(int status, const std::string& code, const std::string& message);
 // The HTTP answer for a non-OK Status from the store or the core.
 HttpResponse StatusResponse(const Status& status);
+// A JSON answer written by `fill`.
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+HttpResponse JsonResponse(int status, const std::function<void(JsonWriter&)>& fill);
+// The request body as a JSON object, or InvalidArgument. Iterative: deep nesting cannot
+// overflow the stack.
+Result<rapidjson::Document> ParseJsonBody(const std::string& body);
 
 struct OrgKeys {
   SigningKey sign;     // signs certificates, receipts, bundles
@@ -70,6 +82,8 @@ struct ApiOptions {
   SurveyDefinitions* definitions = nullptr;
   // Called after an admin password is set (deletes the initial token file).
   std::function<void()> on_password_set;
+  // Called after a case change queued a webhook event (wakes the sender, case_worker.h).
+  std::function<void()> on_case_event;
 };
 
 // Fixed-window rate limiter: at most `limit` events per key per window.
@@ -114,7 +128,17 @@ class Api {
   HttpResponse Report(const HttpRequest& r);      // report_endpoint.cpp
   HttpResponse Stats(const HttpRequest& r);       // stats_endpoint.cpp
   Result<bool> ProjectionCurrent();               // stats_endpoint.cpp
-  bool AdminAuthorized(const HttpRequest& r);
+  // Who sent an admin request: Unauthenticated without a valid token.
+  Result<Principal> Authenticate(const HttpRequest& r);
+  // Cases, users, root-cause categories and webhooks (case_api.cpp); nullopt for other paths.
+  std::optional<HttpResponse> ClosedLoop(const HttpRequest& r, const Principal& who);
+  HttpResponse ListCases(const HttpRequest& r, const Principal& who);
+  HttpResponse GetCase(const std::string& id, const Principal& who);
+  HttpResponse ChangeCase(const HttpRequest& r, const Principal& who, const std::string& id,
+                          const std::string& action);
+  HttpResponse Users(const HttpRequest& r, const std::string& name);
+  HttpResponse Webhooks(const HttpRequest& r, const std::string& rest);
+  Result<std::vector<std::string>> Categories();
   void CountRefused(const std::string& reason);
 
   ServerStore* store_;

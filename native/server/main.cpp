@@ -16,6 +16,8 @@
 #include "api.h"
 #include "backup.h"
 #include "canvass/crypto.h"
+#include "case_worker.h"
+#include "cases.h"
 #include "data_dir.h"
 #include "files.h"
 #include "projector.h"
@@ -51,6 +53,11 @@ Options:
                         variable CANVASS_SMS_SECRET (kept off the command line)
   --tls-cert FILE --tls-key FILE
                         serve HTTPS with this certificate and key (PEM)
+  --case-sla-hours H    a follow-up case is due H hours after it opens (default 24; fractions
+                        allowed), then escalated to the location's managers
+  --webhook-retry-seconds S
+                        first retry of a failed webhook delivery after S/2..S seconds, doubling
+                        up to an hour, 10 attempts in all (default 10)
   --help                this text
 
 On first start the server creates the organisation keys and prints an initial admin token once;
@@ -68,8 +75,19 @@ struct Options {
   std::string static_dir;
   std::string tls_cert, tls_key;
   int threads = 16;
+  double case_sla_hours = 24;
+  double webhook_retry_seconds = 10;
   ApiOptions api;
 };
+
+// A positive number of hours or seconds, fractions allowed ("0.001").
+bool ParsePositive(const std::string& text, double* out) {
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (end == text.c_str() || *end != '\0' || !(v > 0) || v > 1e6) return false;
+  *out = v;
+  return true;
+}
 
 std::int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -131,6 +149,18 @@ int ParseArgs(int argc, char** argv, Options* o) {
     } else if (a == "--tls-key") {
       if (!(v = need(i))) return 2;
       o->tls_key = *v;
+    } else if (a == "--case-sla-hours") {
+      if (!(v = need(i))) return 2;
+      if (!ParsePositive(*v, &o->case_sla_hours)) {
+        std::cerr << "canvass-server: --case-sla-hours takes a positive number, e.g. 24 or 0.5\n";
+        return 2;
+      }
+    } else if (a == "--webhook-retry-seconds") {
+      if (!(v = need(i))) return 2;
+      if (!ParsePositive(*v, &o->webhook_retry_seconds)) {
+        std::cerr << "canvass-server: --webhook-retry-seconds takes a positive number, e.g. 10\n";
+        return 2;
+      }
     } else {
       std::cerr << "canvass-server: unknown option '" << a << "'; see --help\n";
       return 2;
@@ -195,15 +225,22 @@ int Run(const Options& o) {
   }
   std::vector<std::unique_ptr<Projection>> projections;
   projections.push_back(std::make_unique<StatsProjection>(&definitions));
+  projections.push_back(std::make_unique<CaseProjection>(
+      store->get(), static_cast<std::int64_t>(o.case_sla_hours * 3600 * 1000)));
   Projector projector(store->get(), std::move(projections));
   if (Status s = projector.Start(); !s.ok()) {
     std::cerr << "canvass-server: " << s.message() << "\n";
     return 1;
   }
+  // The closed loop's webhook sender and escalation sweep.
+  CaseWorker case_worker(store->get(), keys->sign,
+                         {static_cast<std::int64_t>(o.webhook_retry_seconds * 1000), 1000, NowMs});
+  case_worker.Start();
   const std::string token_file = o.data_dir + "/initial-admin-token";
   ApiOptions api_options = o.api;
   api_options.projector = &projector;
   api_options.definitions = &definitions;
+  api_options.on_case_event = [&case_worker] { case_worker.Notify(); };
   api_options.static_dir = o.static_dir;
   // cpp-httplib (built with zlib and brotli) compresses these content types itself, with brotli
   // where the client accepts it (its can_compress_content_type); the rest, the widget's wasm and
@@ -314,7 +351,8 @@ int Run(const Options& o) {
   });
   http->listen_after_bind();
   waiter.detach();
-  projector.Stop();  // after the last request: finishes the batch in flight
+  projector.Stop();    // after the last request: finishes the batch in flight
+  case_worker.Stop();  // finishes the delivery in flight
   std::cout << "stopped" << std::endl;
   return 0;
 }

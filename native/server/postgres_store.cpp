@@ -27,6 +27,7 @@
 #include <cstdlib>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string_view>
 #include <utility>
@@ -82,24 +83,38 @@ const char* const kMigrations[] = {
                                      PRIMARY KEY(projection, device_id, seq));
        CREATE TABLE derived_values(projection TEXT NOT NULL, key BYTEA NOT NULL,
                                    value BYTEA NOT NULL, PRIMARY KEY(projection, key));)",
+    // 3: the closed loop (cases.h): user accounts and sessions bound to them ('' is the admin
+    // password), follow-up cases and their notes, webhooks, and the outbox of webhook events with
+    // one delivery row per webhook.
+    R"(CREATE TABLE users(name TEXT PRIMARY KEY, role TEXT NOT NULL, locations TEXT NOT NULL,
+                          password_hash TEXT NOT NULL, created_ms BIGINT NOT NULL);
+       ALTER TABLE sessions ADD COLUMN user_name TEXT NOT NULL DEFAULT '';
+       CREATE TABLE cases(case_id TEXT PRIMARY KEY, device_id TEXT NOT NULL, seq BIGINT NOT NULL,
+                          survey_id TEXT NOT NULL, location TEXT NOT NULL,
+                          question TEXT NOT NULL, metric TEXT NOT NULL, score BIGINT NOT NULL,
+                          scale_min BIGINT NOT NULL, scale_max BIGINT NOT NULL,
+                          state TEXT NOT NULL, category TEXT NOT NULL, assignee TEXT NOT NULL,
+                          sealed_contact BYTEA NOT NULL, responded_ms BIGINT NOT NULL,
+                          opened_ms BIGINT NOT NULL, due_ms BIGINT NOT NULL,
+                          updated_ms BIGINT NOT NULL, escalated_ms BIGINT, resolved_ms BIGINT,
+                          revision BIGINT NOT NULL);
+       CREATE INDEX cases_by_due ON cases(due_ms);
+       CREATE INDEX cases_by_location ON cases(location, due_ms);
+       CREATE TABLE case_notes(case_id TEXT NOT NULL, revision BIGINT NOT NULL,
+                               author TEXT NOT NULL, time_ms BIGINT NOT NULL, text TEXT NOT NULL,
+                               PRIMARY KEY(case_id, revision));
+       CREATE TABLE webhooks(webhook_id TEXT PRIMARY KEY, url TEXT NOT NULL,
+                             created_ms BIGINT NOT NULL);
+       CREATE TABLE webhook_events(event_id TEXT PRIMARY KEY, type TEXT NOT NULL,
+                                   case_id TEXT NOT NULL, body BYTEA NOT NULL,
+                                   created_ms BIGINT NOT NULL);
+       CREATE TABLE webhook_deliveries(event_id TEXT NOT NULL, webhook_id TEXT NOT NULL,
+                                       state TEXT NOT NULL, attempts BIGINT NOT NULL,
+                                       next_ms BIGINT NOT NULL, last_status BIGINT NOT NULL,
+                                       last_error TEXT NOT NULL, delivered_ms BIGINT,
+                                       PRIMARY KEY(event_id, webhook_id));
+       CREATE INDEX deliveries_due ON webhook_deliveries(state, next_ms);)",
 };
-
-std::string JoinLocations(const std::vector<std::string>& l) {
-  std::string out;
-  for (const auto& s : l) out += (out.empty() ? "" : "\n") + s;
-  return out;
-}
-std::vector<std::string> SplitLocations(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (!s.empty() && start <= s.size()) {
-    std::size_t end = s.find('\n', start);
-    if (end == std::string::npos) end = s.size();
-    out.push_back(s.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
 
 // libpq messages span lines ("...failed: Connection refused\n\tIs the server running...").
 std::string OneLine(const char* message) {
@@ -154,40 +169,6 @@ std::string Scrub(std::string message, const std::string& url) {
   return message;
 }
 
-// Whether PostgreSQL can hold `s` as TEXT: valid UTF-8 without NUL. A lookup by a key that is not
-// can match nothing, so it is answered without asking the database (and without a 500).
-bool IsStorableText(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n;
-    std::uint32_t cp;
-    if (c == 0) return false;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      n = 1, cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      n = 2, cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      n = 3, cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + n >= s.size()) return false;  // truncated sequence
-    for (std::size_t k = 1; k <= n; ++k) {
-      const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    const std::uint32_t min = n == 1 ? 0x80 : n == 2 ? 0x800 : 0x10000;
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += n + 1;
-  }
-  return true;
-}
-
 // Bound parameters of one statement, all in binary format with explicit types.
 class Params {
  public:
@@ -206,19 +187,29 @@ class Params {
     return Add(kInt8Oid, std::move(b));
   }
   Params& Bool(bool v) { return Add(kBoolOid, std::string(1, v ? '\1' : '\0')); }
+  // An int8 that may be NULL.
+  Params& OptInt(const std::optional<std::int64_t>& v) {
+    if (v) return Int(*v);
+    Add(kInt8Oid, std::string());
+    nulls_.back() = true;
+    return *this;
+  }
 
   int size() const { return static_cast<int>(values_.size()); }
   const Oid* types() const { return types_.data(); }
   const std::string& value(int i) const { return values_[static_cast<std::size_t>(i)]; }
+  bool null(int i) const { return nulls_[static_cast<std::size_t>(i)]; }
 
  private:
   Params& Add(Oid type, std::string value) {
     types_.push_back(type);
     values_.push_back(std::move(value));
+    nulls_.push_back(false);
     return *this;
   }
   std::vector<Oid> types_;
   std::vector<std::string> values_;
+  std::vector<bool> nulls_;
 };
 
 // The rows of one successful statement, in binary format.
@@ -310,7 +301,7 @@ class Conn {
     std::vector<int> lengths(static_cast<std::size_t>(n));
     std::vector<int> formats(static_cast<std::size_t>(n), 1);
     for (int i = 0; i < n; ++i) {
-      values[static_cast<std::size_t>(i)] = p.value(i).data();
+      values[static_cast<std::size_t>(i)] = p.null(i) ? nullptr : p.value(i).data();
       lengths[static_cast<std::size_t>(i)] = static_cast<int>(p.value(i).size());
     }
     PGresult* r = PQexecParams(c_, sql, n, p.types(), values.data(), lengths.data(), formats.data(),
@@ -457,6 +448,112 @@ class Pool {
   int open_ = 0;  // idle + lent + being opened
 };
 
+// Closed loop: the statements that both a projection's transaction and ChangeCase run.
+constexpr char kCaseColumns[] =
+    "case_id, device_id, seq, survey_id, location, question, metric, score, scale_min, "
+    "scale_max, state, category, assignee, sealed_contact, responded_ms, opened_ms, due_ms, "
+    "updated_ms, escalated_ms, resolved_ms, revision";
+
+CaseRow ReadCase(const Rows& r, int i) {
+  CaseRow c;
+  c.case_id = r.Str(i, 0);
+  c.device_id = r.Str(i, 1);
+  c.seq = static_cast<std::uint64_t>(r.Int(i, 2));
+  c.survey_id = r.Str(i, 3);
+  c.location = r.Str(i, 4);
+  c.question = r.Str(i, 5);
+  c.metric = r.Str(i, 6);
+  c.score = static_cast<std::int32_t>(r.Int(i, 7));
+  c.scale_min = static_cast<std::int32_t>(r.Int(i, 8));
+  c.scale_max = static_cast<std::int32_t>(r.Int(i, 9));
+  c.state = r.Str(i, 10);
+  c.category = r.Str(i, 11);
+  c.assignee = r.Str(i, 12);
+  c.sealed_contact = r.Str(i, 13);
+  c.responded_ms = r.Int(i, 14);
+  c.opened_ms = r.Int(i, 15);
+  c.due_ms = r.Int(i, 16);
+  c.updated_ms = r.Int(i, 17);
+  if (!r.IsNull(i, 18)) c.escalated_ms = r.Int(i, 18);
+  if (!r.IsNull(i, 19)) c.resolved_ms = r.Int(i, 19);
+  c.revision = static_cast<std::uint32_t>(r.Int(i, 20));
+  return c;
+}
+
+Result<bool> InsertCaseRow(Conn& c, const CaseRow& k) {
+  Result<Rows> r = c.Exec((std::string("INSERT INTO cases(") + kCaseColumns +
+                           ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
+                           "$14, $15, $16, $17, $18, $19, $20, $21) "
+                           "ON CONFLICT(case_id) DO NOTHING")
+                              .c_str(),
+                          Params()
+                              .Text(k.case_id)
+                              .Text(k.device_id)
+                              .Int(static_cast<std::int64_t>(k.seq))
+                              .Text(k.survey_id)
+                              .Text(k.location)
+                              .Text(k.question)
+                              .Text(k.metric)
+                              .Int(k.score)
+                              .Int(k.scale_min)
+                              .Int(k.scale_max)
+                              .Text(k.state)
+                              .Text(k.category)
+                              .Text(k.assignee)
+                              .Bytes(k.sealed_contact)
+                              .Int(k.responded_ms)
+                              .Int(k.opened_ms)
+                              .Int(k.due_ms)
+                              .Int(k.updated_ms)
+                              .OptInt(k.escalated_ms)
+                              .OptInt(k.resolved_ms)
+                              .Int(k.revision),
+                          "open case");
+  if (!r.ok()) return r.status();
+  return r->Affected() == 1;
+}
+
+Status InsertEvent(Conn& c, const CaseEvent& e) {
+  Result<Rows> ins = c.Exec(
+      "INSERT INTO webhook_events(event_id, type, case_id, body, created_ms) "
+      "VALUES ($1, $2, $3, $4, $5)",
+      Params().Text(e.event_id).Text(e.type).Text(e.case_id).Bytes(e.body).Int(e.created_ms),
+      "queue webhook event");
+  if (!ins.ok()) return ins.status();
+  Result<Rows> fan = c.Exec(
+      "INSERT INTO webhook_deliveries(event_id, webhook_id, state, attempts, next_ms, "
+      "last_status, last_error) SELECT $1, webhook_id, 'pending', 0, $2, 0, '' FROM webhooks",
+      Params().Text(e.event_id).Int(e.created_ms), "queue webhook deliveries");
+  return fan.ok() ? Status::Ok() : fan.status();
+}
+
+constexpr char kDeliverySelect[] =
+    "SELECT d.event_id, d.webhook_id, w.url, e.type, e.body, d.state, d.attempts, d.next_ms, "
+    "d.last_status, d.last_error, d.delivered_ms, e.created_ms FROM webhook_deliveries d "
+    "JOIN webhooks w ON w.webhook_id = d.webhook_id "
+    "JOIN webhook_events e ON e.event_id = d.event_id ";
+
+std::vector<DeliveryRow> ReadDeliveries(const Rows& r) {
+  std::vector<DeliveryRow> out;
+  for (int i = 0; i < r.size(); ++i) {
+    DeliveryRow d;
+    d.event_id = r.Str(i, 0);
+    d.webhook_id = r.Str(i, 1);
+    d.url = r.Str(i, 2);
+    d.type = r.Str(i, 3);
+    d.body = r.Str(i, 4);
+    d.state = r.Str(i, 5);
+    d.attempts = static_cast<std::uint32_t>(r.Int(i, 6));
+    d.next_ms = r.Int(i, 7);
+    d.last_status = static_cast<std::int32_t>(r.Int(i, 8));
+    d.last_error = r.Str(i, 9);
+    if (!r.IsNull(i, 10)) d.delivered_ms = r.Int(i, 10);
+    d.created_ms = r.Int(i, 11);
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
 // A projection's view of the transaction ProjectPending holds. A key read and found absent is
 // inserted without ON CONFLICT: if another server inserted it meanwhile, the unique violation
 // makes Transact run the whole projection again, and it then reads the other server's value
@@ -486,6 +583,15 @@ class PgDerivedTxn : public DerivedTxn {
                              "write " + projection_ + " state");
     return r.ok() ? Status::Ok() : r.status();
   }
+  Result<std::string> DeviceLocation(const std::string& device_id) override {
+    if (!IsStorableText(device_id)) return std::string();
+    Result<Rows> r = c_.Exec("SELECT location FROM devices WHERE device_id = $1",
+                             Params().Text(device_id), "read device location");
+    if (!r.ok()) return r.status();
+    return r->size() == 0 ? std::string() : r->Str(0, 0);
+  }
+  Result<bool> InsertCase(const CaseRow& c) override { return InsertCaseRow(c_, c); }
+  Status EnqueueEvent(const CaseEvent& event) override { return InsertEvent(c_, event); }
 
  private:
   Conn& c_;
@@ -535,15 +641,21 @@ class PostgresStore : public ServerStore {
         Params().Text(key).Bytes(value), "write setting");
   }
 
-  Status AddSession(const Hash256& token_hash, std::int64_t expires_ms) override {
-    return Command("INSERT INTO sessions(token_hash, expires_ms) VALUES ($1, $2)",
-                   Params().Bytes(token_hash).Int(expires_ms), "add session");
+  Status AddSession(const Hash256& token_hash, std::int64_t expires_ms,
+                    const std::string& user) override {
+    return Command("INSERT INTO sessions(token_hash, expires_ms, user_name) VALUES ($1, $2, $3)",
+                   Params().Bytes(token_hash).Int(expires_ms).Text(user), "add session");
   }
 
-  Result<bool> FindSession(const Hash256& token_hash, std::int64_t now_ms) override {
-    return Query<bool>("SELECT 1 FROM sessions WHERE token_hash = $1 AND expires_ms > $2",
-                       Params().Bytes(token_hash).Int(now_ms), "find session",
-                       [](const Rows& r) { return r.size() > 0; });
+  Result<std::optional<std::string>> FindSession(const Hash256& token_hash,
+                                                 std::int64_t now_ms) override {
+    return Query<std::optional<std::string>>(
+        "SELECT user_name FROM sessions WHERE token_hash = $1 AND expires_ms > $2",
+        Params().Bytes(token_hash).Int(now_ms), "find session",
+        [](const Rows& r) -> std::optional<std::string> {
+          if (r.size() == 0) return std::nullopt;
+          return r.Str(0, 0);
+        });
   }
 
   Status AddEnrollCode(const EnrollCodeRow& c) override {
@@ -852,7 +964,268 @@ class PostgresStore : public ServerStore {
         });
   }
 
+  // Closed loop.
+  Status AddUser(const UserRow& u) override {
+    Result<Rows> r = ExecOne(
+        "INSERT INTO users(name, role, locations, password_hash, created_ms) "
+        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT(name) DO NOTHING",
+        Params()
+            .Text(u.name)
+            .Text(u.role)
+            .Text(JoinLocations(u.locations))
+            .Text(u.password_hash)
+            .Int(u.created_ms),
+        "add user");
+    if (!r.ok()) return r.status();
+    if (r->Affected() == 0) return Status::Conflict("a user named '" + u.name + "' exists");
+    return Status::Ok();
+  }
+
+  Status UpdateUser(const UserRow& u, bool end_sessions) override {
+    if (!IsStorableText(u.name)) return Status::NotFound("no user '" + u.name + "'");
+    Result<bool> done = Transact<bool>("update user", [&](Conn& c, bool& commit) -> Result<bool> {
+      Result<Rows> r = c.Exec(
+          "UPDATE users SET role = $1, locations = $2, password_hash = $3 WHERE name = $4",
+          Params().Text(u.role).Text(JoinLocations(u.locations)).Text(u.password_hash).Text(u.name),
+          "update user");
+      if (!r.ok()) return r.status();
+      if (r->Affected() == 0) return Status::NotFound("no user '" + u.name + "'");
+      if (end_sessions) {
+        if (Status s = EndSessions(c, u.name); !s.ok()) return s;
+      }
+      commit = true;
+      return true;
+    });
+    return done.ok() ? Status::Ok() : done.status();
+  }
+
+  Status DeleteUser(const std::string& name) override {
+    if (!IsStorableText(name)) return Status::NotFound("no user '" + name + "'");
+    Result<bool> done = Transact<bool>("delete user", [&](Conn& c, bool& commit) -> Result<bool> {
+      Result<Rows> r =
+          c.Exec("DELETE FROM users WHERE name = $1", Params().Text(name), "delete user");
+      if (!r.ok()) return r.status();
+      if (r->Affected() == 0) return Status::NotFound("no user '" + name + "'");
+      if (Status s = EndSessions(c, name); !s.ok()) return s;
+      commit = true;
+      return true;
+    });
+    return done.ok() ? Status::Ok() : done.status();
+  }
+
+  Result<std::optional<UserRow>> FindUser(const std::string& name) override {
+    if (!IsStorableText(name)) return std::optional<UserRow>();
+    return Query<std::optional<UserRow>>(
+        "SELECT name, role, locations, password_hash, created_ms FROM users WHERE name = $1",
+        Params().Text(name), "find user", [](const Rows& r) -> std::optional<UserRow> {
+          if (r.size() == 0) return std::nullopt;
+          return ReadUser(r, 0);
+        });
+  }
+
+  Result<std::vector<UserRow>> ListUsers() override {
+    return Query<std::vector<UserRow>>(
+        "SELECT name, role, locations, password_hash, created_ms FROM users ORDER BY name",
+        Params(), "list users", [](const Rows& r) {
+          std::vector<UserRow> out;
+          for (int i = 0; i < r.size(); ++i) out.push_back(ReadUser(r, i));
+          return out;
+        });
+  }
+
+  Result<std::vector<CaseRow>> ListCases(const CaseFilter& filter) override {
+    std::vector<SqlValue> values;
+    std::optional<std::string> where = CaseFilterSql(
+        filter, [](int i) { return "$" + std::to_string(i); }, &values);
+    if (!where) return std::vector<CaseRow>();
+    Params params;
+    for (const SqlValue& v : values) {
+      if (const std::string* text = std::get_if<std::string>(&v)) {
+        if (!IsStorableText(*text)) return std::vector<CaseRow>();  // matches nothing
+        params.Text(*text);
+      } else {
+        params.Int(std::get<std::int64_t>(v));
+      }
+    }
+    return Query<std::vector<CaseRow>>(
+        (std::string("SELECT ") + kCaseColumns + " FROM cases" + *where).c_str(), params,
+        "list cases", [](const Rows& r) {
+          std::vector<CaseRow> out;
+          for (int i = 0; i < r.size(); ++i) out.push_back(ReadCase(r, i));
+          return out;
+        });
+  }
+
+  Result<std::optional<CaseRow>> FindCase(const std::string& case_id) override {
+    if (!IsStorableText(case_id)) return std::optional<CaseRow>();
+    return Transact<std::optional<CaseRow>>(
+        "read case", [&](Conn& c, bool& commit) -> Result<std::optional<CaseRow>> {
+          Result<Rows> r = c.Exec(
+              (std::string("SELECT ") + kCaseColumns + " FROM cases WHERE case_id = $1").c_str(),
+              Params().Text(case_id), "read case");
+          if (!r.ok()) return r.status();
+          commit = true;
+          if (r->size() == 0) return std::optional<CaseRow>();
+          CaseRow row = ReadCase(*r, 0);
+          Result<Rows> notes = c.Exec(
+              "SELECT revision, author, time_ms, text FROM case_notes WHERE case_id = $1 "
+              "ORDER BY revision",
+              Params().Text(case_id), "read case notes");
+          if (!notes.ok()) return notes.status();
+          for (int i = 0; i < notes->size(); ++i) {
+            row.notes.push_back({static_cast<std::uint32_t>(notes->Int(i, 0)), notes->Str(i, 1),
+                                 notes->Int(i, 2), notes->Str(i, 3)});
+          }
+          return std::optional<CaseRow>(std::move(row));
+        });
+  }
+
+  Result<CaseRow> ChangeCase(const std::string& case_id,
+                             const std::function<Result<CaseChange>(CaseRow&)>& change) override {
+    if (!IsStorableText(case_id)) return Status::NotFound("no case '" + case_id + "'");
+    return Transact<CaseRow>("change case", [&](Conn& c, bool& commit) -> Result<CaseRow> {
+      // The row lock serialises changes to one case across threads and server instances.
+      Result<Rows> r = c.Exec(
+          (std::string("SELECT ") + kCaseColumns + " FROM cases WHERE case_id = $1 FOR UPDATE")
+              .c_str(),
+          Params().Text(case_id), "change case");
+      if (!r.ok()) return r.status();
+      if (r->size() == 0) return Status::NotFound("no case '" + case_id + "'");
+      CaseRow row = ReadCase(*r, 0);
+      Result<CaseChange> done = change(row);
+      if (!done.ok()) return done.status();
+      commit = true;
+      if (!done->changed) return row;
+      Result<Rows> upd = c.Exec(
+          "UPDATE cases SET state = $1, category = $2, assignee = $3, updated_ms = $4, "
+          "escalated_ms = $5, resolved_ms = $6, revision = $7 WHERE case_id = $8",
+          Params()
+              .Text(row.state)
+              .Text(row.category)
+              .Text(row.assignee)
+              .Int(row.updated_ms)
+              .OptInt(row.escalated_ms)
+              .OptInt(row.resolved_ms)
+              .Int(row.revision)
+              .Text(case_id),
+          "change case");
+      if (!upd.ok()) return upd.status();
+      if (done->note) {
+        Result<Rows> note = c.Exec(
+            "INSERT INTO case_notes(case_id, revision, author, time_ms, text) "
+            "VALUES ($1, $2, $3, $4, $5)",
+            Params()
+                .Text(case_id)
+                .Int(done->note->revision)
+                .Text(done->note->author)
+                .Int(done->note->time_ms)
+                .Text(done->note->text),
+            "add case note");
+        if (!note.ok()) return note.status();
+      }
+      for (const CaseEvent& e : done->events) {
+        if (Status s = InsertEvent(c, e); !s.ok()) return s;
+      }
+      return row;
+    });
+  }
+
+  Status AddWebhook(const WebhookRow& w) override {
+    return Command("INSERT INTO webhooks(webhook_id, url, created_ms) VALUES ($1, $2, $3)",
+                   Params().Text(w.webhook_id).Text(w.url).Int(w.created_ms), "add webhook");
+  }
+
+  Result<std::vector<WebhookRow>> ListWebhooks() override {
+    return Query<std::vector<WebhookRow>>(
+        "SELECT webhook_id, url, created_ms FROM webhooks ORDER BY created_ms", Params(),
+        "list webhooks", [](const Rows& r) {
+          std::vector<WebhookRow> out;
+          for (int i = 0; i < r.size(); ++i) {
+            out.push_back({r.Str(i, 0), r.Str(i, 1), r.Int(i, 2)});
+          }
+          return out;
+        });
+  }
+
+  Status DeleteWebhook(const std::string& webhook_id) override {
+    if (!IsStorableText(webhook_id)) return Status::NotFound("no webhook '" + webhook_id + "'");
+    Result<bool> done =
+        Transact<bool>("delete webhook", [&](Conn& c, bool& commit) -> Result<bool> {
+          Result<Rows> del = c.Exec("DELETE FROM webhook_deliveries WHERE webhook_id = $1",
+                                    Params().Text(webhook_id), "delete webhook");
+          if (!del.ok()) return del.status();
+          Result<Rows> r = c.Exec("DELETE FROM webhooks WHERE webhook_id = $1",
+                                  Params().Text(webhook_id), "delete webhook");
+          if (!r.ok()) return r.status();
+          if (r->Affected() == 0) return Status::NotFound("no webhook '" + webhook_id + "'");
+          commit = true;
+          return true;
+        });
+    return done.ok() ? Status::Ok() : done.status();
+  }
+
+  Result<std::vector<DeliveryRow>> ClaimDeliveries(std::int64_t now_ms, std::int64_t lease_until_ms,
+                                                   std::uint32_t limit) override {
+    const std::string what = "claim webhook deliveries";
+    return Transact<std::vector<DeliveryRow>>(
+        what, [&](Conn& c, bool& commit) -> Result<std::vector<DeliveryRow>> {
+          // SKIP LOCKED: deliveries another server is claiming right now are left to it.
+          Result<Rows> r = c.Exec((std::string(kDeliverySelect) +
+                                   "WHERE d.state = 'pending' AND d.next_ms <= $1 "
+                                   "ORDER BY d.next_ms LIMIT $2 FOR UPDATE OF d SKIP LOCKED")
+                                      .c_str(),
+                                  Params().Int(now_ms).Int(limit), what);
+          if (!r.ok()) return r.status();
+          std::vector<DeliveryRow> out = ReadDeliveries(*r);
+          for (const DeliveryRow& d : out) {
+            Result<Rows> lease = c.Exec(
+                "UPDATE webhook_deliveries SET next_ms = $1 WHERE event_id = $2 AND "
+                "webhook_id = $3",
+                Params().Int(lease_until_ms).Text(d.event_id).Text(d.webhook_id), what);
+            if (!lease.ok()) return lease.status();
+          }
+          commit = true;
+          return out;
+        });
+  }
+
+  Status FinishDelivery(const DeliveryRow& d) override {
+    return Command(
+        "UPDATE webhook_deliveries SET state = $1, attempts = $2, next_ms = $3, "
+        "last_status = $4, last_error = $5, delivered_ms = $6 "
+        "WHERE event_id = $7 AND webhook_id = $8",
+        Params()
+            .Text(d.state)
+            .Int(d.attempts)
+            .Int(d.next_ms)
+            .Int(d.last_status)
+            .Text(d.last_error)
+            .OptInt(d.delivered_ms)
+            .Text(d.event_id)
+            .Text(d.webhook_id),
+        "record webhook delivery");
+  }
+
+  Result<std::vector<DeliveryRow>> ListDeliveries(const std::string& state,
+                                                  std::uint32_t limit) override {
+    return Query<std::vector<DeliveryRow>>(
+        (std::string(kDeliverySelect) +
+         "WHERE ($1 = '' OR d.state = $1) ORDER BY e.created_ms DESC, d.event_id LIMIT $2")
+            .c_str(),
+        Params().Text(state).Int(limit), "list webhook deliveries", ReadDeliveries);
+  }
+
  private:
+  static Status EndSessions(Conn& c, const std::string& user) {
+    Result<Rows> r =
+        c.Exec("DELETE FROM sessions WHERE user_name = $1", Params().Text(user), "end sessions");
+    return r.ok() ? Status::Ok() : r.status();
+  }
+
+  static UserRow ReadUser(const Rows& r, int i) {
+    return UserRow{r.Str(i, 0), r.Str(i, 1), SplitLocations(r.Str(i, 2)), r.Str(i, 3), r.Int(i, 4)};
+  }
+
   // Runs `fn(Conn&)` -> Status on a pooled connection.
   template <typename F>
   Status WithConn(F&& fn) {

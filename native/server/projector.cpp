@@ -42,6 +42,11 @@ void Projector::Notify() {
 
 Status Projector::CatchUp() {
   for (const auto& p : projections_) {
+    // Prepare only when there is work: the queue count is cheaper than what Prepare may read.
+    Result<std::uint64_t> queued = store_->CountPending(p->Name());
+    if (!queued.ok()) return queued.status().WithContext("projection " + p->Name());
+    if (*queued == 0) continue;
+    if (Status s = p->Prepare(); !s.ok()) return s.WithContext("projection " + p->Name());
     for (;;) {
       Result<std::uint32_t> n = store_->ProjectPending(
           p->Name(), kBatch, [&](const std::vector<StoredRecord>& records, DerivedTxn& txn) {

@@ -27,6 +27,10 @@ class Projection {
  public:
   virtual ~Projection() = default;
   virtual std::string Name() const = 0;
+  // Called before each round of Apply calls, outside any transaction: the place to read from the
+  // store what Apply needs (Apply must not call the store), e.g. survey definitions. An error
+  // skips the round; the records stay queued.
+  virtual Status Prepare() { return Status::Ok(); }
   // Applies `records` through `txn`. May run more than once for the same records (a retried
   // transaction): every effect must go through `txn`, nothing may leave the process from here
   // (send webhooks from what Apply wrote, not from Apply). See ProjectFn for which errors to

@@ -5,6 +5,7 @@
 
 #include <mutex>
 #include <optional>
+#include <variant>
 
 #include "store.h"
 
@@ -42,24 +43,38 @@ const char* const kMigrations[] = {
        CREATE TABLE derived_values(projection TEXT NOT NULL, key BLOB NOT NULL,
                                    value BLOB NOT NULL,
                                    PRIMARY KEY(projection, key)) WITHOUT ROWID;)",
+    // 3: the closed loop (cases.h): user accounts and sessions bound to them ('' is the admin
+    // password), follow-up cases and their notes, webhooks, and the outbox of webhook events with
+    // one delivery row per webhook.
+    R"(CREATE TABLE users(name TEXT PRIMARY KEY, role TEXT NOT NULL, locations TEXT NOT NULL,
+                          password_hash TEXT NOT NULL, created_ms INTEGER NOT NULL);
+       ALTER TABLE sessions ADD COLUMN user_name TEXT NOT NULL DEFAULT '';
+       CREATE TABLE cases(case_id TEXT PRIMARY KEY, device_id TEXT NOT NULL, seq INTEGER NOT NULL,
+                          survey_id TEXT NOT NULL, location TEXT NOT NULL,
+                          question TEXT NOT NULL, metric TEXT NOT NULL, score INTEGER NOT NULL,
+                          scale_min INTEGER NOT NULL, scale_max INTEGER NOT NULL,
+                          state TEXT NOT NULL, category TEXT NOT NULL, assignee TEXT NOT NULL,
+                          sealed_contact BLOB NOT NULL, responded_ms INTEGER NOT NULL,
+                          opened_ms INTEGER NOT NULL, due_ms INTEGER NOT NULL,
+                          updated_ms INTEGER NOT NULL, escalated_ms INTEGER,
+                          resolved_ms INTEGER, revision INTEGER NOT NULL);
+       CREATE INDEX cases_by_due ON cases(due_ms);
+       CREATE INDEX cases_by_location ON cases(location, due_ms);
+       CREATE TABLE case_notes(case_id TEXT NOT NULL, revision INTEGER NOT NULL,
+                               author TEXT NOT NULL, time_ms INTEGER NOT NULL, text TEXT NOT NULL,
+                               PRIMARY KEY(case_id, revision)) WITHOUT ROWID;
+       CREATE TABLE webhooks(webhook_id TEXT PRIMARY KEY, url TEXT NOT NULL,
+                             created_ms INTEGER NOT NULL);
+       CREATE TABLE webhook_events(event_id TEXT PRIMARY KEY, type TEXT NOT NULL,
+                                   case_id TEXT NOT NULL, body BLOB NOT NULL,
+                                   created_ms INTEGER NOT NULL);
+       CREATE TABLE webhook_deliveries(event_id TEXT NOT NULL, webhook_id TEXT NOT NULL,
+                                       state TEXT NOT NULL, attempts INTEGER NOT NULL,
+                                       next_ms INTEGER NOT NULL, last_status INTEGER NOT NULL,
+                                       last_error TEXT NOT NULL, delivered_ms INTEGER,
+                                       PRIMARY KEY(event_id, webhook_id)) WITHOUT ROWID;
+       CREATE INDEX deliveries_due ON webhook_deliveries(state, next_ms);)",
 };
-
-std::string JoinLocations(const std::vector<std::string>& l) {
-  std::string out;
-  for (const auto& s : l) out += (out.empty() ? "" : "\n") + s;
-  return out;
-}
-std::vector<std::string> SplitLocations(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (!s.empty() && start <= s.size()) {
-    std::size_t end = s.find('\n', start);
-    if (end == std::string::npos) end = s.size();
-    out.push_back(s.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
 
 class Statement {
  public:
@@ -130,11 +145,108 @@ class Statement {
   int rc_;
 };
 
+// Closed loop: the statements that both a projection's transaction and ChangeCase run.
+constexpr char kCaseColumns[] =
+    "case_id, device_id, seq, survey_id, location, question, metric, score, scale_min, "
+    "scale_max, state, category, assignee, sealed_contact, responded_ms, opened_ms, due_ms, "
+    "updated_ms, escalated_ms, resolved_ms, revision";
+
+CaseRow ReadCase(Statement& q) {
+  CaseRow c;
+  c.case_id = q.Text(0);
+  c.device_id = q.Text(1);
+  c.seq = static_cast<std::uint64_t>(q.Int(2));
+  c.survey_id = q.Text(3);
+  c.location = q.Text(4);
+  c.question = q.Text(5);
+  c.metric = q.Text(6);
+  c.score = static_cast<std::int32_t>(q.Int(7));
+  c.scale_min = static_cast<std::int32_t>(q.Int(8));
+  c.scale_max = static_cast<std::int32_t>(q.Int(9));
+  c.state = q.Text(10);
+  c.category = q.Text(11);
+  c.assignee = q.Text(12);
+  c.sealed_contact = q.Text(13);
+  c.responded_ms = q.Int(14);
+  c.opened_ms = q.Int(15);
+  c.due_ms = q.Int(16);
+  c.updated_ms = q.Int(17);
+  if (!q.IsNull(18)) c.escalated_ms = q.Int(18);
+  if (!q.IsNull(19)) c.resolved_ms = q.Int(19);
+  c.revision = static_cast<std::uint32_t>(q.Int(20));
+  return c;
+}
+
+void BindOptional(Statement& q, int i, const std::optional<std::int64_t>& v) {
+  if (v) {
+    q.Bind(i, *v);
+  } else {
+    q.BindNull(i);
+  }
+}
+
+Result<bool> InsertCaseRow(sqlite3* db, const CaseRow& c) {
+  Statement q(db, (std::string("INSERT INTO cases(") + kCaseColumns +
+                   ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                   "ON CONFLICT(case_id) DO NOTHING")
+                      .c_str());
+  q.Bind(1, c.case_id).Bind(2, c.device_id).Bind(3, static_cast<std::int64_t>(c.seq));
+  q.Bind(4, c.survey_id).Bind(5, c.location).Bind(6, c.question).Bind(7, c.metric);
+  q.Bind(8, std::int64_t{c.score}).Bind(9, std::int64_t{c.scale_min});
+  q.Bind(10, std::int64_t{c.scale_max}).Bind(11, c.state).Bind(12, c.category);
+  q.Bind(13, c.assignee).BindBlob(14, c.sealed_contact).Bind(15, c.responded_ms);
+  q.Bind(16, c.opened_ms).Bind(17, c.due_ms).Bind(18, c.updated_ms);
+  BindOptional(q, 19, c.escalated_ms);
+  BindOptional(q, 20, c.resolved_ms);
+  q.Bind(21, std::int64_t{c.revision});
+  if (q.Step() != SQLITE_DONE) return q.Error("open case");
+  return sqlite3_changes(db) == 1;
+}
+
+Status InsertEvent(sqlite3* db, const CaseEvent& e) {
+  Statement ins(db,
+                "INSERT INTO webhook_events(event_id, type, case_id, body, created_ms) "
+                "VALUES (?, ?, ?, ?, ?)");
+  ins.Bind(1, e.event_id).Bind(2, e.type).Bind(3, e.case_id).BindBlob(4, e.body);
+  ins.Bind(5, e.created_ms);
+  if (ins.Step() != SQLITE_DONE) return ins.Error("queue webhook event");
+  Statement fan(db,
+                "INSERT INTO webhook_deliveries(event_id, webhook_id, state, attempts, next_ms, "
+                "last_status, last_error) SELECT ?, webhook_id, 'pending', 0, ?, 0, '' "
+                "FROM webhooks");
+  fan.Bind(1, e.event_id).Bind(2, e.created_ms);
+  return fan.Step() == SQLITE_DONE ? Status::Ok() : fan.Error("queue webhook deliveries");
+}
+
+constexpr char kDeliverySelect[] =
+    "SELECT d.event_id, d.webhook_id, w.url, e.type, e.body, d.state, d.attempts, d.next_ms, "
+    "d.last_status, d.last_error, d.delivered_ms, e.created_ms FROM webhook_deliveries d "
+    "JOIN webhooks w ON w.webhook_id = d.webhook_id "
+    "JOIN webhook_events e ON e.event_id = d.event_id ";
+
+DeliveryRow ReadDelivery(Statement& q) {
+  DeliveryRow d;
+  d.event_id = q.Text(0);
+  d.webhook_id = q.Text(1);
+  d.url = q.Text(2);
+  d.type = q.Text(3);
+  d.body = q.Text(4);
+  d.state = q.Text(5);
+  d.attempts = static_cast<std::uint32_t>(q.Int(6));
+  d.next_ms = q.Int(7);
+  d.last_status = static_cast<std::int32_t>(q.Int(8));
+  d.last_error = q.Text(9);
+  if (!q.IsNull(10)) d.delivered_ms = q.Int(10);
+  d.created_ms = q.Int(11);
+  return d;
+}
+
 // A projection's view of the transaction ProjectPending holds (the store's mutex is held too).
 class SqliteDerivedTxn : public DerivedTxn {
  public:
   SqliteDerivedTxn(sqlite3* db, const std::string& projection)
-      : projection_(projection),
+      : db_(db),
+        projection_(projection),
         get_(db, "SELECT value FROM derived_values WHERE projection = ? AND key = ?"),
         put_(db,
              "INSERT INTO derived_values(projection, key, value) VALUES (?, ?, ?) "
@@ -154,8 +266,19 @@ class SqliteDerivedTxn : public DerivedTxn {
     return put_.Step() == SQLITE_DONE ? Status::Ok()
                                       : put_.Error("write " + projection_ + " state");
   }
+  Result<std::string> DeviceLocation(const std::string& device_id) override {
+    Statement q(db_, "SELECT location FROM devices WHERE device_id = ?");
+    q.Bind(1, device_id);
+    int rc = q.Step();
+    if (rc == SQLITE_ROW) return q.Text(0);
+    if (rc == SQLITE_DONE) return std::string();
+    return q.Error("read device location");
+  }
+  Result<bool> InsertCase(const CaseRow& c) override { return InsertCaseRow(db_, c); }
+  Status EnqueueEvent(const CaseEvent& event) override { return InsertEvent(db_, event); }
 
  private:
+  sqlite3* db_;
   const std::string& projection_;
   Statement get_, put_;
 };
@@ -228,20 +351,22 @@ class SqliteStore : public ServerStore {
     return q.Step() == SQLITE_DONE ? Status::Ok() : q.Error("write setting");
   }
 
-  Status AddSession(const Hash256& token_hash, std::int64_t expires_ms) override {
+  Status AddSession(const Hash256& token_hash, std::int64_t expires_ms,
+                    const std::string& user) override {
     std::lock_guard lock(mu_);
-    Statement q(db_, "INSERT INTO sessions(token_hash, expires_ms) VALUES (?, ?)");
-    q.BindBlob(1, token_hash).Bind(2, expires_ms);
+    Statement q(db_, "INSERT INTO sessions(token_hash, expires_ms, user_name) VALUES (?, ?, ?)");
+    q.BindBlob(1, token_hash).Bind(2, expires_ms).Bind(3, user);
     return q.Step() == SQLITE_DONE ? Status::Ok() : q.Error("add session");
   }
 
-  Result<bool> FindSession(const Hash256& token_hash, std::int64_t now_ms) override {
+  Result<std::optional<std::string>> FindSession(const Hash256& token_hash,
+                                                 std::int64_t now_ms) override {
     std::lock_guard lock(mu_);
-    Statement q(db_, "SELECT 1 FROM sessions WHERE token_hash = ? AND expires_ms > ?");
+    Statement q(db_, "SELECT user_name FROM sessions WHERE token_hash = ? AND expires_ms > ?");
     q.BindBlob(1, token_hash).Bind(2, now_ms);
     int rc = q.Step();
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
+    if (rc == SQLITE_ROW) return std::optional<std::string>(q.Text(0));
+    if (rc == SQLITE_DONE) return std::optional<std::string>();
     return q.Error("find session");
   }
 
@@ -529,7 +654,255 @@ class SqliteStore : public ServerStore {
     return out;
   }
 
+  // Closed loop.
+  Status AddUser(const UserRow& u) override {
+    std::lock_guard lock(mu_);
+    Statement q(db_,
+                "INSERT INTO users(name, role, locations, password_hash, created_ms) "
+                "VALUES (?, ?, ?, ?, ?)");
+    q.Bind(1, u.name).Bind(2, u.role).Bind(3, JoinLocations(u.locations));
+    q.Bind(4, u.password_hash).Bind(5, u.created_ms);
+    int rc = q.Step();
+    if (rc == SQLITE_CONSTRAINT) return Status::Conflict("a user named '" + u.name + "' exists");
+    return rc == SQLITE_DONE ? Status::Ok() : q.Error("add user");
+  }
+
+  Status UpdateUser(const UserRow& u, bool end_sessions) override {
+    std::lock_guard lock(mu_);
+    return InTransaction([&]() -> Status {
+      Statement q(db_,
+                  "UPDATE users SET role = ?, locations = ?, password_hash = ? WHERE name = ?");
+      q.Bind(1, u.role).Bind(2, JoinLocations(u.locations)).Bind(3, u.password_hash);
+      q.Bind(4, u.name);
+      if (q.Step() != SQLITE_DONE) return q.Error("update user");
+      if (sqlite3_changes(db_) == 0) return Status::NotFound("no user '" + u.name + "'");
+      return end_sessions ? EndSessions(u.name) : Status::Ok();
+    });
+  }
+
+  Status DeleteUser(const std::string& name) override {
+    std::lock_guard lock(mu_);
+    return InTransaction([&]() -> Status {
+      Statement q(db_, "DELETE FROM users WHERE name = ?");
+      q.Bind(1, name);
+      if (q.Step() != SQLITE_DONE) return q.Error("delete user");
+      if (sqlite3_changes(db_) == 0) return Status::NotFound("no user '" + name + "'");
+      return EndSessions(name);
+    });
+  }
+
+  Result<std::optional<UserRow>> FindUser(const std::string& name) override {
+    std::lock_guard lock(mu_);
+    Statement q(db_,
+                "SELECT name, role, locations, password_hash, created_ms FROM users "
+                "WHERE name = ?");
+    q.Bind(1, name);
+    int rc = q.Step();
+    if (rc == SQLITE_DONE) return std::optional<UserRow>();
+    if (rc != SQLITE_ROW) return q.Error("find user");
+    return std::optional<UserRow>(ReadUser(q));
+  }
+
+  Result<std::vector<UserRow>> ListUsers() override {
+    std::lock_guard lock(mu_);
+    Statement q(db_,
+                "SELECT name, role, locations, password_hash, created_ms FROM users "
+                "ORDER BY name");
+    std::vector<UserRow> out;
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) out.push_back(ReadUser(q));
+    if (rc != SQLITE_DONE) return q.Error("list users");
+    return out;
+  }
+
+  Result<std::vector<CaseRow>> ListCases(const CaseFilter& filter) override {
+    std::vector<SqlValue> params;
+    std::optional<std::string> where = CaseFilterSql(
+        filter, [](int) { return std::string("?"); }, &params);
+    std::vector<CaseRow> out;
+    if (!where) return out;
+    std::lock_guard lock(mu_);
+    Statement q(db_, (std::string("SELECT ") + kCaseColumns + " FROM cases" + *where).c_str());
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      std::visit([&](const auto& v) { q.Bind(static_cast<int>(i + 1), v); }, params[i]);
+    }
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) out.push_back(ReadCase(q));
+    if (rc != SQLITE_DONE) return q.Error("list cases");
+    return out;
+  }
+
+  Result<std::optional<CaseRow>> FindCase(const std::string& case_id) override {
+    std::lock_guard lock(mu_);
+    Result<std::optional<CaseRow>> found = SelectCase(case_id);
+    if (!found.ok() || !*found) return found;
+    Statement q(db_,
+                "SELECT revision, author, time_ms, text FROM case_notes WHERE case_id = ? "
+                "ORDER BY revision");
+    q.Bind(1, case_id);
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) {
+      (*found)->notes.push_back(
+          {static_cast<std::uint32_t>(q.Int(0)), q.Text(1), q.Int(2), q.Text(3)});
+    }
+    if (rc != SQLITE_DONE) return q.Error("read case notes");
+    return found;
+  }
+
+  Result<CaseRow> ChangeCase(const std::string& case_id,
+                             const std::function<Result<CaseChange>(CaseRow&)>& change) override {
+    std::lock_guard lock(mu_);
+    CaseRow row;
+    Status s = InTransaction([&]() -> Status {
+      Result<std::optional<CaseRow>> found = SelectCase(case_id);
+      if (!found.ok()) return found.status();
+      if (!*found) return Status::NotFound("no case '" + case_id + "'");
+      row = std::move(**found);
+      Result<CaseChange> done = change(row);
+      if (!done.ok()) return done.status();
+      if (!done->changed) return Status::Ok();
+      Statement upd(db_,
+                    "UPDATE cases SET state = ?, category = ?, assignee = ?, updated_ms = ?, "
+                    "escalated_ms = ?, resolved_ms = ?, revision = ? WHERE case_id = ?");
+      upd.Bind(1, row.state).Bind(2, row.category).Bind(3, row.assignee).Bind(4, row.updated_ms);
+      BindOptional(upd, 5, row.escalated_ms);
+      BindOptional(upd, 6, row.resolved_ms);
+      upd.Bind(7, std::int64_t{row.revision}).Bind(8, case_id);
+      if (upd.Step() != SQLITE_DONE) return upd.Error("change case");
+      if (done->note) {
+        Statement note(db_,
+                       "INSERT INTO case_notes(case_id, revision, author, time_ms, text) "
+                       "VALUES (?, ?, ?, ?, ?)");
+        note.Bind(1, case_id).Bind(2, std::int64_t{done->note->revision});
+        note.Bind(3, done->note->author).Bind(4, done->note->time_ms).Bind(5, done->note->text);
+        if (note.Step() != SQLITE_DONE) return note.Error("add case note");
+      }
+      for (const CaseEvent& e : done->events) {
+        if (Status q = InsertEvent(db_, e); !q.ok()) return q;
+      }
+      return Status::Ok();
+    });
+    if (!s.ok()) return s;
+    return row;
+  }
+
+  Status AddWebhook(const WebhookRow& w) override {
+    std::lock_guard lock(mu_);
+    Statement q(db_, "INSERT INTO webhooks(webhook_id, url, created_ms) VALUES (?, ?, ?)");
+    q.Bind(1, w.webhook_id).Bind(2, w.url).Bind(3, w.created_ms);
+    return q.Step() == SQLITE_DONE ? Status::Ok() : q.Error("add webhook");
+  }
+
+  Result<std::vector<WebhookRow>> ListWebhooks() override {
+    std::lock_guard lock(mu_);
+    Statement q(db_, "SELECT webhook_id, url, created_ms FROM webhooks ORDER BY created_ms");
+    std::vector<WebhookRow> out;
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) out.push_back({q.Text(0), q.Text(1), q.Int(2)});
+    if (rc != SQLITE_DONE) return q.Error("list webhooks");
+    return out;
+  }
+
+  Status DeleteWebhook(const std::string& webhook_id) override {
+    std::lock_guard lock(mu_);
+    return InTransaction([&]() -> Status {
+      Statement del(db_, "DELETE FROM webhook_deliveries WHERE webhook_id = ?");
+      del.Bind(1, webhook_id);
+      if (del.Step() != SQLITE_DONE) return del.Error("delete webhook");
+      Statement q(db_, "DELETE FROM webhooks WHERE webhook_id = ?");
+      q.Bind(1, webhook_id);
+      if (q.Step() != SQLITE_DONE) return q.Error("delete webhook");
+      if (sqlite3_changes(db_) == 0) return Status::NotFound("no webhook '" + webhook_id + "'");
+      return Status::Ok();
+    });
+  }
+
+  Result<std::vector<DeliveryRow>> ClaimDeliveries(std::int64_t now_ms, std::int64_t lease_until_ms,
+                                                   std::uint32_t limit) override {
+    std::lock_guard lock(mu_);
+    std::vector<DeliveryRow> out;
+    Status s = InTransaction([&]() -> Status {
+      Statement q(db_, (std::string(kDeliverySelect) +
+                        "WHERE d.state = 'pending' AND d.next_ms <= ? ORDER BY d.next_ms LIMIT ?")
+                           .c_str());
+      q.Bind(1, now_ms).Bind(2, static_cast<std::int64_t>(limit));
+      int rc;
+      while ((rc = q.Step()) == SQLITE_ROW) out.push_back(ReadDelivery(q));
+      if (rc != SQLITE_DONE) return q.Error("claim webhook deliveries");
+      Statement lease(db_,
+                      "UPDATE webhook_deliveries SET next_ms = ? WHERE event_id = ? AND "
+                      "webhook_id = ?");
+      for (const DeliveryRow& d : out) {
+        lease.Reset();
+        lease.Bind(1, lease_until_ms).Bind(2, d.event_id).Bind(3, d.webhook_id);
+        if (lease.Step() != SQLITE_DONE) return lease.Error("claim webhook deliveries");
+      }
+      return Status::Ok();
+    });
+    if (!s.ok()) return s;
+    return out;
+  }
+
+  Status FinishDelivery(const DeliveryRow& d) override {
+    std::lock_guard lock(mu_);
+    Statement q(db_,
+                "UPDATE webhook_deliveries SET state = ?, attempts = ?, next_ms = ?, "
+                "last_status = ?, last_error = ?, delivered_ms = ? "
+                "WHERE event_id = ? AND webhook_id = ?");
+    q.Bind(1, d.state).Bind(2, std::int64_t{d.attempts}).Bind(3, d.next_ms);
+    q.Bind(4, std::int64_t{d.last_status}).Bind(5, d.last_error);
+    BindOptional(q, 6, d.delivered_ms);
+    q.Bind(7, d.event_id).Bind(8, d.webhook_id);
+    return q.Step() == SQLITE_DONE ? Status::Ok() : q.Error("record webhook delivery");
+  }
+
+  Result<std::vector<DeliveryRow>> ListDeliveries(const std::string& state,
+                                                  std::uint32_t limit) override {
+    std::lock_guard lock(mu_);
+    Statement q(db_, (std::string(kDeliverySelect) +
+                      "WHERE (? = '' OR d.state = ?) ORDER BY e.created_ms DESC, d.event_id "
+                      "LIMIT ?")
+                         .c_str());
+    q.Bind(1, state).Bind(2, state).Bind(3, static_cast<std::int64_t>(limit));
+    std::vector<DeliveryRow> out;
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) out.push_back(ReadDelivery(q));
+    if (rc != SQLITE_DONE) return q.Error("list webhook deliveries");
+    return out;
+  }
+
  private:
+  // Runs `body` between BEGIN IMMEDIATE and COMMIT, or ROLLBACK if it fails. Holds mu_.
+  template <typename F>
+  Status InTransaction(F&& body) {
+    Status s = Exec("BEGIN IMMEDIATE");
+    if (!s.ok()) return s;
+    s = body();
+    Status end = Exec(s.ok() ? "COMMIT" : "ROLLBACK");
+    if (!end.ok()) (void)Exec("ROLLBACK");
+    return s.ok() ? end : s;
+  }
+
+  Status EndSessions(const std::string& user) {
+    Statement q(db_, "DELETE FROM sessions WHERE user_name = ?");
+    q.Bind(1, user);
+    return q.Step() == SQLITE_DONE ? Status::Ok() : q.Error("end sessions");
+  }
+
+  static UserRow ReadUser(Statement& q) {
+    return UserRow{q.Text(0), q.Text(1), SplitLocations(q.Text(2)), q.Text(3), q.Int(4)};
+  }
+
+  Result<std::optional<CaseRow>> SelectCase(const std::string& case_id) {
+    Statement q(db_,
+                (std::string("SELECT ") + kCaseColumns + " FROM cases WHERE case_id = ?").c_str());
+    q.Bind(1, case_id);
+    int rc = q.Step();
+    if (rc == SQLITE_DONE) return std::optional<CaseRow>();
+    if (rc != SQLITE_ROW) return q.Error("read case");
+    return std::optional<CaseRow>(ReadCase(q));
+  }
+
   Status Exec(const char* sql) {
     char* err = nullptr;
     int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);

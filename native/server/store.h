@@ -14,6 +14,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <variant>
 #include <vector>
 
 #include "canvass/crypto.h"
@@ -93,6 +95,102 @@ Result<AppendResult> ClassifyBatch(const ChainHead& head,
                                    const std::function<Result<Hash256>(std::uint64_t)>& stored_hash,
                                    std::vector<const VerifiedRecord*>* fresh);
 
+// Closed loop (DESIGN.md §6; cases.h holds the rules, docs/protocol.md the API): user accounts,
+// follow-up cases, and the outbox of webhook events with one delivery row per webhook.
+struct UserRow {
+  std::string name;
+  std::string role;                    // "owner", "manager" or "staff"
+  std::vector<std::string> locations;  // where a manager or staff member works
+  std::string password_hash;           // crypto_pwhash_str (Argon2id)
+  std::int64_t created_ms = 0;
+};
+
+struct CaseNote {
+  std::uint32_t revision = 0;  // the case revision that added it (unique within the case)
+  std::string author;
+  std::int64_t time_ms = 0;
+  std::string text;
+};
+
+struct CaseRow {
+  std::string case_id;  // "<device_id>.<seq>" of the record that opened it
+  std::string device_id;
+  std::uint64_t seq = 0;
+  std::string survey_id;
+  std::string location;
+  std::string question;  // the answer that opened the case: question id, metric role, score
+  std::string metric;    // "nps", "csat" or "ces"
+  std::int32_t score = 0;
+  std::int32_t scale_min = 0;
+  std::int32_t scale_max = 0;
+  std::string state;              // "open", "contacted", "root_cause_found", "resolved"
+  std::string category;           // root cause, empty until found
+  std::string assignee;           // user name, empty while unassigned
+  std::string sealed_contact;     // as the device sealed it to the organisation box key
+  std::int64_t responded_ms = 0;  // the device's time of the response
+  std::int64_t opened_ms = 0;
+  std::int64_t due_ms = 0;
+  std::int64_t updated_ms = 0;
+  std::optional<std::int64_t> escalated_ms;
+  std::optional<std::int64_t> resolved_ms;
+  std::uint32_t revision = 1;   // +1 with every change; numbers its events and notes
+  std::vector<CaseNote> notes;  // filled by FindCase only, oldest first
+};
+
+// A webhook event waiting in the outbox. The body never holds contact details.
+struct CaseEvent {
+  std::string event_id;  // "<case_id>/<revision>"
+  std::string type;      // "case.opened", "case.state_changed", "case.escalated", ...
+  std::string case_id;
+  std::string body;  // JSON, as sent
+  std::int64_t created_ms = 0;
+};
+
+struct CaseFilter {
+  std::optional<std::string> state;
+  std::optional<std::vector<std::string>> locations;  // nullopt: every location
+  std::optional<std::int64_t> overdue_at;  // only cases not resolved and due at or before this
+  std::optional<bool> escalated;
+  std::optional<std::string> assignee;
+  std::uint32_t limit = 1000;
+};
+
+// The WHERE, ORDER BY and LIMIT of ListCases, one spelling for both backends: `placeholder(i)`
+// names the i-th bound parameter (1-based: "?" or "$i"); the values go to `params` in order.
+// Empty if the filter can match nothing (an empty location list).
+using SqlValue = std::variant<std::string, std::int64_t>;
+std::optional<std::string> CaseFilterSql(const CaseFilter& filter,
+                                         const std::function<std::string(int)>& placeholder,
+                                         std::vector<SqlValue>* params);
+
+// What ChangeCase writes after its callback edited the row.
+struct CaseChange {
+  bool changed = false;           // false: nothing is written
+  std::optional<CaseNote> note;   // appended
+  std::vector<CaseEvent> events;  // queued like DerivedTxn::EnqueueEvent
+};
+
+struct WebhookRow {
+  std::string webhook_id;
+  std::string url;
+  std::int64_t created_ms = 0;
+};
+
+struct DeliveryRow {
+  std::string event_id;
+  std::string webhook_id;
+  std::string url;    // the webhook's
+  std::string type;   // the event's
+  std::string body;   // the event's
+  std::string state;  // "pending", "delivered" or "failed"
+  std::uint32_t attempts = 0;
+  std::int64_t next_ms = 0;      // pending: not before this
+  std::int32_t last_status = 0;  // HTTP status of the last attempt, 0 without an answer
+  std::string last_error;
+  std::optional<std::int64_t> delivered_ms;
+  std::int64_t created_ms = 0;  // the event's
+};
+
 // Derived state (the dashboard's statistics, follow-up cases) is kept up to date from stored
 // records by projections (projector.h). A projection reads and writes its own state through a
 // DerivedTxn, which is bound to the transaction that also takes its records off the queue, so
@@ -104,11 +202,26 @@ class DerivedTxn {
   virtual ~DerivedTxn() = default;
   virtual Result<std::optional<std::string>> GetValue(const std::string& key) = 0;
   virtual Status PutValue(const std::string& key, const std::string& value) = 0;
+  // Closed loop (cases.h). The location a device was enrolled for ("" for an unknown device).
+  virtual Result<std::string> DeviceLocation(const std::string& device_id) = 0;
+  // Adds `c` unless a case with its id exists: true if added.
+  virtual Result<bool> InsertCase(const CaseRow& c) = 0;
+  // Puts `event` in the outbox, one delivery for every webhook configured now.
+  virtual Status EnqueueEvent(const CaseEvent& event) = 0;
 };
 // Applies queued records to a projection's state. A non-OK status rolls the whole call back and
 // leaves the records queued: return one only for a storage failure, never for a record the
 // projection cannot use (skip and count those), or the queue stops moving.
 using ProjectFn = std::function<Status(const std::vector<StoredRecord>&, DerivedTxn&)>;
+
+// A survey's locations as the stores keep them in one column: joined by newlines.
+std::string JoinLocations(const std::vector<std::string>& locations);
+std::vector<std::string> SplitLocations(const std::string& joined);
+
+// Whether `s` is text every backend stores as TEXT and every JSON reader accepts: valid UTF-8
+// without NUL. (A lookup by a key that is not can match nothing, so it is answered without asking
+// the database; text from devices that is not cannot be stored in a TEXT column.)
+bool IsStorableText(std::string_view s);
 
 // The smallest string greater than every string that starts with `prefix` (bytewise), or nullopt
 // if there is none (the prefix is empty or all 0xff): the end of a prefix range scan.
@@ -122,9 +235,12 @@ class ServerStore {
 
   virtual Result<std::optional<std::string>> GetSetting(const std::string& key) = 0;
   virtual Status PutSetting(const std::string& key, const std::string& value) = 0;
-  // Adds a session token hash valid until expires_ms; FindSession checks one.
-  virtual Status AddSession(const Hash256& token_hash, std::int64_t expires_ms) = 0;
-  virtual Result<bool> FindSession(const Hash256& token_hash, std::int64_t now_ms) = 0;
+  // Adds a session token hash of `user` ("" for the admin password), valid until expires_ms.
+  // FindSession gives the user of a valid one, nullopt if there is none.
+  virtual Status AddSession(const Hash256& token_hash, std::int64_t expires_ms,
+                            const std::string& user) = 0;
+  virtual Result<std::optional<std::string>> FindSession(const Hash256& token_hash,
+                                                         std::int64_t now_ms) = 0;
 
   virtual Status AddEnrollCode(const EnrollCodeRow& code) = 0;
   // In one transaction: takes the unused, unexpired code, marks it used, and adds the device that
@@ -170,6 +286,39 @@ class ServerStore {
   // Publishing the same (survey, version) again changes nothing.
   virtual Status PublishSurvey(const SurveyRow& survey) = 0;
   virtual Result<std::vector<SurveyRow>> ListSurveys() = 0;  // every version, oldest first
+
+  // Closed loop. Users: AddUser is Conflict for a name in use; UpdateUser and DeleteUser are
+  // NotFound for an unknown one. DeleteUser, and UpdateUser with end_sessions, end the user's
+  // sessions.
+  virtual Status AddUser(const UserRow& user) = 0;
+  virtual Status UpdateUser(const UserRow& user, bool end_sessions) = 0;
+  virtual Status DeleteUser(const std::string& name) = 0;
+  virtual Result<std::optional<UserRow>> FindUser(const std::string& name) = 0;
+  virtual Result<std::vector<UserRow>> ListUsers() = 0;  // by name
+  // Cases (opened by the "cases" projection through DerivedTxn::InsertCase), most urgent first.
+  virtual Result<std::vector<CaseRow>> ListCases(const CaseFilter& filter) = 0;
+  virtual Result<std::optional<CaseRow>> FindCase(const std::string& case_id) = 0;  // with notes
+  // In one transaction: reads case `case_id` (row-locked), lets `change` edit it, then writes
+  // the row, the note and the events `change` returns. `change` may run more than once (a
+  // retried transaction) and must not call the store. NotFound for an unknown case; an error
+  // from `change` writes nothing and is returned. Returns the case as written.
+  virtual Result<CaseRow> ChangeCase(const std::string& case_id,
+                                     const std::function<Result<CaseChange>(CaseRow&)>& change) = 0;
+  // Webhooks. DeleteWebhook drops its deliveries too; NotFound for an unknown id.
+  virtual Status AddWebhook(const WebhookRow& webhook) = 0;
+  virtual Result<std::vector<WebhookRow>> ListWebhooks() = 0;
+  virtual Status DeleteWebhook(const std::string& webhook_id) = 0;
+  // Up to `limit` pending deliveries due at now_ms, oldest first; each is leased (its next_ms
+  // moved to lease_until_ms) so that no other sender, in this process or another server, takes
+  // it meanwhile. A sender that dies mid-delivery leaves it to be retried after the lease.
+  virtual Result<std::vector<DeliveryRow>> ClaimDeliveries(std::int64_t now_ms,
+                                                           std::int64_t lease_until_ms,
+                                                           std::uint32_t limit) = 0;
+  // Writes a delivery's state, attempts, next_ms, last_status, last_error and delivered_ms.
+  virtual Status FinishDelivery(const DeliveryRow& delivery) = 0;
+  // Newest first; `state` empty: any.
+  virtual Result<std::vector<DeliveryRow>> ListDeliveries(const std::string& state,
+                                                          std::uint32_t limit) = 0;
 };
 
 // Opens (creating and migrating) the store named by `spec`: "sqlite" (DATA_DIR/canvass.db) or a

@@ -126,15 +126,25 @@ std::string C(double v) { return FormatNumber(v, 2); }
 std::string Fig(const std::string& path, const std::string& text) {
   return "<span class=\"fig\" data-figure=\"" + Escape(path) + "\">" + Escape(text) + "</span>";
 }
-std::string FigNum(const std::string& path, double v) { return Fig(path, Num(v)); }
+// A number as a person reads it: one decimal (57.6%, +26.2). The exact figure, as the JSON has
+// it, is in data-value beside it.
+std::string Shown(double v) { return FormatNumber(v, 1); }
+std::string FigNum(const std::string& path, double v) {
+  return "<span class=\"fig\" data-figure=\"" + Escape(path) + "\" data-value=\"" + Num(v) + "\">" +
+         Escape(Shown(v)) + "</span>";
+}
 std::string FigCount(const std::string& path, uint64_t v) { return Fig(path, Count(v)); }
 // The same inside SVG <text>.
 std::string TSpan(const std::string& path, const std::string& text) {
   return "<tspan data-figure=\"" + Escape(path) + "\">" + Escape(text) + "</tspan>";
 }
+std::string TSpanNum(const std::string& path, double v) {
+  return "<tspan data-figure=\"" + Escape(path) + "\" data-value=\"" + Num(v) + "\">" +
+         Escape(Shown(v)) + "</tspan>";
+}
 // Attributes of a graphic (bar, point) that shows a figure without text.
 std::string FigAttrs(const std::string& path, double v) {
-  return " data-figure=\"" + Escape(path) + "\" data-value=\"" + Num(v) + "\"";
+  return " data-figure=\"" + Escape(path) + "\" data-value=\"" + Num(v) + "\" data-graphic=\"\"";
 }
 
 // "[lo, hi]" of an estimate at `path`.
@@ -362,9 +372,10 @@ class Page {
     GroupsChart();
     CsiTable();
     o_ +=
-        "<footer>Made by <code>canvass report --format html</code>. Every figure is printed as "
-        "in the JSON report (docs/report.md: up to 4 decimals, percentages and net scores in "
-        "points) and carries its JSON path in <code>data-figure</code>. Intervals are 95% "
+        "<footer>Made by <code>canvass report --format html</code>. Figures are shown to one "
+        "decimal (percentages, and net scores in points); each carries its JSON path in "
+        "<code>data-figure</code> and its exact value in <code>data-value</code> "
+        "(docs/report.md). Intervals are 95% "
         "intervals; n is the number of answers (or offers, or customers) behind a figure. Times "
         "are device times, UTC.</footer>\n";
     o_ += "</body>\n</html>\n";
@@ -687,7 +698,7 @@ class Page {
             "/>";
       if (i % every == 0 || i + 1 == count) {
         o_ += "<text x=\"" + C(x(i)) + "\" y=\"" + C(y(p.e.hi) - 5) + "\" text-anchor=\"middle\">" +
-              TSpan(p.path + ".value", Num(p.e.value)) + "</text>";
+              TSpanNum(p.path + ".value", p.e.value) + "</text>";
         o_ += "<text class=\"axis\" x=\"" + C(x(i)) + "\" y=\"" + C(kH - kB + 16) +
               "\" text-anchor=\"middle\">" + Escape(p.label) + "</text>";
       }
@@ -845,9 +856,8 @@ class Page {
       }
       // Two lines: the value and its interval; n and the rank (or why there is none).
       o_ += "<text x=\"" + C(kText) + "\" y=\"" + C(mid - 2) + "\">" +
-            TSpan(path + ".value", Num(e.value)) + h.unit + " [" +
-            TSpan(path + ".ci95.0", Num(e.lo)) + h.unit + ", " +
-            TSpan(path + ".ci95.1", Num(e.hi)) + h.unit + "]</text>";
+            TSpanNum(path + ".value", e.value) + h.unit + " [" + TSpanNum(path + ".ci95.0", e.lo) +
+            h.unit + ", " + TSpanNum(path + ".ci95.1", e.hi) + h.unit + "]</text>";
       o_ += "<text class=\"axis\" x=\"" + C(kText) + "\" y=\"" + C(mid + 11) +
             "\">n = " + TSpan(path + ".n", Count(e.n)) + rank + "</text></g>\n";
     }

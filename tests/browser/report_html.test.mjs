@@ -90,7 +90,8 @@ function figuresOf(page) {
   return page.$$eval('[data-figure]', (els) => els.map((e) => ({
     figure: e.getAttribute('data-figure'),
     value: e.hasAttribute('data-value') ? e.getAttribute('data-value') : e.textContent,
-    graphic: e.hasAttribute('data-value'),
+    text: e.textContent,
+    graphic: e.hasAttribute('data-graphic'),
   })));
 }
 
@@ -113,6 +114,11 @@ test('every figure on the page is the JSON report\'s value at its data-figure pa
       }
     }
     assert.deepEqual(mismatches, [], 'figures that differ from the JSON');
+    // A number shown as text is the exact figure rounded to one decimal.
+    const misread = figures.filter((f) => !f.graphic && f.text !== f.value && /^-?[0-9.]+$/.test(f.value))
+      .filter((f) => !(Math.abs(Number(f.text) - Number(f.value)) <= 0.05 + 1e-9 && /^[+-]?[0-9]+(\.[0-9])?$/.test(f.text)))
+      .map((f) => `${f.figure}: shows ${f.text} for ${f.value}`);
+    assert.deepEqual(misread, [], 'shown numbers that are not the figure rounded to one decimal');
 
     // The figures a manager looks for are there, and shown (not only in attributes).
     const shown = new Set(figures.filter((f) => !f.graphic).map((f) => f.figure));
@@ -137,8 +143,9 @@ test('every figure on the page is the JSON report\'s value at its data-figure pa
     }
 
     // Readable as it is: the NPS card shows the value; charts are inline SVG; no "NaN"/"null".
-    const card = page.locator('#card-nps .big');
-    assert.equal(await card.textContent(), String(json.nps.value));
+    const card = page.locator('#card-nps .big [data-figure="nps.value"]');
+    assert.equal(await card.getAttribute('data-value'), String(json.nps.value));
+    assert.ok(Math.abs(Number(await card.textContent()) - json.nps.value) <= 0.05, await card.textContent());
     assert.ok((await card.boundingBox()).height > 0);
     assert.equal(await page.locator('svg').count(), 4);
     assert.equal(await page.locator('#distribution rect.det').count(), 7);

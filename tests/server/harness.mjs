@@ -516,6 +516,19 @@ export async function pool(items, limit, fn) {
   return results;
 }
 
+// Polls `fn` (may be async) every 100 ms until it returns something truthy, and returns that;
+// fails with `what` after `timeout` ms. For state that the server reaches on its own (a
+// projection, a background sender).
+export async function until(fn, what, timeout = 20000) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) assert.fail(`${what}: not within ${timeout} ms`);
+    await sleep(100);
+  }
+}
+
 // Sum of a Prometheus counter over all label sets (0 when absent).
 export function metricSum(text, name) {
   let sum = 0;

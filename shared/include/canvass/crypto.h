@@ -23,6 +23,9 @@ constexpr std::string_view kRecordDomain = "canvass/record/v1";
 constexpr std::string_view kSurveyDomain = "canvass/survey/v1";
 constexpr std::string_view kReceiptDomain = "canvass/receipt/v1";
 constexpr std::string_view kDeviceDomain = "canvass/device/v1";
+// Webhook events of the server's closed loop (docs/protocol.md, "Webhooks"): the signature over
+// the JSON body that a receiver checks with the organisation's public signing key.
+constexpr std::string_view kWebhookDomain = "canvass/webhook/v1";
 
 using Hash256 = std::array<std::uint8_t, 32>;
 using PublicKey = std::array<std::uint8_t, 32>;

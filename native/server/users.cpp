@@ -1,0 +1,86 @@
+#include "users.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <mutex>
+
+#include "canvass/crypto.h"
+
+namespace canvass::server {
+
+const char* RoleName(Role role) {
+  switch (role) {
+    case Role::kOwner:
+      return "owner";
+    case Role::kManager:
+      return "manager";
+    case Role::kStaff:
+      return "staff";
+  }
+  return "staff";
+}
+
+std::optional<Role> ParseRole(std::string_view name) {
+  for (Role r : {Role::kOwner, Role::kManager, Role::kStaff}) {
+    if (name == RoleName(r)) return r;
+  }
+  return std::nullopt;
+}
+
+bool CanAccess(const Principal& who, std::string_view location) {
+  if (who.role == Role::kOwner) return true;
+  return std::find(who.locations.begin(), who.locations.end(), location) != who.locations.end();
+}
+
+Status CheckUserName(std::string_view name) {
+  const bool ok =
+      !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+      });
+  if (!ok) return Status::InvalidArgument("name: 1 to 64 of a-z, 0-9, '.', '_' and '-'");
+  if (name == kAdminName) {
+    return Status::InvalidArgument(
+        "name: 'admin' is the owner behind the initial token and the admin password; pick "
+        "another name");
+  }
+  return Status::Ok();
+}
+
+Result<std::string> HashPassword(std::string* password) {
+  if (password->size() < kMinPasswordLength) {
+    SecureWipe(password->data(), static_cast<std::uint32_t>(password->size()));
+    return Status::InvalidArgument("password: use at least " + std::to_string(kMinPasswordLength) +
+                                   " characters");
+  }
+  char hash[crypto_pwhash_STRBYTES];
+  const int hashed =
+      crypto_pwhash_str(hash, password->data(), password->size(),
+                        crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE);
+  SecureWipe(password->data(), static_cast<std::uint32_t>(password->size()));
+  if (hashed != 0) return Status::Unavailable("not enough memory to hash the password; retry");
+  return std::string(hash);
+}
+
+bool VerifyPassword(const std::optional<std::string>& hash, std::string_view password) {
+  if (hash) return crypto_pwhash_str_verify(hash->c_str(), password.data(), password.size()) == 0;
+  // A hash of a random password, made once: checking against it costs what a real check costs.
+  static std::once_flag once;
+  static char dummy[crypto_pwhash_STRBYTES] = {};
+  std::call_once(once, [] {
+    std::uint8_t random[16];
+    RandomBytes(random, sizeof random);
+    if (crypto_pwhash_str(dummy, reinterpret_cast<const char*>(random), sizeof random,
+                          crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+      dummy[0] = '\0';
+    }
+  });
+  if (dummy[0] != '\0') {
+    [[maybe_unused]] const int spent =
+        crypto_pwhash_str_verify(dummy, password.data(), password.size());
+  }
+  return false;
+}
+
+}  // namespace canvass::server
