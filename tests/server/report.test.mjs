@@ -75,7 +75,8 @@ test('format=html: the same report as a self-contained page, with the same figur
   assert.ok(html.endsWith('</html>\n'));
   assert.ok(json.nps.n > 0);
   const figure = (name) => {
-    const m = html.match(new RegExp(`data-figure="${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}">([^<]*)<`));
+    // The exact value is in data-value (the text shows it rounded to one decimal).
+    const m = html.match(new RegExp(`data-figure="${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}" data-value="([^"]*)"`));
     return m && m[1];
   };
   assert.equal(figure('nps.value'), String(json.nps.value));
