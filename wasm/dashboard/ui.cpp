@@ -752,14 +752,14 @@ float DrawGroups(Painter& p, Model& m, const Figures& fig, UiRect r, const UiRec
               std::string(p.T(index.c_str())) + " " + p.T("groups")) +
        10 * s;
   for (int tag = 0; tag < kTagCount; ++tag) {
-    Filter probe = m.filter();
     if (m.TagValues(tag).empty() && tag != m.filter().group_by) continue;
     const std::string label = TagLabel(p, tag);
     const float w = p.ChipWidth(label);
     if (p.Button(std::string("groups:") + TagKey(tag), UiRect{x, hy, w, 26 * s}, label,
                  tag == m.filter().group_by ? Look::kSelected : Look::kChip, visible)) {
-      probe.group_by = tag;
-      m.SetFilter(probe);
+      Filter f = m.filter();
+      f.group_by = tag;
+      m.SetFilter(f);
       *changed = true;
     }
     x += w + 6 * s;
