@@ -190,6 +190,58 @@ test('kiosk in Russian: NPS + reason, stored on the server as answered', async (
   }
 });
 
+test('keyboard only: Tab, digits, Enter and the text field answer a survey', async () => {
+  const { context, page } = await newPage();
+  try {
+    await openKiosk(page, { extra: '&lang=en' });
+    await waitState(page, (s) => s.screen === 'attract', 'the attract screen');
+    await page.focus('canvas.canvass-canvas');
+    // Tab walks the items in reading order until it reaches Start; a ring marks the focus.
+    const tabTo = async (id, { back = false } = {}) => {
+      for (let i = 0; i < 30; i++) {
+        if ((await state(page)).focus === id) return;
+        await page.keyboard.press(back ? 'Shift+Tab' : 'Tab');
+      }
+      assert.fail(`Tab never reached '${id}'; items ${(await page.evaluate(() => window.handle.items())).map((i) => i.id)}`);
+    };
+    await tabTo('start');
+    await page.screenshot({ path: path.join(artifacts, 'kiosk-keyboard-focus.png') });
+    await page.keyboard.press('Enter');
+    await waitState(page, (s) => s.question === 'recommend', 'the NPS question');
+    // Arrows move along the 0..10 row; a digit answers at once.
+    await page.keyboard.press('ArrowRight');
+    assert.match((await state(page)).focus, /^nps:\d+$/);
+    await page.keyboard.press('8');
+    await waitState(page, (s) => s.question === 'reason', 'the reason question');
+    // Past the widget's last item Tab goes on to the page: here the reason's <input>.
+    for (let i = 0; i < 30 && !(await page.evaluate(() => document.activeElement?.classList.contains('canvass-input'))); i++) {
+      await page.keyboard.press('Tab');
+    }
+    assert.ok(await page.evaluate(() => document.activeElement?.dataset.canvassField === 'text'),
+      'Tab did not reach the reason field');
+    await page.keyboard.type('Quick and tasty');
+    // Back into the widget, to Next, and press it.
+    await page.keyboard.press('Shift+Tab');
+    await tabTo('next', { back: true });
+    await page.keyboard.press(' ');
+    const done = await waitState(page, (s) => s.screen === 'thanks', 'the thank-you screen');
+    assert.equal(done.outcome, 'completed');
+    await page.evaluate(() => window.handle.sync());
+    const records = (await server.exportRecords()).filter((r) => r.device === done.device_id);
+    assert.equal(records.length, 1, JSON.stringify(records));
+    assert.equal(records[0].answers.recommend, 8);
+    assert.equal(records[0].answers.reason, 'Quick and tasty');
+    // Keys the widget does not use stay with the page.
+    assert.equal(await page.evaluate(() => {
+      const e = new KeyboardEvent('keydown', { key: 'a', cancelable: true, bubbles: true });
+      document.querySelector('canvas.canvass-canvas').dispatchEvent(e);
+      return e.defaultPrevented;
+    }), false);
+  } finally {
+    await context.close();
+  }
+});
+
 test('offline: three customers, a reload, back online: all three stored exactly once', async () => {
   const { context, page } = await newPage({ serviceWorkers: 'allow' });
   try {

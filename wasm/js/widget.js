@@ -252,6 +252,18 @@ export async function mount(element, options = {}) {
     },
   });
 
+  // Keyboard: the canvas takes the focus (Tab from the page, or a click); Tab, arrows, Enter,
+  // Space, digits and Escape move between and press the items (wasm/widget/keyboard.h). Keys the
+  // widget does not use, and Tab past its last item, stay with the page.
+  canvas.tabIndex = 0;
+  canvas.setAttribute('role', 'application');
+  canvas.setAttribute('aria-label', options.ariaLabel || 'Survey');
+  const onKey = (e) => {
+    if (e.altKey || e.ctrlKey || e.metaKey) return;
+    if (mod.key(e.key, e.shiftKey)) e.preventDefault();
+  };
+  canvas.addEventListener('keydown', onKey);
+
   // Text fields: real <input>/<textarea> elements laid over the fields the UI draws.
   const inputs = new Map();
   const syncInputs = () => {
@@ -573,6 +585,7 @@ export async function mount(element, options = {}) {
       clearTimeout(retryTimer);
       clearInterval(bundleTimer);
       disconnect();
+      canvas.removeEventListener('keydown', onKey);
       window.removeEventListener('online', onOnline);
       window.removeEventListener('offline', onOffline);
       mod.stop();

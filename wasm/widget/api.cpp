@@ -18,6 +18,7 @@
 #include "canvass/record.h"
 #include "canvass/response_log.h"
 #include "host.h"
+#include "keyboard.h"
 #include "ui.h"
 #include "widget.h"
 
@@ -29,7 +30,9 @@ emscripten::val g_sink = emscripten::val::undefined();
 PublicKey g_org_sign{};
 std::string g_font_ttf;  // the atlas points into it
 UiFonts g_fonts;
-UiFrame g_frame;  // the last frame's items and text fields
+UiFrame g_frame;      // the last frame's items and text fields
+std::string g_focus;  // the item keyboard navigation is on ("" for none)
+int g_pressing = 0;   // pointer transitions Key() queued: not the user's pointer
 
 std::int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -234,9 +237,18 @@ std::string Start(const std::string& config_json, const std::string& font_ttf) {
   app.draw = [](std::int64_t now_ms) {
     const Screen before = g_widget->screen();
     DrawWidget(*g_widget, g_fonts, host::Dpr(), now_ms, &g_frame);
+    DrawFocusRing(g_frame, g_focus, host::Dpr());
     return g_widget->screen() != before;
   };
-  app.on_press = [] { g_widget->Touch(NowMs()); };
+  app.on_press = [] {
+    g_widget->Touch(NowMs());
+    // A press of the user's own pointer ends keyboard navigation (no ring for mouse and touch).
+    if (g_pressing > 0) {
+      --g_pressing;
+    } else {
+      g_focus.clear();
+    }
+  };
   app.after_frame = FlushEvents;
   if (!host::Start(std::move(app), static_cast<float>(num("width", 400)),
                    static_cast<float>(num("height", 300)), static_cast<float>(num("dpr", 1)))) {
@@ -250,6 +262,8 @@ void Stop() {
   host::Stop();
   g_widget.reset();
   g_frame = UiFrame{};
+  g_focus.clear();
+  g_pressing = 0;
   g_sink = emscripten::val::undefined();
 }
 
@@ -260,6 +274,31 @@ void Resize(double w, double h, double dpr) {
 void Pointer(int kind, double x, double y, bool touch) {
   host::Pointer(static_cast<host::PointerKind>(kind), static_cast<float>(x), static_cast<float>(y),
                 touch);
+}
+
+// A key pressed while the widget's canvas has the focus (DOM KeyboardEvent.key). True if the
+// widget used it (the glue then stops the browser's default); false leaves it to the page, e.g.
+// Tab past the last item. Pressing an item is a click at its centre, so keys and pointers take
+// one path through the UI.
+bool KeyDown(const std::string& key, bool shift) {
+  if (!g_widget) return false;
+  int digit = 0;
+  const KeyResult r = ApplyKey(g_frame.items, g_focus, KeyOf(key, shift, &digit), digit);
+  g_focus = r.focus;
+  if (!r.handled) return false;
+  g_widget->Touch(NowMs());
+  host::Invalidate();
+  for (const UiItem& it : g_frame.items) {
+    if (it.id != r.press) continue;
+    const float dpr = host::Dpr();
+    const float x = (it.rect.x + it.rect.w / 2) / dpr, y = (it.rect.y + it.rect.h / 2) / dpr;
+    g_pressing += 2;  // the down and the up below
+    host::Pointer(host::PointerKind::kDown, x, y, false);
+    host::Pointer(host::PointerKind::kUp, x, y, false);
+    host::Pointer(host::PointerKind::kLeave, x, y, false);  // no hover left behind
+    break;
+  }
+  return true;
 }
 
 std::string SetDevice(const std::string& seed_hex, const std::string& device_id,
@@ -351,6 +390,7 @@ std::string State() {
   out += ",\"device_id\":" + JsonQuote(w.device_id());
   out += ",\"error\":" + JsonQuote(w.error());
   out += ",\"not_offered\":" + JsonQuote(w.not_offered());
+  out += ",\"focus\":" + JsonQuote(g_focus);
   out += ",\"rotation_draws\":\"" + std::to_string(w.rotation_draws()) + "\"}";
   return out;
 }
@@ -399,6 +439,7 @@ EMSCRIPTEN_BINDINGS(canvass_widget) {
   emscripten::function("setEventSink", &SetEventSink);
   emscripten::function("resize", &Resize);
   emscripten::function("pointer", &Pointer);
+  emscripten::function("key", &KeyDown);
   emscripten::function("setDevice", &SetDevice);
   emscripten::function("loadBundle", &LoadBundle);
   emscripten::function("selectSurvey", &SelectSurvey);

@@ -685,6 +685,19 @@ const char* UiText(const std::string& language, const char* key) {
   return key;
 }
 
+void DrawFocusRing(const UiFrame& frame, const std::string& focus, float scale) {
+  if (focus.empty()) return;
+  for (const UiItem& it : frame.items) {
+    if (it.id != focus) continue;
+    const float pad = 3 * scale;
+    ImGui::GetForegroundDrawList()->AddRect(
+        ImVec2(it.rect.x - pad, it.rect.y - pad),
+        ImVec2(it.rect.x + it.rect.w + pad, it.rect.y + it.rect.h + pad),
+        IM_COL32(37, 99, 235, 255), 8 * scale, 0, 3 * scale);
+    return;
+  }
+}
+
 void DrawWidget(Widget& widget, const UiFonts& fonts, float scale, std::int64_t now_ms,
                 UiFrame* frame) {
   frame->items.clear();

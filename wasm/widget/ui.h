@@ -50,6 +50,10 @@ struct UiFonts {
 void DrawWidget(Widget& widget, const UiFonts& fonts, float scale, std::int64_t now_ms,
                 UiFrame* frame);
 
+// Draws the keyboard focus ring around the item `focus` of `frame` (nothing if it is not there),
+// on top of everything else of the frame.
+void DrawFocusRing(const UiFrame& frame, const std::string& focus, float scale);
+
 // UI strings (buttons, labels) in the widget's language, English when missing.
 const char* UiText(const std::string& language, const char* key);
 
