@@ -52,6 +52,34 @@ Try it from another terminal:
 Stop with Ctrl-C.
 
 MSG
-exec "$server" --data "$data" --listen "$listen" \
+"$server" --data "$data" --listen "$listen" \
   --publish examples/restaurant.json --publish examples/shop-checkout.json \
-  --publish examples/website-nps.json "${static_args[@]}"
+  --publish examples/website-nps.json "${static_args[@]}" &
+pid=$!
+trap 'kill -TERM $pid 2>/dev/null' INT TERM
+# A kiosk link ready to open: a one-time enrollment code made with the initial admin token (as
+# long as no admin password replaced it), once the server answers.
+cli=$root/build/native/native/canvass
+token_file=$data/initial-admin-token
+host=${listen%:*} port=${listen##*:}
+for _ in $(seq 1 150); do  # up to 30 s for the server to listen
+  kill -0 $pid 2>/dev/null || break
+  if (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then
+    if [ -f "$token_file" ] && code=$("$cli" admin --server "$url" \
+        --token "$(cat "$token_file")" enroll-code --location Kyiv-Podil 2>/dev/null); then
+      if [ ${#static_args[@]} -gt 0 ]; then
+        echo "start: open $url/kiosk/?survey=restaurant&code=$code to answer on a kiosk"
+        echo "       (the code works once; $url/embed-demo.html needs none)"
+      else
+        echo "start: an enrollment code for a device: $code"
+      fi
+    fi
+    break
+  fi
+  sleep 0.2
+done
+status=0
+wait $pid || status=$?
+# Ctrl-C interrupts `wait`: wait again for the server's graceful stop.
+if kill -0 $pid 2>/dev/null; then wait $pid || status=$?; fi
+exit $status
