@@ -4,7 +4,12 @@
 // must be checked, so that is the ceiling — plus the server's RSS idle and under load.
 //
 //   canvass-ingest-bench [--server-bin PATH] [--devices 16] [--records 20000] [--batch 500]
-//                        [--db sqlite|postgresql://...]
+//                        [--db sqlite|postgresql://...] [--survey examples/restaurant.json]
+//
+// The server publishes the survey and every record answers it in full (NPS, reason, the five CSI
+// attributes; a detractor in ten leaves sealed contact details), so the server's projections (the
+// dashboard's statistics, follow-up cases) have their real work to do. They run behind the
+// receipts; the benchmark also says how long after the last receipt they had caught up.
 #include <fcntl.h>
 #include <httplib.h>
 #include <signal.h>
@@ -25,6 +30,7 @@
 
 #include "canvass/crypto.h"
 #include "canvass/messages.h"
+#include "canvass/record.h"
 #include "canvass/response_log.h"
 
 using namespace canvass;
@@ -38,6 +44,7 @@ struct Options {
   int records = 20000;  // in total
   int batch = 500;
   std::string db = "sqlite";
+  std::string survey = "examples/restaurant.json";
 };
 
 double Seconds(Clock::time_point a, Clock::time_point b) {
@@ -91,9 +98,11 @@ int main(int argc, char** argv) {
       o.batch = std::atoi(next().c_str());
     else if (a == "--db")
       o.db = next();
+    else if (a == "--survey")
+      o.survey = next();
     else {
       std::cout << "usage: canvass-ingest-bench [--server-bin PATH] [--devices N] [--records N] "
-                   "[--batch N] [--db sqlite|postgresql://...]\n";
+                   "[--batch N] [--db sqlite|postgresql://...] [--survey FILE]\n";
       return a == "--help" ? 0 : 2;
     }
   }
@@ -114,7 +123,8 @@ int main(int argc, char** argv) {
     int devnull = open("/dev/null", O_WRONLY);
     dup2(devnull, 1);
     execl(o.server_bin.c_str(), o.server_bin.c_str(), "--data", data.c_str(), "--listen",
-          listen.c_str(), "--db", o.db.c_str(), static_cast<char*>(nullptr));
+          listen.c_str(), "--db", o.db.c_str(), "--publish", o.survey.c_str(),
+          static_cast<char*>(nullptr));
     std::perror("exec canvass-server");
     _exit(127);
   }
@@ -142,6 +152,17 @@ int main(int argc, char** argv) {
   }
   httplib::Headers auth = {{"Authorization", "Bearer " + token}};
 
+  // The survey's version hash, which every record carries.
+  std::ifstream survey_file(o.survey, std::ios::binary);
+  std::stringstream survey_text;
+  survey_text << survey_file.rdbuf();
+  if (!survey_file) {
+    std::fprintf(stderr, "cannot read %s (--survey)\n", o.survey.c_str());
+    kill(server, SIGKILL);
+    return 1;
+  }
+  const Hash256 version = SurveyVersion(survey_text.str());
+
   // Enroll the devices and sign every record up front (not timed).
   struct Device {
     std::string id;
@@ -164,6 +185,13 @@ int main(int argc, char** argv) {
       return 1;
     }
     d.id = enrolled->body.substr(enrolled->body.find("\"device_id\":\"") + 13, 16);
+    const std::size_t box_at = enrolled->body.find("\"org_box_key\":\"") + 15;
+    Result<PublicKey> box = ArrayFromHex<32>(enrolled->body.substr(box_at, 64));
+    if (!box.ok()) {
+      std::fprintf(stderr, "enroll answer without org_box_key\n");
+      kill(server, SIGKILL);
+      return 1;
+    }
     ChainHead head;
     RecordBatch batch;
     batch.device_id = d.id;
@@ -172,9 +200,20 @@ int main(int argc, char** argv) {
       r.survey_id = "restaurant";
       r.device_id = d.id;
       r.device_time_ms = 1795000000000 + i;
+      r.survey_version = version;
       r.answers["recommend"] = ScaleAnswer{i % 11};
       r.answers["reason"] = TextAnswer{"bench"};
-      r.tags = {{"location", "bench"}, {"channel", "kiosk"}};
+      int k = 0;
+      for (const char* attribute : {"price", "staff", "place", "product", "promotion"}) {
+        r.answers[attribute] = CsiAnswer{(i + k) % 2, 1 + (i + 2 * k) % 5};
+        ++k;
+      }
+      if (i % 11 <= 6 && i % 10 == 0) {  // a detractor who asks to be called back
+        r.answers["contact"] = ContactAnswer{true, ""};
+        r.sealed_contact = SealTo(*box, "name: Bench\nphone: +380000000" + std::to_string(i));
+      }
+      r.tags = {
+          {"location", "bench"}, {"channel", "kiosk"}, {"staff", "s" + std::to_string(i % 7)}};
       LogEntry e = *SignNext(head, r, key);
       head = {e.seq, e.hash};
       batch.envelopes.push_back(std::move(e.envelope));
@@ -209,9 +248,29 @@ int main(int argc, char** argv) {
     });
   }
   for (auto& t : pushers) t.join();
-  const double elapsed = Seconds(start, Clock::now());
+  const Clock::time_point pushed = Clock::now();
+  const double elapsed = Seconds(start, pushed);
+  // The projections work behind the receipts: how long until nothing is queued for them.
+  double caught_up = -1;
+  for (int i = 0; i < 1200; ++i) {
+    auto m = http.Get("/metrics");
+    if (m && m->status == 200) {
+      long pending = 0;
+      std::istringstream lines(m->body);
+      std::string line;
+      while (std::getline(lines, line)) {
+        if (line.rfind("canvass_projection_pending{", 0) == 0) {
+          pending += std::atol(line.c_str() + line.rfind(' ') + 1);
+        }
+      }
+      if (pending == 0) {
+        caught_up = Seconds(pushed, Clock::now());
+        break;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
   const long rss_peak = RssKb(server, "VmHWM:");
-  auto count = http.Get("/metrics");
 
   kill(server, SIGTERM);
   int status = 0;
@@ -230,5 +289,13 @@ int main(int argc, char** argv) {
   std::printf("ratio:                 %.0f%% of the ceiling\n", 100.0 * rate / ceiling);
   std::printf("server RSS:            %.1f MB idle, %.1f MB peak under load\n", rss_idle / 1024.0,
               rss_peak / 1024.0);
+  if (caught_up >= 0) {
+    std::printf(
+        "projections:           caught up %.2f s after the last receipt (%.0f records/s "
+        "through push and projections)\n",
+        caught_up, accepted / (elapsed + caught_up));
+  } else {
+    std::printf("projections:           still behind 30 s after the last receipt\n");
+  }
   return failures == 0 ? 0 : 1;
 }
