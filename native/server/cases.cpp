@@ -311,7 +311,8 @@ std::shared_ptr<const Survey> CaseProjection::SurveyOf(const ResponseRecord& rec
   return nullptr;
 }
 
-Status CaseProjection::Apply(const std::vector<StoredRecord>& records, DerivedTxn& txn) {
+Status CaseProjection::Digest(const std::vector<StoredRecord>& records) {
+  triggers_.clear();
   for (const StoredRecord& stored : records) {
     // A record that does not decode or does not qualify is skipped, never an error: the queue
     // must keep moving.
@@ -321,23 +322,36 @@ Status CaseProjection::Apply(const std::vector<StoredRecord>& records, DerivedTx
     if (!record.ok()) continue;
     std::shared_ptr<const Survey> survey = SurveyOf(*record);
     if (!survey || !FindCaseTrigger(*survey, *record)) continue;
+    if (!IsStorableText(record->survey_id) || !IsStorableText(record->device_id)) continue;
+    triggers_.push_back({&stored, std::move(*record), std::move(survey)});
+  }
+  digested_ = BatchName(records);
+  return Status::Ok();
+}
+
+Status CaseProjection::Apply(const std::vector<StoredRecord>& records, DerivedTxn& txn) {
+  // The store hands Apply the records it gave Digest; anything else is digested here.
+  if (digested_.empty() || digested_ != BatchName(records)) {
+    if (Status s = Digest(records); !s.ok()) return s;
+  }
+  digested_.clear();  // this Apply uses it up (a retried transaction digests again)
+  for (const Trigger& t : triggers_) {
+    const ResponseRecord& record = t.record;
     std::string location;
-    if (auto tag = record->tags.find("location"); tag != record->tags.end()) {
-      location = tag->second;
-    }
+    if (auto tag = record.tags.find("location"); tag != record.tags.end()) location = tag->second;
     if (location.empty() || !IsStorableText(location)) {
-      Result<std::string> enrolled = txn.DeviceLocation(stored.device_id);
+      Result<std::string> enrolled = txn.DeviceLocation(t.stored->device_id);
       if (!enrolled.ok()) return enrolled.status();
       location = *enrolled;
     }
-    if (!IsStorableText(record->survey_id) || !IsStorableText(record->device_id)) continue;
     std::optional<CaseRow> c =
-        CaseFromRecord(*survey, *record, location, stored.stored_ms, sla_ms_);
+        CaseFromRecord(*t.survey, record, location, t.stored->stored_ms, sla_ms_);
     if (!c) continue;
     Result<bool> added = txn.InsertCase(*c);
     if (!added.ok()) return added.status();
     if (!*added) continue;  // opened already
-    if (Status s = txn.EnqueueEvent(MakeCaseEvent("case.opened", *c, stored.stored_ms)); !s.ok()) {
+    if (Status s = txn.EnqueueEvent(MakeCaseEvent("case.opened", *c, t.stored->stored_ms));
+        !s.ok()) {
       return s;
     }
   }

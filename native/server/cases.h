@@ -100,15 +100,26 @@ class CaseProjection : public Projection {
   std::string Name() const override { return kName; }
   // Loads the survey definitions published since the last call.
   Status Prepare() override;
+  // Decodes the records and keeps those that open a case.
+  Status Digest(const std::vector<StoredRecord>& records) override;
+  // Opens their cases (once each) and queues the case.opened events.
   Status Apply(const std::vector<StoredRecord>& records, DerivedTxn& txn) override;
 
  private:
+  // A record that opens a case, found by Digest for the Apply of the same records.
+  struct Trigger {
+    const StoredRecord* stored;
+    ResponseRecord record;
+    std::shared_ptr<const Survey> survey;
+  };
   // The definition a record was made under, else the latest of its survey id (a version
   // published on another server after Prepare ran), else null.
   std::shared_ptr<const Survey> SurveyOf(const ResponseRecord& record) const;
 
   ServerStore* store_;
   std::int64_t sla_ms_;
+  std::string digested_;  // which batch `triggers_` is for (BatchName), "" for none
+  std::vector<Trigger> triggers_;
   // Never held while calling the store: Apply runs under the store's transaction.
   mutable std::mutex mu_;
   std::map<Hash256, std::shared_ptr<const Survey>> by_version_;

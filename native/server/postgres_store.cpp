@@ -845,7 +845,7 @@ class PostgresStore : public ServerStore {
   }
 
   Result<std::uint32_t> ProjectPending(const std::string& name, std::uint32_t limit,
-                                       const ProjectFn& project) override {
+                                       const ProjectFn& project, const DigestFn& digest) override {
     const std::string what = "project records (" + name + ")";
     return Transact<std::uint32_t>(what, [&](Conn& c, bool& commit) -> Result<std::uint32_t> {
       Result<Rows> q = c.Exec(
@@ -863,6 +863,10 @@ class PostgresStore : public ServerStore {
       if (records.empty()) {
         commit = true;
         return std::uint32_t{0};
+      }
+      // Inside the transaction: it holds row locks only, so pushes go on meanwhile.
+      if (digest) {
+        if (Status s = digest(records); !s.ok()) return s;
       }
       PgDerivedTxn txn(c, name);
       Status s = project(records, txn);

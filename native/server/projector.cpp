@@ -9,8 +9,19 @@ constexpr auto kPollInterval = std::chrono::seconds(2);
 constexpr auto kErrorBackoff = std::chrono::seconds(5);
 }  // namespace
 
+std::string BatchName(const std::vector<StoredRecord>& records) {
+  if (records.empty()) return std::string();
+  return std::to_string(records.size()) + ":" + records.front().device_id + "#" +
+         std::to_string(records.front().seq) + ".." + records.back().device_id + "#" +
+         std::to_string(records.back().seq);
+}
+
 Projector::Projector(ServerStore* store, std::vector<std::unique_ptr<Projection>> projections)
-    : store_(store), projections_(std::move(projections)) {}
+    : store_(store), projections_(std::move(projections)) {
+  for (std::size_t i = 0; i < projections_.size(); ++i) {
+    running_.push_back(std::make_unique<std::mutex>());
+  }
+}
 
 Projector::~Projector() { Stop(); }
 
@@ -41,7 +52,11 @@ void Projector::Notify() {
 }
 
 Status Projector::CatchUp() {
-  for (const auto& p : projections_) {
+  for (std::size_t i = 0; i < projections_.size(); ++i) {
+    const std::unique_ptr<Projection>& p = projections_[i];
+    // Also makes a CatchUp wait for the loop's batch in flight, so that it returns only when
+    // what was queued before it is applied.
+    std::lock_guard running(*running_[i]);
     // Prepare only when there is work: the queue count is cheaper than what Prepare may read.
     Result<std::uint64_t> queued = store_->CountPending(p->Name());
     if (!queued.ok()) return queued.status().WithContext("projection " + p->Name());
@@ -49,9 +64,11 @@ Status Projector::CatchUp() {
     if (Status s = p->Prepare(); !s.ok()) return s.WithContext("projection " + p->Name());
     for (;;) {
       Result<std::uint32_t> n = store_->ProjectPending(
-          p->Name(), kBatch, [&](const std::vector<StoredRecord>& records, DerivedTxn& txn) {
+          p->Name(), kBatch,
+          [&](const std::vector<StoredRecord>& records, DerivedTxn& txn) {
             return p->Apply(records, txn);
-          });
+          },
+          [&](const std::vector<StoredRecord>& records) { return p->Digest(records); });
       if (!n.ok()) return n.status().WithContext("projection " + p->Name());
       projected_ += *n;
       if (*n == 0) break;

@@ -36,7 +36,19 @@ class Projection {
   // (send webhooks from what Apply wrote, not from Apply). See ProjectFn for which errors to
   // return.
   virtual Status Apply(const std::vector<StoredRecord>& records, DerivedTxn& txn) = 0;
+  // What `records` add that needs no stored state (decoding, computing), worked out right before
+  // Apply gets the same records, outside the store's lock where the store can (DigestFn). A
+  // projection keeps the result for that Apply; Apply must also work without it (tests call it
+  // alone).
+  virtual Status Digest(const std::vector<StoredRecord>& records) {
+    (void)records;
+    return Status::Ok();
+  }
 };
+
+// Names a batch of queued records (how many, the first and the last): how a projection tells
+// whether the records Apply gets are those Digest saw.
+std::string BatchName(const std::vector<StoredRecord>& records);
 
 class Projector {
  public:
@@ -60,6 +72,9 @@ class Projector {
 
   ServerStore* store_;
   std::vector<std::unique_ptr<Projection>> projections_;
+  // One per projection, held across a ProjectPending: a projection keeps what Digest found for
+  // its Apply, so two threads (the loop, a CatchUp) must not run it at once.
+  std::vector<std::unique_ptr<std::mutex>> running_;
   std::mutex mu_;
   std::condition_variable wake_;
   bool notified_ = false;

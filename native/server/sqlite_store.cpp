@@ -536,12 +536,14 @@ class SqliteStore : public ServerStore {
   }
 
   Result<std::uint32_t> ProjectPending(const std::string& name, std::uint32_t limit,
-                                       const ProjectFn& project) override {
-    std::lock_guard lock(mu_);
-    Status s = Exec("BEGIN IMMEDIATE");
-    if (!s.ok()) return s;
+                                       const ProjectFn& project, const DigestFn& digest) override {
+    // One call at a time: the records read here stay queued (and could be read again) until this
+    // call takes them off the queue. The store's lock is held only to read them and, after the
+    // digest, for the transaction: pushes go on while the projection works.
+    std::lock_guard one_at_a_time(project_mu_);
     std::vector<StoredRecord> records;
     {
+      std::lock_guard lock(mu_);
       Statement q(db_,
                   "SELECT q.device_id, q.seq, r.envelope, r.stored_ms FROM projection_queue q "
                   "JOIN records r ON r.device_id = q.device_id AND r.seq = q.seq "
@@ -551,13 +553,20 @@ class SqliteStore : public ServerStore {
       while ((rc = q.Step()) == SQLITE_ROW) {
         records.push_back({q.Text(0), static_cast<std::uint64_t>(q.Int(1)), q.Text(2), q.Int(3)});
       }
-      if (rc != SQLITE_DONE) s = q.Error("read the " + name + " queue");
+      if (rc != SQLITE_DONE) return q.Error("read the " + name + " queue");
     }
-    if (s.ok() && !records.empty()) {
+    if (records.empty()) return std::uint32_t{0};
+    if (digest) {
+      if (Status s = digest(records); !s.ok()) return s;
+    }
+    std::lock_guard lock(mu_);
+    Status s = Exec("BEGIN IMMEDIATE");
+    if (!s.ok()) return s;
+    {
       SqliteDerivedTxn txn(db_, name);
       s = project(records, txn);
     }
-    if (s.ok() && !records.empty()) {
+    if (s.ok()) {
       Statement del(db_,
                     "DELETE FROM projection_queue WHERE projection = ? AND device_id = ? "
                     "AND seq = ?");
@@ -566,6 +575,11 @@ class SqliteStore : public ServerStore {
         del.Bind(1, name).Bind(2, r.device_id).Bind(3, static_cast<std::int64_t>(r.seq));
         if (del.Step() != SQLITE_DONE) {
           s = del.Error("dequeue from " + name);
+          break;
+        }
+        if (sqlite3_changes(db_) != 1) {
+          s = Status::Conflict("dequeue from " + name + ": record " + r.device_id + "#" +
+                               std::to_string(r.seq) + " was taken off the queue meanwhile");
           break;
         }
       }
@@ -1022,6 +1036,7 @@ class SqliteStore : public ServerStore {
     return result;
   }
 
+  std::mutex project_mu_;  // taken before mu_, never while holding it
   std::mutex mu_;
   sqlite3* db_;
 };

@@ -76,7 +76,9 @@ std::optional<SurveyDefinitions::Latest> SurveyDefinitions::Find(const std::stri
   return it->second;
 }
 
-Status StatsProjection::Apply(const std::vector<StoredRecord>& records, DerivedTxn& txn) {
+Status StatsProjection::Digest(const std::vector<StoredRecord>& records) {
+  counted_.clear();
+  digested_.clear();
   std::map<std::string, std::vector<ResponseRecord>> by_survey;
   for (const StoredRecord& stored : records) {
     // The server verified every record before storing it; one that does not decode now has
@@ -87,29 +89,47 @@ Status StatsProjection::Apply(const std::vector<StoredRecord>& records, DerivedT
     if (!record.ok()) continue;
     by_survey[record->survey_id].push_back(std::move(*record));
   }
-  for (const auto& [survey_id, survey_records] : by_survey) {
-    std::optional<SurveyDefinitions::Latest> latest = definitions_->Find(survey_id);
-    if (!latest) {
+  for (auto& [survey_id, survey_records] : by_survey) {
+    Counted c{survey_id, definitions_->Find(survey_id), std::nullopt};
+    if (c.latest) {
+      c.batch = *c.latest->empty;
+      // Records the definition refuses are left out, as the report leaves them out.
+      if (Status s = c.batch->AddRecords(survey_records); !s.ok()) return s;
+    }
+    counted_.push_back(std::move(c));
+  }
+  digested_ = BatchName(records);
+  return Status::Ok();
+}
+
+Status StatsProjection::Apply(const std::vector<StoredRecord>& records, DerivedTxn& txn) {
+  // The store hands Apply the records it gave Digest; anything else is digested here.
+  if (digested_.empty() || digested_ != BatchName(records)) {
+    if (Status s = Digest(records); !s.ok()) return s;
+  }
+  digested_.clear();  // this Apply uses it up (a retried transaction digests again)
+  for (const Counted& c : counted_) {
+    const std::string& survey_id = c.survey_id;
+    if (!c.latest) {
       // Not published (yet): these records are in no cell, so the cells are not the whole.
       if (Status s = txn.PutValue(SurveyKey('u', survey_id), "1"); !s.ok()) return s;
       continue;
     }
-    StatsCube batch = *latest->empty;
-    // Records the definition refuses are left out, as the report leaves them out.
-    if (Status s = batch.AddRecords(survey_records); !s.ok()) return s;
+    const StatsCube& batch = *c.batch;
+    const SurveyDefinitions::Latest& latest = *c.latest;
 
     const std::string versions_key = SurveyKey('v', survey_id);
     Result<std::optional<std::string>> versions = txn.GetValue(versions_key);
     if (!versions.ok()) return versions.status();
     std::vector<Hash256> known = ParseVersions(versions->value_or(""));
-    if (std::find(known.begin(), known.end(), latest->version) == known.end()) {
+    if (std::find(known.begin(), known.end(), latest.version) == known.end()) {
       std::string value = versions->value_or("");
-      value.append(reinterpret_cast<const char*>(latest->version.data()), latest->version.size());
+      value.append(reinterpret_cast<const char*>(latest.version.data()), latest.version.size());
       if (Status s = txn.PutValue(versions_key, value); !s.ok()) return s;
     }
 
     const Survey& survey = batch.survey();
-    const std::string prefix = CellsPrefix(survey_id, latest->version);
+    const std::string prefix = CellsPrefix(survey_id, latest.version);
     for (const auto& [key, stats] : batch.cells()) {
       const std::string cell_key = prefix + CellKeyBytes(key);
       Result<std::optional<std::string>> old = txn.GetValue(cell_key);

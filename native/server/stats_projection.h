@@ -51,10 +51,21 @@ class StatsProjection : public Projection {
   static constexpr const char* kName = "stats";
   explicit StatsProjection(SurveyDefinitions* definitions) : definitions_(definitions) {}
   std::string Name() const override { return kName; }
+  // Decodes the records and counts them into cells of their surveys' latest definitions.
+  Status Digest(const std::vector<StoredRecord>& records) override;
+  // Merges what Digest counted into the stored cells.
   Status Apply(const std::vector<StoredRecord>& records, DerivedTxn& txn) override;
 
  private:
+  // What Digest made of one batch, for the Apply of the same records.
+  struct Counted {
+    std::string survey_id;
+    std::optional<SurveyDefinitions::Latest> latest;  // nullopt: the survey is not published
+    std::optional<StatsCube> batch;                   // the records' cells
+  };
   SurveyDefinitions* definitions_;
+  std::string digested_;  // which batch `counted_` is for (BatchName), "" for none
+  std::vector<Counted> counted_;
 };
 
 // What the projection holds for `survey_id` under `version`: the cube if its cells are complete

@@ -213,6 +213,11 @@ class DerivedTxn {
 // leaves the records queued: return one only for a storage failure, never for a record the
 // projection cannot use (skip and count those), or the queue stops moving.
 using ProjectFn = std::function<Status(const std::vector<StoredRecord>&, DerivedTxn&)>;
+// Works out what queued records add without stored state (decoding, computing), right before
+// ProjectFn is given the same records. The SQLite store calls it without holding its lock, so the
+// projection's CPU work does not hold up pushes; PostgreSQL inside the transaction (it locks rows
+// only). Errors as for ProjectFn.
+using DigestFn = std::function<Status(const std::vector<StoredRecord>&)>;
 
 // A survey's locations as the stores keep them in one column: joined by newlines.
 std::string JoinLocations(const std::vector<std::string>& locations);
@@ -272,11 +277,13 @@ class ServerStore {
   // first) to `project` with a DerivedTxn on the same transaction, and takes them off the queue
   // when it commits: every stored record reaches every projection exactly once, across crashes
   // and across servers sharing one PostgreSQL (queued rows are claimed with FOR UPDATE SKIP
-  // LOCKED, so two servers never project the same record). `project` must not call the store.
-  // Returns how many records were projected; 0 means the queue is empty.
+  // LOCKED, so two servers never project the same record). `digest` (optional) sees the records
+  // first. Neither may call the store. Calls for one store run one at a time. Returns how many
+  // records were projected; 0 means the queue is empty.
   virtual Status RegisterProjection(const std::string& name) = 0;
   virtual Result<std::uint32_t> ProjectPending(const std::string& name, std::uint32_t limit,
-                                               const ProjectFn& project) = 0;
+                                               const ProjectFn& project,
+                                               const DigestFn& digest = nullptr) = 0;
   virtual Result<std::uint64_t> CountPending(const std::string& name) = 0;
   // The key-value state of projection `name` whose keys start with `prefix`, in key order.
   virtual Status ForEachValue(
