@@ -144,6 +144,11 @@ Status CaseList::SetList(std::string_view json, std::int32_t utc_offset_min) {
   });
   cases_ = std::move(cases);
   loaded_ = true;
+  if (open_) {
+    for (const CaseSummary& listed : cases_) {
+      if (listed.id == open_->summary.id) open_->summary.call_back_today = listed.call_back_today;
+    }
+  }
   return Status::Ok();
 }
 
@@ -175,6 +180,9 @@ Status CaseList::SetCase(std::string_view json) {
     }
   }
   d.assignees = Strings(*doc, "assignees");
+  for (const CaseSummary& listed : cases_) {
+    if (listed.id == d.summary.id) d.summary.call_back_today = listed.call_back_today;
+  }
   WipeOpen();
   if (!d.summary.category.empty() && category_.empty()) category_ = d.summary.category;
   open_ = std::move(d);

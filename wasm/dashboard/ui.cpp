@@ -1128,9 +1128,12 @@ float DrawCaseList(Painter& p, const Model& m, CaseList& cases, UiRect r, const 
     }
     const float ty = row.y + 8 * s, ty2 = ty + p.f.body->FontSize + 4 * s;
     p.Text(p.f.body, x_state, ty, StateColour(c->state), StateLabel(p, c->state));
-    float bx = x_state;
-    if (c->overdue) bx += Badge(p, bx, ty2, kBad, p.T("overdue")) + 4 * s;
-    if (c->escalated_ms) Badge(p, bx, ty2, kBad, p.T("escalated"));
+    // One badge in the row (an escalated case was overdue); the case panel shows both.
+    if (c->escalated_ms || c->overdue) {
+      p.dl->PushClipRect(ImVec2(x_state, row.y), ImVec2(x_loc - 6 * s, row.y + row.h), true);
+      Badge(p, x_state, ty2, kBad, p.T(c->escalated_ms ? "escalated" : "overdue"));
+      p.dl->PopClipRect();
+    }
     p.dl->PushClipRect(ImVec2(x_loc, row.y), ImVec2(x_score - 8 * s, row.y + row.h), true);
     p.Text(p.f.body, x_loc, ty, kInk, c->location);
     p.Text(p.f.small, x_loc, ty2, kMuted, c->assignee.empty() ? p.T("unassigned") : c->assignee);
