@@ -5,11 +5,11 @@
 // channel, segment), the overview (cards with intervals and changes, the NPS trend with its
 // interval band, the 0..10 distribution) or the charts (groups with whiskers and the min-n rule,
 // the CSI importance-performance quadrant, key drivers) or the follow-up cases (the list of the
-// locations filtered, the case open with its contact details, notes and the next step: follow_up.h).
-// Clicks change the model's filter or ask CaseList for a request; every number shown comes from
-// Model::figures(), every case field from the server's answers. `frame` gets the clickable items,
-// the areas of the cards and charts and the text fields to mirror with <input> elements, in
-// display (device) pixels, for the JS glue and its test hook.
+// locations filtered, the case open with its contact details, notes and the next step:
+// follow_up.h). Clicks change the model's filter or ask CaseList for a request; every number shown
+// comes from Model::figures(), every case field from the server's answers. `frame` gets the
+// clickable items, the areas of the cards and charts and the text fields to mirror with <input>
+// elements, in display (device) pixels, for the JS glue and its test hook.
 #pragma once
 
 #include <cstdint>
