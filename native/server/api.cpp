@@ -720,12 +720,41 @@ HttpResponse Api::Admin(const HttpRequest& r) {
     return done;
   }
   if (std::optional<HttpResponse> out = ClosedLoop(r, *who)) return std::move(*out);
+  if (p == "/v1/admin/surveys" && r.method == "GET") {
+    // Every role: managers and staff see the surveys published for one of their locations (or
+    // for every location), which is what their dashboard can show.
+    Result<std::vector<SurveyRow>> all = store_->ListSurveys();
+    if (!all.ok()) return StatusResponse(all.status());
+    return JsonResponse(200, [&](Json& w) {
+      w.StartObject();
+      w.Key("surveys");
+      w.StartArray();
+      for (const SurveyRow& s : *all) {
+        if (!CanAccessAny(*who, s.locations)) continue;
+        w.StartObject();
+        w.Key("survey_id");
+        Str(w, s.survey_id);
+        w.Key("version");
+        Str(w, ToHex(s.version));
+        w.Key("revision");
+        w.Uint(s.revision);
+        w.Key("published_ms");
+        w.Int64(s.published_ms);
+        w.EndObject();
+      }
+      w.EndArray();
+      w.EndObject();
+    });
+  }
+  // Every role: a manager's or staff member's cube holds the cells of their locations only.
+  if (p == "/v1/admin/stats" && r.method == "GET") return Stats(r, *who);
   if (who->role != Role::kOwner) {
     return ErrorResponse(403, "forbidden",
                          r.method + " " + p + " needs the owner role; " + who->name + " is " +
                              RoleName(who->role) +
                              " (open to every role: /v1/admin/me, /v1/admin/cases..., GET "
-                             "/v1/admin/case-categories, /v1/admin/password)");
+                             "/v1/admin/case-categories, GET /v1/admin/surveys, GET "
+                             "/v1/admin/stats, /v1/admin/password)");
   }
   if (p == "/v1/admin/surveys" && r.method == "POST") {
     std::vector<std::string> locations;
@@ -764,29 +793,6 @@ HttpResponse Api::Admin(const HttpRequest& r) {
         Str(w, issue.element);
         w.Key("reason");
         Str(w, issue.reason);
-        w.EndObject();
-      }
-      w.EndArray();
-      w.EndObject();
-    });
-  }
-  if (p == "/v1/admin/surveys" && r.method == "GET") {
-    Result<std::vector<SurveyRow>> all = store_->ListSurveys();
-    if (!all.ok()) return StatusResponse(all.status());
-    return JsonResponse(200, [&](Json& w) {
-      w.StartObject();
-      w.Key("surveys");
-      w.StartArray();
-      for (const SurveyRow& s : *all) {
-        w.StartObject();
-        w.Key("survey_id");
-        Str(w, s.survey_id);
-        w.Key("version");
-        Str(w, ToHex(s.version));
-        w.Key("revision");
-        w.Uint(s.revision);
-        w.Key("published_ms");
-        w.Int64(s.published_ms);
         w.EndObject();
       }
       w.EndArray();
@@ -866,7 +872,6 @@ HttpResponse Api::Admin(const HttpRequest& r) {
   }
   if (p == "/v1/admin/export" && r.method == "GET") return Export(r);
   if (p == "/v1/admin/report" && r.method == "GET") return Report(r);
-  if (p == "/v1/admin/stats" && r.method == "GET") return Stats(r);
   if (p == "/v1/admin/quarantine" && r.method == "GET") {
     Result<std::vector<QuarantineRow>> rows = store_->ListQuarantine(1000);
     if (!rows.ok()) return StatusResponse(rows.status());

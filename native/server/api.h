@@ -124,10 +124,10 @@ class Api {
   HttpResponse Metrics();
   HttpResponse Health();
   HttpResponse Static(const HttpRequest& r);
-  HttpResponse SmsInbound(const HttpRequest& r);  // sms.cpp
-  HttpResponse Report(const HttpRequest& r);      // report_endpoint.cpp
-  HttpResponse Stats(const HttpRequest& r);       // stats_endpoint.cpp
-  Result<bool> ProjectionCurrent();               // stats_endpoint.cpp
+  HttpResponse SmsInbound(const HttpRequest& r);                   // sms.cpp
+  HttpResponse Report(const HttpRequest& r);                       // report_endpoint.cpp
+  HttpResponse Stats(const HttpRequest& r, const Principal& who);  // stats_endpoint.cpp
+  Result<bool> ProjectionCurrent();                                // stats_endpoint.cpp
   // Who sent an admin request: Unauthenticated without a valid token.
   Result<Principal> Authenticate(const HttpRequest& r);
   // Cases, users, root-cause categories and webhooks (case_api.cpp); nullopt for other paths.

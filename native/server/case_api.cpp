@@ -249,10 +249,30 @@ HttpResponse Api::GetCase(const std::string& id, const Principal& who) {
   Result<std::string> contact = c.sealed_contact.empty()
                                     ? Result<std::string>(Status::NotFound("no contact details"))
                                     : keys_.box.OpenSealed(c.sealed_contact);
+  // Managers and the owner assign cases to anyone who works at the location: they get the names
+  // (the dashboard's assign buttons); staff only take a case themselves.
+  std::optional<std::vector<std::string>> assignees;
+  if (who.role != Role::kStaff) {
+    Result<std::vector<UserRow>> users = store_->ListUsers();
+    if (!users.ok()) return StatusResponse(users.status());
+    assignees.emplace();
+    for (const UserRow& u : *users) {
+      std::optional<Role> role = ParseRole(u.role);
+      if (role && CanAccess(Principal{u.name, *role, u.locations, false}, c.location)) {
+        assignees->push_back(u.name);
+      }
+    }
+  }
   const std::int64_t now = now_ms_();
   HttpResponse out = JsonResponse(200, [&](JsonWriter& w) {
     w.StartObject();
     WriteCaseFields(w, c, now);
+    if (assignees) {
+      w.Key("assignees");
+      w.StartArray();
+      for (const std::string& name : *assignees) Str(w, name);
+      w.EndArray();
+    }
     w.Key("next_state");
     if (next) {
       Str(w, *next);

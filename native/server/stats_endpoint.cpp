@@ -11,6 +11,11 @@
 // and counting as the report, and kept in memory until a record arrives or the definition changes.
 // ETag: the BLAKE2b of the bytes; a dashboard that polls gets 304 until something changes. Gzipped
 // for clients that accept it.
+//
+// Every role may call it. The owner gets every cell; a manager or staff member only the cells of
+// their locations (a cell's location tag), so no other location's statistics or customer keys
+// leave the server for their browser, and a survey published for none of their locations is
+// unknown to them (404), as in GET /v1/admin/surveys.
 #include <chrono>
 #include <thread>
 
@@ -55,6 +60,17 @@ Result<std::string> CountFromRecords(ServerStore* store, const std::string& surv
   return EncodeStatsCube(cube);
 }
 
+// The cells of `cube` at locations `who` works at (cells without a location tag belong to none).
+Result<std::string> CellsOfLocations(const StatsCube& cube, const Principal& who) {
+  Result<StatsCube> only = StatsCube::ForDefinition(cube.definition());
+  if (!only.ok()) return only.status();
+  for (const auto& [key, stats] : cube.cells()) {
+    if (key.tags[0].empty() || !CanAccess(who, key.tags[0])) continue;
+    if (Status s = only->AddCell(key, stats); !s.ok()) return s.WithContext("stats");
+  }
+  return EncodeStatsCube(*only);
+}
+
 }  // namespace
 
 Result<bool> Api::ProjectionCurrent() {
@@ -71,7 +87,7 @@ Result<bool> Api::ProjectionCurrent() {
   return false;
 }
 
-HttpResponse Api::Stats(const HttpRequest& r) {
+HttpResponse Api::Stats(const HttpRequest& r, const Principal& who) {
   auto it = r.query.find("survey");
   const std::string survey_id = it == r.query.end() ? std::string() : it->second;
   if (survey_id.empty()) {
@@ -83,7 +99,9 @@ HttpResponse Api::Stats(const HttpRequest& r) {
   for (const SurveyRow& s : *surveys) {
     if (s.survey_id == survey_id) latest = &s;
   }
-  if (!latest) return ErrorResponse(404, "not_found", "no published survey '" + survey_id + "'");
+  if (!latest || !CanAccessAny(who, latest->locations)) {
+    return ErrorResponse(404, "not_found", "no published survey '" + survey_id + "'");
+  }
   Result<StatsCube> empty = StatsCube::ForDefinition(latest->definition);
   if (!empty.ok()) return StatusResponse(empty.status());
 
@@ -119,6 +137,16 @@ HttpResponse Api::Stats(const HttpRequest& r) {
       std::lock_guard lock(stats_cache_->mu);
       stats_cache_->by_survey[survey_id] = {latest->version, *count, *bytes};
     }
+  }
+
+  if (who.role != Role::kOwner) {
+    // Decoded again rather than filtered in each path above: the cube counted from the records
+    // is cached as bytes, and decoding is a few milliseconds (docs/dashboard.md, Figures).
+    Result<StatsCube> whole = DecodeStatsCube(*bytes);
+    if (!whole.ok()) return StatusResponse(whole.status().WithContext("stats"));
+    Result<std::string> mine = CellsOfLocations(*whole, who);
+    if (!mine.ok()) return StatusResponse(mine.status());
+    bytes = std::move(*mine);
   }
 
   HttpResponse out;

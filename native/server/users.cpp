@@ -33,6 +33,12 @@ bool CanAccess(const Principal& who, std::string_view location) {
   return std::find(who.locations.begin(), who.locations.end(), location) != who.locations.end();
 }
 
+bool CanAccessAny(const Principal& who, const std::vector<std::string>& locations) {
+  if (who.role == Role::kOwner || locations.empty()) return true;
+  return std::any_of(locations.begin(), locations.end(),
+                     [&](const std::string& l) { return CanAccess(who, l); });
+}
+
 Status CheckUserName(std::string_view name) {
   const bool ok =
       !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {

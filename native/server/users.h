@@ -5,6 +5,7 @@
 //   case). The initial admin token and the admin password act as the owner "admin".
 // - manager: the cases of their locations, and the escalations of overdue ones.
 // - staff: the cases of their locations.
+// Managers and staff also read the surveys and the statistics of their locations (the dashboard).
 // Passwords are stored only as crypto_pwhash_str (Argon2id, interactive limits) hashes.
 // Thread-safe: every function is pure or calls libsodium only.
 #pragma once
@@ -32,6 +33,9 @@ struct Principal {
 
 // Owners see every location; managers and staff the ones they work at.
 bool CanAccess(const Principal& who, std::string_view location);
+// Whether something published for `locations` (a survey; empty: every location) concerns `who`:
+// the owner always, others when it is for every location or one of theirs.
+bool CanAccessAny(const Principal& who, const std::vector<std::string>& locations);
 
 // The name of the owner behind the initial token and the admin password; no user may take it.
 inline constexpr std::string_view kAdminName = "admin";

@@ -237,7 +237,7 @@ test('the login form refuses a wrong password and a bad token; Russian from the 
   await page.fill('#password', '');
   await page.fill('#token', 'f'.repeat(64));
   await page.click('#enter');
-  await page.waitForFunction(() => /Неверный/.test(document.getElementById('error').textContent));
+  await page.waitForFunction(() => /Неверное имя, пароль или токен/.test(document.getElementById('error').textContent));
   assert.equal(await page.evaluate(() => sessionStorage.getItem('canvass:dashboard:token')), null);
   await context.close();
 });

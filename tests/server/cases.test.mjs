@@ -336,6 +336,13 @@ test('roles: only the owner edits users, webhooks and the root-cause list; other
       assertRefused(await server.admin(method, p, body, as(who)), 403, /owner role/, `${who}: ${method} ${p}:`);
     }
   }
+  // Managers (and the owner) are told whom a case may be given to: the users of its location.
+  assert.ok(opened, 'needs the case of the first test');
+  const forManager = await server.admin('GET', `/v1/admin/cases/${opened.id}`, undefined, as('maria'));
+  assert.deepEqual([...forManager.json.assignees].sort(), ['maria', 'olena']);
+  assert.deepEqual([...(await server.mustAdmin('GET', `/v1/admin/cases/${opened.id}`)).json.assignees].sort(), ['maria', 'olena']);
+  const forStaff = await server.admin('GET', `/v1/admin/cases/${opened.id}`, undefined, as('olena'));
+  assert.equal(forStaff.json.assignees, undefined, 'staff take a case themselves: no list');
   const me = await server.admin('GET', '/v1/admin/me', undefined, as('maria'));
   assert.deepEqual(me.json, { name: 'maria', role: 'manager', locations: ['Kyiv-Podil'] });
   assert.deepEqual((await server.mustAdmin('GET', '/v1/admin/me')).json, { name: 'admin', role: 'owner', locations: [] });

@@ -1,11 +1,13 @@
 // The dashboard module's embind API, called by wasm/js/dashboard.js. One module instance = one
-// dashboard. The glue fetches (surveys, cubes) and hands bytes in; everything computed and drawn
-// happens here. Nothing throws across this boundary: answers are JSON, errors are
+// dashboard. The glue fetches (surveys, cubes, cases) and hands the answers in; everything
+// computed and drawn happens here, and what the user asks of the server (open a case, the next
+// state, a note, an assignment) goes out as an event for the glue to send. Nothing throws across
+// this boundary: answers are JSON, errors are
 // {"ok": false, "error": "..."} or a non-empty error string.
 //
-// figures() is the test hook: the figures the dashboard shows for the current filter, with the
-// numbers printed as the report's JSON prints them (FormatNumber), so a browser test can compare
-// them with GET /v1/admin/report for the same filter (report_query) digit for digit.
+// figures() and cases() are the test hook: the figures the dashboard shows for the current filter,
+// with the numbers printed as the report's JSON prints them (FormatNumber), so a browser test can
+// compare them with GET /v1/admin/report for the same filter (report_query) digit for digit.
 #include <emscripten/bind.h>
 #include <emscripten/val.h>
 
@@ -15,6 +17,7 @@
 #include <memory>
 
 #include "canvass/interchange.h"
+#include "follow_up.h"
 #include "host.h"
 #include "model.h"
 #include "ui.h"
@@ -24,6 +27,7 @@ namespace {
 
 struct App {
   Model model;
+  CaseList cases;  // wiped (contact details) when the App goes: stop() on logout
   UiState state;
   UiFonts fonts;
   UiFrame frame;
@@ -66,8 +70,35 @@ void Emit(const std::string& json) {
   if (g && !g->sink.isUndefined()) g->sink(json);
 }
 
-// After every frame: ask the page for a cube the filter needs, and pass on a logout.
+std::string RequestJson(const CaseRequest& r) {
+  switch (r.kind) {
+    case CaseRequest::Kind::kList:
+      return "{\"type\":\"need_cases\"}";
+    case CaseRequest::Kind::kOpen:
+      return "{\"type\":\"open_case\",\"id\":" + JsonQuote(r.id) + "}";
+    case CaseRequest::Kind::kState:
+      return "{\"type\":\"case_state\",\"id\":" + JsonQuote(r.id) +
+             ",\"state\":" + JsonQuote(r.state) + ",\"category\":" + OrNull(r.category) +
+             ",\"note\":" + OrNull(r.note) + "}";
+    case CaseRequest::Kind::kNote:
+      return "{\"type\":\"case_note\",\"id\":" + JsonQuote(r.id) +
+             ",\"text\":" + JsonQuote(r.note) + "}";
+    case CaseRequest::Kind::kAssign:
+      return "{\"type\":\"case_assign\",\"id\":" + JsonQuote(r.id) +
+             ",\"assignee\":" + (r.assignee ? JsonQuote(*r.assignee) : "null") + "}";
+    case CaseRequest::Kind::kNone:
+      break;
+  }
+  return "";
+}
+
+// After every frame: ask the page for a cube the filter needs, send what the user asked of the
+// follow-up cases, and pass on a logout.
 void AfterFrame() {
+  for (CaseRequest r = g->cases.TakeRequest(); r.kind != CaseRequest::Kind::kNone;
+       r = g->cases.TakeRequest()) {
+    Emit(RequestJson(r));
+  }
   const std::string& survey = g->model.filter().survey;
   if (!survey.empty() && !g->model.HasCube(survey) && g->requested != survey) {
     g->requested = survey;
@@ -104,7 +135,7 @@ std::string Start(const std::string& config_json, const std::string& font_ttf) {
     g->fonts.huge = host::AddFont(g->font_ttf, 30, dpr);
   };
   app.draw = [](std::int64_t) {
-    return DrawDashboard(g->model, g->state, g->fonts, host::Dpr(), &g->frame);
+    return DrawDashboard(g->model, g->cases, g->state, g->fonts, host::Dpr(), &g->frame);
   };
   app.after_frame = AfterFrame;
   app.clear_rgb = {246 / 255.0f, 247 / 255.0f, 249 / 255.0f};
@@ -161,6 +192,120 @@ std::string LoadCube(const std::string& bytes) {
          ",\"offers\":" + std::to_string((*cube)->offers()) + "}";
 }
 
+// The follow-up cases: the server's answers, as the glue got them. "" or the error.
+std::string SetMe(const std::string& json) {
+  if (!g) return "dashboard not started";
+  host::Invalidate();
+  Status st = g->cases.SetMe(json);
+  return st.ok() ? "" : st.message();
+}
+std::string SetCategories(const std::string& json) {
+  if (!g) return "dashboard not started";
+  host::Invalidate();
+  Status st = g->cases.SetCategories(json);
+  return st.ok() ? "" : st.message();
+}
+std::string SetCases(const std::string& json, int utc_offset_min) {
+  if (!g) return "dashboard not started";
+  host::Invalidate();
+  Status st = g->cases.SetList(json, utc_offset_min);
+  if (!st.ok()) g->cases.ListFailed(st.message());
+  return st.ok() ? "" : st.message();
+}
+void CasesFailed(const std::string& message) {
+  if (!g) return;
+  g->cases.ListFailed(message);
+  host::Invalidate();
+}
+// The answer of GET of one case: the JS string it came in is dropped by the glue at once, so the
+// contact details are kept only here (and wiped when the case is closed).
+std::string SetCase(const std::string& json) {
+  if (!g) return "dashboard not started";
+  host::Invalidate();
+  Status st = g->cases.SetCase(json);
+  return st.ok() ? "" : st.message();
+}
+// The end of the last case request (open, state, note, assign): ok, or the server's message.
+void CaseDone(bool ok, const std::string& error) {
+  if (!g) return;
+  g->cases.Done(ok, error);
+  host::Invalidate();
+}
+// The <input> mirrors (canvas.js, mirrorTextFields).
+void SetText(const std::string& key, const std::string& value) {
+  if (!g || key != "note") return;
+  g->cases.SetNoteDraft(value);
+  host::Invalidate();
+}
+std::string TextFields() {
+  if (!g) return "[]";
+  const float dpr = host::Dpr();
+  std::string out = "[";
+  for (const UiTextField& f : g->frame.text_fields) {
+    if (out.size() > 1) out += ",";
+    out += "{\"key\":" + JsonQuote(f.key) + ",\"x\":" + Css(f.rect.x / dpr) +
+           ",\"y\":" + Css(f.rect.y / dpr) + ",\"w\":" + Css(f.rect.w / dpr) +
+           ",\"h\":" + Css(f.rect.h / dpr) +
+           ",\"multiline\":false,\"font_px\":" + Css(f.font_px / dpr) +
+           ",\"placeholder\":" + JsonQuote(f.placeholder) +
+           ",\"value\":" + JsonQuote(f.key == "note" ? g->cases.note_draft() : "") + "}";
+  }
+  return out + "]";
+}
+
+// The members of a case object, without the braces.
+std::string CaseFields(const CaseSummary& c) {
+  return "\"id\":" + JsonQuote(c.id) + ",\"location\":" + JsonQuote(c.location) +
+         ",\"survey\":" + JsonQuote(c.survey) + ",\"state\":" + JsonQuote(c.state) +
+         ",\"metric\":" + JsonQuote(c.metric) + ",\"score\":" + std::to_string(c.score) +
+         ",\"category\":" + OrNull(c.category) + ",\"assignee\":" + OrNull(c.assignee) +
+         ",\"opened_ms\":" + std::to_string(c.opened_ms) +
+         ",\"due_ms\":" + std::to_string(c.due_ms) +
+         ",\"overdue\":" + (c.overdue ? "true" : "false") +
+         ",\"escalated\":" + (c.escalated_ms ? "true" : "false") +
+         ",\"call_back_today\":" + (c.call_back_today ? "true" : "false") +
+         ",\"revision\":" + std::to_string(c.revision);
+}
+
+// The test hook's view of the follow-up cases: the list as shown (the location filter applied,
+// in the order drawn) and the case open on screen, with its contact details as shown.
+std::string CasesJson() {
+  if (!g) return "{\"loaded\":false}";
+  const CaseList& cl = g->cases;
+  std::string out = "{\"loaded\":" + std::string(cl.loaded() ? "true" : "false") +
+                    ",\"me\":" + OrNull(cl.me()) + ",\"role\":" + OrNull(cl.role()) +
+                    ",\"busy\":" + (cl.busy() ? "true" : "false") +
+                    ",\"error\":" + OrNull(cl.error()) + ",\"categories\":[";
+  for (std::size_t i = 0; i < cl.categories().size(); ++i) {
+    out += (i ? "," : "") + JsonQuote(cl.categories()[i]);
+  }
+  out += "],\"list\":[";
+  bool first = true;
+  for (const CaseSummary* c : cl.Shown(g->model.filter().tags[0])) {
+    out += std::string(first ? "{" : ",{") + CaseFields(*c) + "}";
+    first = false;
+  }
+  out += "],\"selected\":";
+  const std::optional<CaseDetail>& open = cl.open_case();
+  if (!open) return out + OrNull(cl.selected()) + ",\"open\":null}";
+  out += JsonQuote(cl.selected()) + ",\"open\":{" + CaseFields(open->summary);
+  out += ",\"next_state\":" + OrNull(open->next_state) +
+         ",\"contact\":" + (open->contact ? JsonQuote(*open->contact) : "null") +
+         ",\"can_advance\":" + (cl.CanAdvance() ? "true" : "false") +
+         ",\"chosen_category\":" + OrNull(cl.chosen_category()) +
+         ",\"note_draft\":" + JsonQuote(cl.note_draft()) + ",\"notes\":[";
+  for (std::size_t i = 0; i < open->notes.size(); ++i) {
+    const CaseNoteView& n = open->notes[i];
+    out += std::string(i ? "," : "") + "{\"author\":" + JsonQuote(n.author) +
+           ",\"time_ms\":" + std::to_string(n.time_ms) + ",\"text\":" + JsonQuote(n.text) + "}";
+  }
+  out += "],\"assignees\":[";
+  for (std::size_t i = 0; i < open->assignees.size(); ++i) {
+    out += (i ? "," : "") + JsonQuote(open->assignees[i]);
+  }
+  return out + "]}}";
+}
+
 void SetLanguage(const std::string& language) {
   if (!g) return;
   g->state.language = PickUiLanguage({language});
@@ -176,7 +321,11 @@ std::string FiguresJson() {
   out += ",\"error\":" + OrNull(f.error);
   out += ",\"survey\":" + OrNull(filter.survey);
   out += ",\"language\":" + JsonQuote(g->state.language);
-  out += ",\"tab\":\"" + std::string(g->state.tab == Tab::kOverview ? "overview" : "charts") + "\"";
+  out += ",\"tab\":\"" +
+         std::string(g->state.tab == Tab::kOverview ? "overview"
+                     : g->state.tab == Tab::kCharts ? "charts"
+                                                    : "cases") +
+         "\"";
   out += ",\"filter\":{\"from\":" + JsonQuote(DayLabel(filter.from_day)) +
          ",\"to\":" + JsonQuote(DayLabel(filter.to_day)) +
          ",\"days\":" + std::to_string(filter.to_day - filter.from_day + 1) +
@@ -300,4 +449,13 @@ EMSCRIPTEN_BINDINGS(canvass_dashboard) {
   emscripten::function("setLanguage", &SetLanguage);
   emscripten::function("figures", &FiguresJson);
   emscripten::function("items", &Items);
+  emscripten::function("setMe", &SetMe);
+  emscripten::function("setCategories", &SetCategories);
+  emscripten::function("setCases", &SetCases);
+  emscripten::function("casesFailed", &CasesFailed);
+  emscripten::function("setCase", &SetCase);
+  emscripten::function("caseDone", &CaseDone);
+  emscripten::function("setText", &SetText);
+  emscripten::function("textFields", &TextFields);
+  emscripten::function("cases", &CasesJson);
 }

@@ -4,15 +4,19 @@
 // DrawDashboard() = one frame: the filters (period presets and days, survey, location, staff,
 // channel, segment), the overview (cards with intervals and changes, the NPS trend with its
 // interval band, the 0..10 distribution) or the charts (groups with whiskers and the min-n rule,
-// the CSI importance-performance quadrant, key drivers). Clicks change the model's filter; every
-// number shown comes from Model::figures(). `frame` gets the clickable items and the areas of
-// the cards and charts, in display (device) pixels, for the JS test hook.
+// the CSI importance-performance quadrant, key drivers) or the follow-up cases (the list of the
+// locations filtered, the case open with its contact details, notes and the next step:
+// follow_up.h). Clicks change the model's filter or ask CaseList for a request; every number shown
+// comes from Model::figures(), every case field from the server's answers. `frame` gets the
+// clickable items, the areas of the cards and charts and the text fields to mirror with <input>
+// elements, in display (device) pixels, for the JS glue and its test hook.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "follow_up.h"
 #include "model.h"
 
 struct ImFont;
@@ -28,8 +32,18 @@ struct UiItem {
   UiRect rect;
 };
 
+// A text field the page mirrors with a real <input> laid over `rect` (canvas.js,
+// mirrorTextFields): on-screen keyboards, IMEs and paste need one. The UI draws only its box.
+struct UiTextField {
+  std::string key;  // "note"
+  UiRect rect;
+  float font_px = 14;  // device pixels
+  std::string placeholder;
+};
+
 struct UiFrame {
   std::vector<UiItem> items;
+  std::vector<UiTextField> text_fields;
 };
 
 struct UiFonts {
@@ -39,7 +53,7 @@ struct UiFonts {
   ImFont* huge = nullptr;
 };
 
-enum class Tab { kOverview = 0, kCharts = 1 };
+enum class Tab { kOverview = 0, kCharts = 1, kCases = 2 };
 
 // What the UI keeps between frames besides the model.
 struct UiState {
@@ -52,7 +66,8 @@ struct UiState {
 
 // Draws one frame. `scale` = device pixels per CSS pixel. Returns true if a click changed the
 // model or the state (more frames should follow).
-bool DrawDashboard(Model& model, UiState& state, const UiFonts& fonts, float scale, UiFrame* frame);
+bool DrawDashboard(Model& model, CaseList& cases, UiState& state, const UiFonts& fonts, float scale,
+                   UiFrame* frame);
 
 // UI strings in "en", "ru" or "uk" (English when missing).
 const char* UiText(const std::string& language, const char* key);

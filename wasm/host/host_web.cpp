@@ -182,8 +182,13 @@ void Resize(float css_width, float css_height, float dpr) {
   g->css_w = css_width;
   g->css_h = css_height;
   g->hot_frames = kHotFrames;
-  glfwSetWindowSize(g->window, std::max(1, static_cast<int>(std::round(css_width * dpr))),
-                    std::max(1, static_cast<int>(std::round(css_height * dpr))));
+  // Not glfwSetWindowSize: Emscripten's GLFW takes a size equal to the screen's for a request to
+  // go full screen, and wraps the canvas in a full-screen <div> that covers the page's <input>
+  // mirrors (dpr 1 in a full-screen kiosk, or a headless browser). Setting the canvas size tells
+  // GLFW the new size through its resize listener all the same.
+  EM_ASM({ Module.setCanvasSize($0, $1); },
+         std::max(1, static_cast<int>(std::round(css_width * dpr))),
+         std::max(1, static_cast<int>(std::round(css_height * dpr))));
 }
 
 void Pointer(PointerKind kind, float css_x, float css_y, bool touch) {

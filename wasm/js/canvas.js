@@ -81,3 +81,58 @@ export function connectCanvas(mod, wrap, canvas, { wheel = false, onDown } = {})
     for (const [type, fn] of Object.entries(handlers)) canvas.removeEventListener(type, fn);
   };
 }
+
+// Real <input> (or <textarea>) elements laid over the text fields a module's UI draws, kept in
+// step every animation frame: on-screen keyboards, IMEs, paste and autofill need real ones. The
+// module must export textFields() — a JSON list of {key, x, y, w, h, multiline, font_px,
+// placeholder, value} in CSS pixels relative to the canvas, for the fields of its last frame —
+// and setText(key, value), called on every edit. A field that leaves the frame loses its element.
+// `inputType(key)` may name an input type ('tel', 'email'). Returns a function that stops it.
+export function mirrorTextFields(mod, wrap, { className, inputType } = {}) {
+  const inputs = new Map();
+  const sync = () => {
+    const fields = JSON.parse(mod.textFields());
+    const seen = new Set();
+    for (const f of fields) {
+      seen.add(f.key);
+      let el = inputs.get(f.key);
+      if (!el) {
+        el = document.createElement(f.multiline ? 'textarea' : 'input');
+        el.className = className;
+        el.dataset.canvassField = f.key;
+        const type = inputType?.(f.key);
+        if (type) el.type = type;
+        el.addEventListener('input', () => mod.setText(f.key, el.value));
+        el.value = f.value;
+        wrap.appendChild(el);
+        inputs.set(f.key, el);
+      }
+      Object.assign(el.style, {
+        left: `${f.x}px`, top: `${f.y}px`, width: `${f.w}px`, height: `${f.h}px`,
+        fontSize: `${Math.round(f.font_px)}px`,
+      });
+      el.placeholder = f.placeholder;
+      if (document.activeElement !== el && el.value !== f.value) el.value = f.value;
+    }
+    for (const [key, el] of inputs) {
+      if (!seen.has(key)) {
+        el.remove();
+        inputs.delete(key);
+      }
+    }
+  };
+  let raf = 0;
+  let stopped = false;
+  const loop = () => {
+    if (stopped) return;
+    sync();
+    raf = requestAnimationFrame(loop);
+  };
+  raf = requestAnimationFrame(loop);
+  return () => {
+    stopped = true;
+    cancelAnimationFrame(raf);
+    for (const el of inputs.values()) el.remove();
+    inputs.clear();
+  };
+}

@@ -10,7 +10,9 @@
 //   const handle = await mount(element, { server, survey, mode: 'kiosk' | 'embed', lang });
 
 import createCanvassWidget from './canvass-widget.js';
-import { addCanvas, connectCanvas, cssSize, withoutGlfwKeyListeners } from './canvas.js';
+import {
+  addCanvas, connectCanvas, cssSize, mirrorTextFields, withoutGlfwKeyListeners,
+} from './canvas.js';
 
 const base = new URL('.', import.meta.url);
 const PROTOCOL = 1;
@@ -265,45 +267,10 @@ export async function mount(element, options = {}) {
   canvas.addEventListener('keydown', onKey);
 
   // Text fields: real <input>/<textarea> elements laid over the fields the UI draws.
-  const inputs = new Map();
-  const syncInputs = () => {
-    const fields = JSON.parse(mod.textFields());
-    const seen = new Set();
-    for (const f of fields) {
-      seen.add(f.key);
-      let el = inputs.get(f.key);
-      if (!el) {
-        el = document.createElement(f.multiline ? 'textarea' : 'input');
-        el.className = 'canvass-input';
-        el.dataset.canvassField = f.key;
-        if (f.key === 'contact.phone') el.type = 'tel';
-        if (f.key === 'contact.email') el.type = 'email';
-        el.addEventListener('input', () => mod.setText(f.key, el.value));
-        el.value = f.value;
-        wrap.appendChild(el);
-        inputs.set(f.key, el);
-      }
-      Object.assign(el.style, {
-        left: `${f.x}px`, top: `${f.y}px`, width: `${f.w}px`, height: `${f.h}px`,
-        fontSize: `${Math.round(f.font_px)}px`,
-      });
-      el.placeholder = f.placeholder;
-      if (document.activeElement !== el && el.value !== f.value) el.value = f.value;
-    }
-    for (const [key, el] of inputs) {
-      if (!seen.has(key)) {
-        el.remove();
-        inputs.delete(key);
-      }
-    }
-  };
-  let raf = 0;
-  const loop = () => {
-    if (unmounted) return;
-    syncInputs();
-    raf = requestAnimationFrame(loop);
-  };
-  raf = requestAnimationFrame(loop);
+  const stopMirror = mirrorTextFields(mod, wrap, {
+    className: 'canvass-input',
+    inputType: (key) => ({ 'contact.phone': 'tel', 'contact.email': 'email' })[key],
+  });
 
   const updateStatus = async () => {
     pendingCount = await log.pending();
@@ -581,7 +548,7 @@ export async function mount(element, options = {}) {
     unmount: () => {
       if (unmounted) return;
       unmounted = true;
-      cancelAnimationFrame(raf);
+      stopMirror();
       clearTimeout(retryTimer);
       clearInterval(bundleTimer);
       disconnect();
