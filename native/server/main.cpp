@@ -330,7 +330,18 @@ int Run(const Options& o) {
     res.status = out.status;
     for (const auto& [k, v] : out.headers) res.set_header(k, v);
     res.set_header("X-Content-Type-Options", "nosniff");
-    if (out.status != 204 && out.status != 304) res.set_content(out.body, out.content_type);
+    if (out.stream) {
+      res.set_chunked_content_provider(
+          out.content_type, [stream = std::move(out.stream)](size_t, httplib::DataSink& sink) {
+            const bool whole = stream([&sink](const std::string& piece) {
+              return sink.is_writable() && sink.write(piece.data(), piece.size());
+            });
+            if (whole) sink.done();
+            return whole;  // false: httplib drops the connection, the answer stays unfinished
+          });
+    } else if (out.status != 204 && out.status != 304) {
+      res.set_content(out.body, out.content_type);
+    }
   };
   http->Get(".*", handler);
   http->Post(".*", handler);
