@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <map>
 #include <optional>
 #include <set>
@@ -288,8 +289,13 @@ class Importer {
           std::size_t start = i;
           if (i < expr.size() && expr[i] == '-') ++i;
           while (i < expr.size() && std::isdigit(static_cast<unsigned char>(expr[i]))) ++i;
-          if (start == i) return fail("compares with something that is not a number or a string");
-          c.number = std::stoll(expr.substr(start, i - start));
+          // from_chars, not stoll: "-" alone or 30 digits must be a refusal, not an exception.
+          long long value = 0;
+          const auto [end, ec] = std::from_chars(expr.data() + start, expr.data() + i, value);
+          if (start == i || ec != std::errc() || end != expr.data() + i) {
+            return fail("compares with something that is not a number or a string");
+          }
+          c.number = value;
         }
       }
       clauses.push_back(c);
@@ -374,8 +380,8 @@ class Importer {
     const Value* type_v = Find(e, "type");
     const Value* name_v = Find(e, "name");
     std::string type = type_v && type_v->IsString() ? type_v->GetString() : "";
-    std::string name =
-        name_v && name_v->IsString() ? name_v->GetString() : "(unnamed " + type + ")";
+    std::string name = name_v && name_v->IsString() ? name_v->GetString() : "";
+    if (name.empty()) name = "(unnamed " + (type.empty() ? std::string("element") : type) + ")";
     if (type == "panel") {
       // Panels nest; a hostile definition could nest them deep enough to exhaust the stack.
       if (depth >= 16) {

@@ -12,7 +12,7 @@ work=build/fuzz/work
 mkdir -p "$work"
 
 targets=(${FUZZ_TARGETS:-fuzz_record fuzz_signed_record fuzz_batch fuzz_messages fuzz_survey
-  fuzz_json_line fuzz_api})
+  fuzz_json_line fuzz_surveyjs fuzz_api})
 
 started=$(date +%s)
 if ! cmake --preset fuzz >"$work/configure.log" 2>&1; then

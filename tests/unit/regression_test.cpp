@@ -9,6 +9,7 @@
 #include "canvass/interchange.h"
 #include "canvass/record.h"
 #include "canvass/survey.h"
+#include "canvass/surveyjs.h"
 
 namespace canvass {
 namespace {
@@ -48,6 +49,42 @@ TEST_CASE("regression: deeply nested JSON overflowed the stack (fuzz_api, /v1/en
   const std::string closed = deep + std::string(200000, ']');
   CHECK(!ParseJsonLine(closed).ok());
   CHECK(!ParseSurvey(closed).ok());
+}
+
+TEST_CASE(
+    "regression: a visibleIf comparing with '-' or a huge number threw from stoll "
+    "(fuzz_surveyjs)",
+    "[regression]") {
+  // std::stoll threw std::invalid_argument (out_of_range for 30 digits) out of ImportSurveyJs:
+  // the CLI aborted, the server answered 500. Now the condition is listed as unmapped.
+  for (const char* value : {"-", "123456789012345678901234567890", "-x"}) {
+    const std::string json =
+        std::string(R"({"pages":[{"elements":[)"
+                    R"({"type":"rating","name":"nps","rateMin":0,"rateMax":10},)"
+                    R"({"type":"comment","name":"why","visibleIf":"{nps} <= )") +
+        value + R"("}]}]})";
+    INFO(json);
+    Result<SurveyJsImport> imported = ImportSurveyJs(json);
+    REQUIRE(imported.ok());
+    bool listed = false;
+    for (const SurveyJsIssue& issue : imported->unmapped) {
+      listed = listed || issue.reason.find("not a number or a string") != std::string::npos;
+    }
+    CHECK(listed);
+  }
+}
+
+TEST_CASE(
+    "regression: an unmapped element with an empty name was listed without a name "
+    "(fuzz_surveyjs)",
+    "[regression]") {
+  const std::string json =
+      R"({"pages":[{"elements":[{"type":"rating","name":"nps","rateMin":0,"rateMax":10},)"
+      R"({"type":"html","name":""}]}]})";
+  Result<SurveyJsImport> imported = ImportSurveyJs(json);
+  REQUIRE(imported.ok());
+  REQUIRE(imported->unmapped.size() == 1);
+  CHECK(imported->unmapped[0].element == "(unnamed html)");
 }
 
 }  // namespace canvass

@@ -80,7 +80,8 @@ TEST_CASE("security: 10 failed logins from any addresses lock the account for 15
   const std::string right = R"({"password":"correct horse battery"})";
   const std::string wrong = R"({"password":"wrong guess 123"})";
   for (int i = 0; i < 10; ++i) {
-    const HttpResponse out = server.Post("/v1/admin/login", wrong, "198.51.100." + std::to_string(i));
+    const HttpResponse out =
+        server.Post("/v1/admin/login", wrong, "198.51.100." + std::to_string(i));
     REQUIRE(out.status == 401);
   }
   // Locked: even the right password, from a fresh address, is refused without being checked.
@@ -88,8 +89,9 @@ TEST_CASE("security: 10 failed logins from any addresses lock the account for 15
   CHECK(locked.status == 429);
   CHECK(locked.body.find("locked for 15 more minute") != std::string::npos);
   // Another account is not affected (its name does not exist: 401, not 429).
-  CHECK(server.Post("/v1/admin/login", R"({"user":"alice","password":"x"})", "203.0.113.8")
-            .status == 401);
+  CHECK(
+      server.Post("/v1/admin/login", R"({"user":"alice","password":"x"})", "203.0.113.8").status ==
+      401);
   server.now_ms += 14 * 60000;
   CHECK(server.Post("/v1/admin/login", right, "203.0.113.9").status == 429);
   server.now_ms += 60000;  // the 15 minutes are over
