@@ -325,7 +325,7 @@ class SqliteStore : public ServerStore {
         if (ins.Step() != SQLITE_DONE) s = ins.Error("schema migration");
       }
       if (!s.ok()) {
-        (void)Exec("ROLLBACK");
+        (void)End(false);
         return s.WithContext("migration to schema version " + std::to_string(v + 1));
       }
       if (!(s = Exec("COMMIT")).ok()) return s;
@@ -395,7 +395,8 @@ class SqliteStore : public ServerStore {
     Status s = Exec("BEGIN IMMEDIATE");
     if (!s.ok()) return s;
     Result<DeviceRow> result = EnrollLocked(code_hash, now_ms, make_device);
-    s = Exec(result.ok() ? "COMMIT" : "ROLLBACK");
+    s = End(result.ok());
+    if (!result.ok()) return result;
     if (!s.ok()) return s;
     return result;
   }
@@ -446,11 +447,9 @@ class SqliteStore : public ServerStore {
     if (!s.ok()) return s;
     Result<AppendResult> result = AppendLocked(device_id, records, now_ms);
     bool commit = result.ok() && result->verdict == AppendResult::Verdict::kStored;
-    s = Exec(commit ? "COMMIT" : "ROLLBACK");
-    if (!s.ok()) {
-      (void)Exec("ROLLBACK");
-      return s;
-    }
+    s = End(commit);
+    if (!result.ok()) return result;  // what made it roll back (a full database), not the rollback
+    if (!s.ok()) return s;
     return result;
   }
 
@@ -539,8 +538,7 @@ class SqliteStore : public ServerStore {
       fill.Bind(1, name);
       if (fill.Step() != SQLITE_DONE) s = fill.Error("register projection " + name);
     }
-    Status end = Exec(s.ok() ? "COMMIT" : "ROLLBACK");
-    if (!end.ok()) (void)Exec("ROLLBACK");
+    Status end = End(s.ok());
     return s.ok() ? end : s;
   }
 
@@ -593,12 +591,9 @@ class SqliteStore : public ServerStore {
         }
       }
     }
-    Status end = Exec(s.ok() ? "COMMIT" : "ROLLBACK");
+    Status end = End(s.ok());
     if (!s.ok()) return s;
-    if (!end.ok()) {
-      (void)Exec("ROLLBACK");
-      return end;
-    }
+    if (!end.ok()) return end;
     return static_cast<std::uint32_t>(records.size());
   }
 
@@ -895,14 +890,25 @@ class SqliteStore : public ServerStore {
   }
 
  private:
+  // Ends the transaction a BEGIN IMMEDIATE started: COMMIT, or ROLLBACK. On some errors SQLite
+  // rolls the transaction back by itself (SQLITE_FULL among them,
+  // sqlite.org/lang_transaction.html); a ROLLBACK then fails with "no transaction is active", which
+  // must not hide the error that caused it. A COMMIT that fails leaves the transaction open, so it
+  // is rolled back.
+  Status End(bool commit) {
+    if (!commit) return sqlite3_get_autocommit(db_) ? Status::Ok() : Exec("ROLLBACK");
+    Status s = Exec("COMMIT");
+    if (!s.ok() && !sqlite3_get_autocommit(db_)) (void)Exec("ROLLBACK");
+    return s;
+  }
+
   // Runs `body` between BEGIN IMMEDIATE and COMMIT, or ROLLBACK if it fails. Holds mu_.
   template <typename F>
   Status InTransaction(F&& body) {
     Status s = Exec("BEGIN IMMEDIATE");
     if (!s.ok()) return s;
     s = body();
-    Status end = Exec(s.ok() ? "COMMIT" : "ROLLBACK");
-    if (!end.ok()) (void)Exec("ROLLBACK");
+    Status end = End(s.ok());
     return s.ok() ? end : s;
   }
 
