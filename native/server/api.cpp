@@ -158,6 +158,15 @@ bool RateLimiter::Allow(const std::string& key, std::int64_t now_ms) {
   return ++count <= limit_;
 }
 
+bool RateLimiter::Exhausted(const std::string& key, std::int64_t now_ms, std::int64_t* wait_ms) {
+  std::lock_guard lock(mu_);
+  auto it = windows_.find(key);
+  if (it == windows_.end() || now_ms - it->second.first >= window_ms_) return false;
+  if (it->second.second < limit_) return false;
+  if (wait_ms != nullptr) *wait_ms = window_ms_ - (now_ms - it->second.first);
+  return true;
+}
+
 void RateLimiter::Reset(const std::string& key) {
   std::lock_guard lock(mu_);
   windows_.erase(key);
@@ -660,6 +669,18 @@ HttpResponse Api::Admin(const HttpRequest& r) {
     std::string password = StringField(*doc, "password");
     // With "user": that user's password; without: the admin password (the owner "admin").
     const std::string user = StringField(*doc, "user");
+    // Locked before the password is checked, so that a locked account tells nothing about a
+    // guess. Unknown names lock as well: a lock says nothing about which names exist.
+    const std::string account = user.empty() ? std::string("admin:") : "user:" + user;
+    if (std::int64_t wait_ms = 0; account_failures_.Exhausted(account, now, &wait_ms)) {
+      SecureWipe(password.data(), static_cast<std::uint32_t>(password.size()));
+      const std::int64_t minutes = (wait_ms + 59999) / 60000;
+      return ErrorResponse(
+          429, "locked",
+          "this account is locked for " + std::to_string(minutes) +
+              " more minute(s) after 10 failed logins; sessions already open keep working, "
+              "and restarting the server lifts the lock");
+    }
     Result<std::optional<std::string>> stored = std::optional<std::string>();
     if (user.empty()) {
       stored = store_->GetSetting("admin_password_hash");
@@ -675,6 +696,7 @@ HttpResponse Api::Admin(const HttpRequest& r) {
     const bool ok = VerifyPassword(*stored, password);
     SecureWipe(password.data(), static_cast<std::uint32_t>(password.size()));
     if (!ok) {
+      (void)account_failures_.Allow(account, now);
       return ErrorResponse(401, "unauthenticated",
                            !user.empty() ? "wrong user name or password"
                            : *stored     ? "wrong password"
@@ -682,6 +704,7 @@ HttpResponse Api::Admin(const HttpRequest& r) {
                                            "admin token to set one");
     }
     login_failures_.Reset(r.remote_address + "#check");
+    account_failures_.Reset(account);
     std::string token = RandomHex(32);
     Status s = store_->AddSession(Blake2b256(token), now + kSessionMs, user);
     if (!s.ok()) return StatusResponse(s);
@@ -908,87 +931,94 @@ HttpResponse Api::Export(const HttpRequest& r) {
   if (format != "jsonl" && format != "csv") {
     return ErrorResponse(400, "invalid_argument", "format: use jsonl or csv");
   }
-  std::vector<ResponseRecord> records;
-  std::string jsonl;
-  Status s = store_->ForEachRecord([&](const StoredRecord& stored) -> Status {
-    Result<SignedRecord> envelope = DecodeSignedRecord(stored.envelope);
-    if (!envelope.ok()) return envelope.status();
-    Result<ResponseRecord> record = DecodeRecord(envelope->record_bytes);
-    if (!record.ok()) return record.status();
-    if (format == "jsonl") {
-      jsonl += ToJsonLine(*record);
-      jsonl += '\n';
-    } else {
-      records.push_back(std::move(*record));
-    }
-    return Status::Ok();
-  });
-  if (!s.ok()) return StatusResponse(s.WithContext("export"));
+  // Streamed a record at a time (the store pages through the records), so that exporting a
+  // million responses needs no more memory than one. A failure half-way ends the stream without
+  // its last chunk: clients see a truncated answer, never a short file that looks complete.
+  const auto each = [this](const std::function<bool(const ResponseRecord&)>& visit) {
+    return store_->ForEachRecord([&](const StoredRecord& stored) -> Status {
+      Result<SignedRecord> envelope = DecodeSignedRecord(stored.envelope);
+      if (!envelope.ok()) return envelope.status();
+      Result<ResponseRecord> record = DecodeRecord(envelope->record_bytes);
+      if (!record.ok()) return record.status();
+      return visit(*record) ? Status::Ok() : Status::Unavailable("the client went away");
+    });
+  };
   HttpResponse out;
   if (format == "jsonl") {
     out.content_type = "application/x-ndjson; charset=utf-8";
-    out.body = std::move(jsonl);
+    out.stream = [each](const HttpResponse::Sink& write) {
+      return each([&](const ResponseRecord& rec) { return write(ToJsonLine(rec) + "\n"); }).ok();
+    };
     return out;
   }
-  // CSV: fixed columns, then one per tag key and per question (CSI pairs as two columns).
-  std::set<std::string> tag_keys, columns;
-  for (const ResponseRecord& rec : records) {
-    for (const auto& [k, v] : rec.tags) tag_keys.insert(k);
+  // CSV: fixed columns, then one per tag key and per question (CSI pairs as two columns), found
+  // in a first pass.
+  auto tag_keys = std::make_shared<std::set<std::string>>();
+  auto columns = std::make_shared<std::set<std::string>>();
+  Status s = each([&](const ResponseRecord& rec) {
+    for (const auto& [k, v] : rec.tags) tag_keys->insert(k);
     for (const auto& [id, value] : rec.answers) {
       if (std::holds_alternative<CsiAnswer>(value)) {
-        columns.insert(id + ".importance");
-        columns.insert(id + ".satisfaction");
+        columns->insert(id + ".importance");
+        columns->insert(id + ".satisfaction");
       } else {
-        columns.insert(id);
+        columns->insert(id);
       }
     }
-  }
-  std::string csv = "\xEF\xBB\xBF";  // UTF-8 BOM: spreadsheets then show Cyrillic correctly
-  csv += "survey,survey_version,device,seq,time,outcome,customer";
-  for (const auto& k : tag_keys) csv += "," + CsvField("tag." + k);
-  for (const auto& c : columns) csv += "," + CsvField(c);
-  csv += "\r\n";
-  for (const ResponseRecord& rec : records) {
-    std::map<std::string, std::string> cells;
-    for (const auto& [id, value] : rec.answers) {
-      std::visit(
-          [&, &id = id](const auto& a) {
-            using T = std::decay_t<decltype(a)>;
-            if constexpr (std::is_same_v<T, ScaleAnswer>) {
-              cells[id] = std::to_string(a.value);
-            } else if constexpr (std::is_same_v<T, TextAnswer>) {
-              cells[id] = a.text;
-            } else if constexpr (std::is_same_v<T, ChoiceAnswer>) {
-              std::string joined;
-              for (const auto& c : a.ids) joined += (joined.empty() ? "" : ";") + c;
-              if (!a.other.empty()) joined += (joined.empty() ? "" : ";") + ("other: " + a.other);
-              cells[id] = joined;
-            } else if constexpr (std::is_same_v<T, CsiAnswer>) {
-              cells[id + ".importance"] = std::to_string(a.importance);
-              cells[id + ".satisfaction"] = std::to_string(a.satisfaction);
-            } else {
-              cells[id] = a.consent ? "consent" : "no consent";
-            }
-          },
-          value);
-    }
-    csv += CsvField(rec.survey_id) + "," + ToHex(rec.survey_version) + "," +
-           CsvField(rec.device_id) + "," + std::to_string(rec.seq) + "," +
-           FormatIsoTime(rec.device_time_ms) + "," + OutcomeName(rec.outcome) + "," +
-           CsvField(rec.customer_key);
-    for (const auto& k : tag_keys) {
-      auto it = rec.tags.find(k);
-      csv += "," + (it == rec.tags.end() ? std::string() : CsvField(it->second));
-    }
-    for (const auto& c : columns) {
-      auto it = cells.find(c);
-      csv += "," + (it == cells.end() ? std::string() : CsvField(it->second));
-    }
-    csv += "\r\n";
-  }
+    return true;
+  });
+  if (!s.ok()) return StatusResponse(s.WithContext("export"));
   out.content_type = "text/csv; charset=utf-8";
   out.headers = {{"Content-Disposition", "attachment; filename=\"canvass-export.csv\""}};
-  out.body = std::move(csv);
+  out.stream = [each, tag_keys, columns](const HttpResponse::Sink& write) {
+    std::string head = "\xEF\xBB\xBF";  // UTF-8 BOM: spreadsheets then show Cyrillic correctly
+    head += "survey,survey_version,device,seq,time,outcome,customer";
+    for (const auto& k : *tag_keys) head += "," + CsvField("tag." + k);
+    for (const auto& c : *columns) head += "," + CsvField(c);
+    head += "\r\n";
+    if (!write(head)) return false;
+    return each([&](const ResponseRecord& rec) {
+             std::map<std::string, std::string> cells;
+             for (const auto& [id, value] : rec.answers) {
+               std::visit(
+                   [&, &id = id](const auto& a) {
+                     using T = std::decay_t<decltype(a)>;
+                     if constexpr (std::is_same_v<T, ScaleAnswer>) {
+                       cells[id] = std::to_string(a.value);
+                     } else if constexpr (std::is_same_v<T, TextAnswer>) {
+                       cells[id] = a.text;
+                     } else if constexpr (std::is_same_v<T, ChoiceAnswer>) {
+                       std::string joined;
+                       for (const auto& c : a.ids) joined += (joined.empty() ? "" : ";") + c;
+                       if (!a.other.empty())
+                         joined += (joined.empty() ? "" : ";") + ("other: " + a.other);
+                       cells[id] = joined;
+                     } else if constexpr (std::is_same_v<T, CsiAnswer>) {
+                       cells[id + ".importance"] = std::to_string(a.importance);
+                       cells[id + ".satisfaction"] = std::to_string(a.satisfaction);
+                     } else {
+                       cells[id] = a.consent ? "consent" : "no consent";
+                     }
+                   },
+                   value);
+             }
+             std::string csv = CsvField(rec.survey_id) + "," + ToHex(rec.survey_version) + "," +
+                               CsvField(rec.device_id) + "," + std::to_string(rec.seq) + "," +
+                               FormatIsoTime(rec.device_time_ms) + "," + OutcomeName(rec.outcome) +
+                               "," + CsvField(rec.customer_key);
+             for (const auto& k : *tag_keys) {
+               auto it = rec.tags.find(k);
+               csv += "," + (it == rec.tags.end() ? std::string() : CsvField(it->second));
+             }
+             for (const auto& c : *columns) {
+               auto it = cells.find(c);
+               csv += "," + (it == cells.end() ? std::string() : CsvField(it->second));
+             }
+             csv += "\r\n";
+             return write(csv);
+           })
+        .ok();
+  };
   return out;
 }
 

@@ -44,6 +44,11 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // A body too big to hold (the export): when set, it replaces `body` and is written piece by
+  // piece to `Sink` (which returns false once the client has gone); it returns false if it
+  // stopped early. It may run after Handle returned, on the same thread.
+  using Sink = std::function<bool(const std::string&)>;
+  std::function<bool(const Sink&)> stream;
 };
 
 // {"error": code, "message": message} with `status` (docs/protocol.md lists the codes).
@@ -91,6 +96,9 @@ class RateLimiter {
  public:
   RateLimiter(std::uint32_t limit, std::int64_t window_ms) : limit_(limit), window_ms_(window_ms) {}
   bool Allow(const std::string& key, std::int64_t now_ms);
+  // Whether `key` has used its budget in the current window (counts nothing); if so, *wait_ms
+  // is set to the time left in that window.
+  bool Exhausted(const std::string& key, std::int64_t now_ms, std::int64_t* wait_ms = nullptr);
   void Reset(const std::string& key);
   static constexpr std::size_t kMaxKeys = 100000;  // then keys not seen yet are refused
 
@@ -151,6 +159,9 @@ class Api {
   std::function<std::int64_t()> now_ms_;
   RateLimiter web_enroll_limit_{20, 60000};
   RateLimiter login_failures_{5, 60000};
+  // Failed logins per account, from any address: 10 in 15 minutes lock the account for the rest
+  // of those 15 minutes (addresses are cheap with IPv6, and all alike behind a proxy).
+  RateLimiter account_failures_{10, 15 * 60000};
   RateLimiter push_limit_{600, 60000};
   std::unique_ptr<StaticFiles> static_files_;  // null without --static
   struct StatsCache;                           // stats_endpoint.cpp

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -20,6 +21,7 @@
 #include "cases.h"
 #include "data_dir.h"
 #include "files.h"
+#include "http_server.h"
 #include "projector.h"
 #include "stats_projection.h"
 #include "store.h"
@@ -50,7 +52,13 @@ Options:
                         (repeatable)
   --web-location NAME   location recorded for web-channel devices (default "web")
   --static DIR          serve static files (widget, kiosk, dashboard) from DIR at /
-  --threads N           worker threads (default 16)
+  --threads N           worker threads kept ready (default 16); more start as connections
+                        need them, one per connection
+  --max-connections N   connections served at once (default 4096); more wait to be accepted.
+                        A request's line and headers may take 64 KiB (431 beyond); an idle
+                        connection closes after 5 s
+  --request-timeout S   a request must arrive whole within S seconds of its first byte
+                        (default 60), or it is answered 408 and its connection closed
   --sms-survey ID       turn on the SMS channel (POST /v1/channels/sms) for this survey's NPS
                         question; the gateway's shared secret comes from the environment
                         variable CANVASS_SMS_SECRET (kept off the command line)
@@ -78,6 +86,8 @@ struct Options {
   std::string static_dir;
   std::string tls_cert, tls_key;
   int threads = 16;
+  int max_connections = 4096;
+  double request_timeout_seconds = 60;
   double case_sla_hours = 24;
   double webhook_retry_seconds = 10;
   StoreOptions store;
@@ -156,6 +166,16 @@ int ParseArgs(int argc, char** argv, Options* o) {
     } else if (a == "--threads") {
       if (!(v = need(i))) return 2;
       o->threads = std::max(1, std::atoi(v->c_str()));
+    } else if (a == "--max-connections") {
+      if (!(v = need(i))) return 2;
+      o->max_connections = std::max(1, std::atoi(v->c_str()));
+    } else if (a == "--request-timeout") {
+      if (!(v = need(i))) return 2;
+      o->request_timeout_seconds = std::atof(v->c_str());
+      if (!(o->request_timeout_seconds > 0)) {
+        std::cerr << "canvass-server: --request-timeout wants a number of seconds above 0\n";
+        return 2;
+      }
     } else if (a == "--tls-cert") {
       if (!(v = need(i))) return 2;
       o->tls_cert = *v;
@@ -309,31 +329,36 @@ int Run(const Options& o) {
               << ", version " << ToHex(row->version).substr(0, 12) << ")\n";
   }
 
-  std::unique_ptr<httplib::Server> http;
-  if (!o.tls_cert.empty()) {
-    auto tls = std::make_unique<httplib::SSLServer>(o.tls_cert.c_str(), o.tls_key.c_str());
-    if (!tls->is_valid()) {
-      std::cerr << "canvass-server: cannot load the TLS certificate " << o.tls_cert << " and key "
-                << o.tls_key << " (PEM files, readable by this user)\n";
-      return 1;
-    }
-    http = std::move(tls);
-  } else {
-    http = std::make_unique<httplib::Server>();
+  RaiseOpenFileLimit();  // a descriptor per connection; the default soft limit is 1024
+  ConnectionLimits limits;
+  limits.min_threads = static_cast<std::size_t>(o.threads);
+  limits.max_threads = std::max(limits.min_threads, static_cast<std::size_t>(o.max_connections));
+  limits.request_timeout_ms = static_cast<int>(std::min(o.request_timeout_seconds * 1000, 1e9));
+  std::string http_error;
+  std::unique_ptr<httplib::Server> http =
+      MakeHttpServer(o.tls_cert, o.tls_key, limits, &http_error);
+  if (!http) {
+    std::cerr << "canvass-server: " << http_error << "\n";
+    return 1;
   }
-  const int threads = o.threads;
-  http->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   http->set_payload_max_length(8u << 20);
-  http->set_read_timeout(10, 0);
-  http->set_write_timeout(10, 0);
-  http->set_keep_alive_timeout(5);
-  http->set_keep_alive_max_count(1000);
   auto handler = [&api](const httplib::Request& req, httplib::Response& res) {
     HttpResponse out = api.Handle(FromHttplib(req));
     res.status = out.status;
     for (const auto& [k, v] : out.headers) res.set_header(k, v);
     res.set_header("X-Content-Type-Options", "nosniff");
-    if (out.status != 204 && out.status != 304) res.set_content(out.body, out.content_type);
+    if (out.stream) {
+      res.set_chunked_content_provider(
+          out.content_type, [stream = std::move(out.stream)](size_t, httplib::DataSink& sink) {
+            const bool whole = stream([&sink](const std::string& piece) {
+              return sink.is_writable() && sink.write(piece.data(), piece.size());
+            });
+            if (whole) sink.done();
+            return whole;  // false: httplib drops the connection, the answer stays unfinished
+          });
+    } else if (out.status != 204 && out.status != 304) {
+      res.set_content(out.body, out.content_type);
+    }
   };
   http->Get(".*", handler);
   http->Post(".*", handler);
@@ -341,12 +366,7 @@ int Run(const Options& o) {
   http->Put(".*", handler);
   http->Delete(".*", handler);
 
-  int port = o.port;
-  if (port == 0) {
-    port = http->bind_to_any_port(o.host);
-  } else if (!http->bind_to_port(o.host, port)) {
-    port = -1;
-  }
+  const int port = Bind(*http, o.host, o.port);
   if (port < 0) {
     std::cerr << "canvass-server: cannot listen on " << o.host << ":" << o.port
               << " (in use? pick another with --listen)\n";

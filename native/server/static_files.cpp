@@ -32,6 +32,23 @@ const char* ContentType(const std::string& path) {
   return "application/octet-stream";
 }
 
+// Our own pages (kiosk, dashboard, index) load scripts only from files of this server, talk only
+// to it, and may not be framed. WebAssembly compilation needs 'wasm-unsafe-eval'; the widget and
+// the dashboard add <style> elements (they also run inside customers' pages), hence the inline
+// styles. embed-demo.html stands in for a customer's website, which loads the loader from
+// wherever the server is: it keeps no policy of ours.
+constexpr const char* kPagePolicy =
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; worker-src 'self'; manifest-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+bool IsOurPage(const std::string& path) {
+  const std::string html = ".html";
+  return path.size() >= html.size() &&
+         path.compare(path.size() - html.size(), html.size(), html) == 0 &&
+         path != "/embed-demo.html";
+}
+
 bool AcceptsGzip(const HttpRequest& r) {
   auto it = r.headers.find("accept-encoding");
   return it != r.headers.end() && it->second.find("gzip") != std::string::npos;
@@ -85,6 +102,11 @@ HttpResponse StaticFiles::Get(const HttpRequest& r) {
   // Revalidate every time (a new widget version must reach kiosks the same day); the kiosk's
   // service worker keeps its own copy for offline use.
   out.headers = {{"ETag", etag}, {"Cache-Control", "no-cache"}, {"Vary", "Accept-Encoding"}};
+  if (IsOurPage(path)) {
+    out.headers.emplace_back("Content-Security-Policy", kPagePolicy);
+    out.headers.emplace_back("Referrer-Policy", "no-referrer");
+    out.headers.emplace_back("X-Frame-Options", "DENY");
+  }
   if (auto inm = r.headers.find("if-none-match"); inm != r.headers.end() && inm->second == etag) {
     out.status = 304;
     return out;

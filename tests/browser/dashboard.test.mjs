@@ -142,12 +142,17 @@ test('the dashboard shows the server\'s figures for each filter, and follows the
   });
   const page = await context.newPage();
   page.on('pageerror', (e) => console.log(`[page error] ${e.message}`));
+  const cspViolations = [];
+  page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text()); });
 
   // /dashboard (no slash) is redirected to the dashboard's page; log in with the password.
-  await page.goto(`${server.url}/dashboard`);
+  const response = await page.goto(`${server.url}/dashboard`);
+  assert.match(response.headers()['content-security-policy'] ?? '', /script-src 'self' 'wasm-unsafe-eval'/,
+    'the dashboard page is served with its Content-Security-Policy');
   await page.fill('#password', PASSWORD);
   await page.click('#enter');
   const first = await waitFigures(page, (f) => f.ready, 'the first figures', 90000);
+  assert.deepEqual(cspViolations, [], 'the dashboard runs within its Content-Security-Policy');
   assert.equal(first.survey, 'restaurant');
   assert.equal(first.language, 'en');
   assert.equal(first.filter.preset, 30, 'the default period is the last 30 days with data');

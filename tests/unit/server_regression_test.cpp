@@ -8,6 +8,7 @@
 
 #include "api.h"
 #include "store.h"
+#include "users.h"
 
 namespace canvass::server {
 namespace {
@@ -19,16 +20,18 @@ struct Server {
     REQUIRE(opened.ok());
     store = std::move(*opened);
     api = std::make_unique<Api>(store.get(), OrgKeys{SigningKey::Generate(), BoxKey::Generate()},
-                                ApiOptions{}, [] { return std::int64_t{1795000000000}; });
+                                ApiOptions{}, [this] { return now_ms; });
   }
-  HttpResponse Post(const std::string& path, const std::string& body) {
+  HttpResponse Post(const std::string& path, const std::string& body,
+                    const std::string& from = "192.0.2.1") {
     HttpRequest r;
     r.method = "POST";
     r.path = path;
     r.body = body;
-    r.remote_address = "192.0.2.1";
+    r.remote_address = from;
     return api->Handle(r);
   }
+  std::int64_t now_ms = 1795000000000;
   std::unique_ptr<ServerStore> store;
   std::unique_ptr<Api> api;
 };
@@ -63,6 +66,40 @@ TEST_CASE("regression: a flood of distinct keys reset every rate-limit count",
   CHECK(!limiter.Allow("newcomer", 3));     // memory stays bounded
   CHECK(limiter.Allow("newcomer", 60001));  // once the windows are over, old keys are swept
   CHECK(limiter.Allow("victim", 60002));
+}
+
+TEST_CASE("security: 10 failed logins from any addresses lock the account for 15 minutes",
+          "[security][native]") {
+  // The per-address limit (5 a minute) alone let an attacker with many addresses (IPv6, or a
+  // botnet) guess at full speed; behind a proxy every client shares one address.
+  Server server;
+  std::string password = "correct horse battery";
+  Result<std::string> hash = HashPassword(&password);
+  REQUIRE(hash.ok());
+  REQUIRE(server.store->PutSetting("admin_password_hash", *hash).ok());
+  const std::string right = R"({"password":"correct horse battery"})";
+  const std::string wrong = R"({"password":"wrong guess 123"})";
+  for (int i = 0; i < 10; ++i) {
+    const HttpResponse out = server.Post("/v1/admin/login", wrong, "198.51.100." + std::to_string(i));
+    REQUIRE(out.status == 401);
+  }
+  // Locked: even the right password, from a fresh address, is refused without being checked.
+  HttpResponse locked = server.Post("/v1/admin/login", right, "203.0.113.7");
+  CHECK(locked.status == 429);
+  CHECK(locked.body.find("locked for 15 more minute") != std::string::npos);
+  // Another account is not affected (its name does not exist: 401, not 429).
+  CHECK(server.Post("/v1/admin/login", R"({"user":"alice","password":"x"})", "203.0.113.8")
+            .status == 401);
+  server.now_ms += 14 * 60000;
+  CHECK(server.Post("/v1/admin/login", right, "203.0.113.9").status == 429);
+  server.now_ms += 60000;  // the 15 minutes are over
+  HttpResponse open = server.Post("/v1/admin/login", right, "203.0.113.10");
+  CHECK(open.status == 200);
+  // A success clears the count: 9 more failures do not lock it again.
+  for (int i = 0; i < 9; ++i) {
+    REQUIRE(server.Post("/v1/admin/login", wrong, "198.51.101." + std::to_string(i)).status == 401);
+  }
+  CHECK(server.Post("/v1/admin/login", right, "203.0.113.11").status == 200);
 }
 
 }  // namespace canvass::server
