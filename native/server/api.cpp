@@ -576,6 +576,7 @@ HttpResponse Api::PushRecords(const HttpRequest& r) {
   Result<AppendResult> appended = store_->AppendRecords(batch->device_id, records, now);
   if (!appended.ok()) {
     CountRefused("store");
+    LogStoreFailure(appended.status(), now);
     return StatusResponse(appended.status().WithContext("nothing stored"));
   }
   if (appended->verdict == AppendResult::Verdict::kFork) {
@@ -1024,6 +1025,17 @@ HttpResponse Api::Export(const HttpRequest& r) {
 void Api::CountRefused(const std::string& reason) {
   std::lock_guard lock(metrics_mu_);
   ++refused_[reason];
+}
+
+void Api::LogStoreFailure(const Status& s, std::int64_t now_ms) {
+  std::int64_t last = store_failure_logged_ms_.load();
+  if (now_ms - last < 60000 || !store_failure_logged_ms_.compare_exchange_strong(last, now_ms)) {
+    return;
+  }
+  std::cerr << "canvass-server: pushes refused, nothing stored: " << s.message()
+            << " (logged at most once a minute; /metrics counts every refusal as "
+               "canvass_records_refused_total{reason=\"store\"})"
+            << std::endl;
 }
 
 HttpResponse Api::Metrics() {

@@ -148,6 +148,10 @@ class Api {
   HttpResponse Webhooks(const HttpRequest& r, const std::string& rest);
   Result<std::vector<std::string>> Categories();
   void CountRefused(const std::string& reason);
+  // A push the store could not take (a full database, a lost connection): the device gets the
+  // message, and so does the operator, on stderr, at most once a minute since every device
+  // retries.
+  void LogStoreFailure(const Status& s, std::int64_t now_ms);
 
   ServerStore* store_;
   OrgKeys keys_;
@@ -167,6 +171,7 @@ class Api {
 
   std::atomic<std::uint64_t> accepted_{0};
   std::atomic<std::uint64_t> duplicates_{0};
+  std::atomic<std::int64_t> store_failure_logged_ms_{INT64_MIN / 2};
   std::mutex metrics_mu_;
   std::map<std::string, std::uint64_t> refused_;
   std::vector<std::uint64_t> latency_buckets_;  // counts per bucket of kLatencyBounds

@@ -43,6 +43,9 @@ Options:
   --db sqlite|URL       store: "sqlite" (default, DIR/canvass.db) or postgresql://user@host:port/db.
                         Several servers may share one PostgreSQL; give them the same keys
                         (the same DIR, or a copy of DIR/keys).
+  --max-db-mb N         SQLite: never let DIR/canvass.db grow past N MiB (default: no limit).
+                        When it is full, pushes are refused with 503 and nothing is stored;
+                        devices keep their records until a restart with a larger N
   --publish FILE        publish a survey definition at start (repeatable; an unchanged file
                         is not published twice)
   --web-origin ORIGIN   allow the public web channel from this origin, e.g. https://shop.example
@@ -87,6 +90,7 @@ struct Options {
   double request_timeout_seconds = 60;
   double case_sla_hours = 24;
   double webhook_retry_seconds = 10;
+  StoreOptions store;
   ApiOptions api;
 };
 
@@ -135,6 +139,15 @@ int ParseArgs(int argc, char** argv, Options* o) {
     } else if (a == "--db") {
       if (!(v = need(i))) return 2;
       o->db = *v;
+    } else if (a == "--max-db-mb") {
+      if (!(v = need(i))) return 2;
+      char* end = nullptr;
+      const long mb = std::strtol(v->c_str(), &end, 10);
+      if (end == v->c_str() || *end != '\0' || mb < 1 || mb > (1L << 22)) {
+        std::cerr << "canvass-server: --max-db-mb takes a whole number of MiB, 1 or more\n";
+        return 2;
+      }
+      o->store.sqlite_max_db_mb = static_cast<std::uint32_t>(mb);
     } else if (a == "--publish") {
       if (!(v = need(i))) return 2;
       o->publish.push_back(*v);
@@ -199,6 +212,10 @@ int ParseArgs(int argc, char** argv, Options* o) {
     }
     o->api.sms_secret = secret;
   }
+  if (o->store.sqlite_max_db_mb != 0 && o->db != "sqlite") {
+    std::cerr << "canvass-server: --max-db-mb limits the SQLite store only\n";
+    return 2;
+  }
   if (o->tls_cert.empty() != o->tls_key.empty()) {
     std::cerr << "canvass-server: --tls-cert and --tls-key go together\n";
     return 2;
@@ -232,7 +249,7 @@ int Run(const Options& o) {
     std::cerr << "canvass-server: " << keys.status().message() << "\n";
     return 1;
   }
-  Result<std::unique_ptr<ServerStore>> store = OpenStore(o.db, o.data_dir);
+  Result<std::unique_ptr<ServerStore>> store = OpenStore(o.db, o.data_dir, o.store);
   if (!store.ok()) {
     std::cerr << "canvass-server: cannot open the store: " << store.status().message() << "\n";
     return 1;

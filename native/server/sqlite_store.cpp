@@ -3,6 +3,7 @@
 // loss can take back the last transactions, and devices resend what has no receipt.
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <mutex>
 #include <optional>
 #include <variant>
@@ -76,6 +77,15 @@ const char* const kMigrations[] = {
        CREATE INDEX deliveries_due ON webhook_deliveries(state, next_ms);)",
 };
 
+// SQLITE_FULL: the disk, or the --max-db-mb limit (PRAGMA max_page_count). Devices keep what has
+// no receipt, so the answer tells the operator what to do and the devices to come back.
+Status DatabaseFull(const std::string& what) {
+  return Status::Unavailable(what +
+                             ": the database is full (the disk, or the server's --max-db-mb "
+                             "limit): free disk space or restart canvass-server with a larger "
+                             "--max-db-mb; devices keep their records and send them again");
+}
+
 class Statement {
  public:
   Statement(sqlite3* db, const char* sql) : db_(db) {
@@ -130,9 +140,7 @@ class Statement {
   }
   Status Error(const std::string& what) const {
     // A full disk or a refused write is worth retrying later; the rest is an I/O problem.
-    if (rc_ == SQLITE_FULL) {
-      return Status::Unavailable(what + ": the database is full (free disk space, then retry)");
-    }
+    if (rc_ == SQLITE_FULL) return DatabaseFull(what);
     if (rc_ == SQLITE_BUSY || rc_ == SQLITE_LOCKED) {
       return Status::Unavailable(what + ": the database is busy, retry");
     }
@@ -288,10 +296,11 @@ class SqliteStore : public ServerStore {
   explicit SqliteStore(sqlite3* db) : db_(db) {}
   ~SqliteStore() override { sqlite3_close(db_); }
 
-  Status Init() {
+  Status Init(std::uint32_t max_db_mb) {
     Status s = Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
     if (!s.ok()) return s;
     sqlite3_busy_timeout(db_, 5000);
+    if (max_db_mb > 0 && !(s = LimitSize(max_db_mb)).ok()) return s;
     if (!(s = Exec("CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)")).ok()) {
       return s;
     }
@@ -316,7 +325,7 @@ class SqliteStore : public ServerStore {
         if (ins.Step() != SQLITE_DONE) s = ins.Error("schema migration");
       }
       if (!s.ok()) {
-        (void)Exec("ROLLBACK");
+        (void)End(false);
         return s.WithContext("migration to schema version " + std::to_string(v + 1));
       }
       if (!(s = Exec("COMMIT")).ok()) return s;
@@ -386,7 +395,8 @@ class SqliteStore : public ServerStore {
     Status s = Exec("BEGIN IMMEDIATE");
     if (!s.ok()) return s;
     Result<DeviceRow> result = EnrollLocked(code_hash, now_ms, make_device);
-    s = Exec(result.ok() ? "COMMIT" : "ROLLBACK");
+    s = End(result.ok());
+    if (!result.ok()) return result;
     if (!s.ok()) return s;
     return result;
   }
@@ -437,11 +447,9 @@ class SqliteStore : public ServerStore {
     if (!s.ok()) return s;
     Result<AppendResult> result = AppendLocked(device_id, records, now_ms);
     bool commit = result.ok() && result->verdict == AppendResult::Verdict::kStored;
-    s = Exec(commit ? "COMMIT" : "ROLLBACK");
-    if (!s.ok()) {
-      (void)Exec("ROLLBACK");
-      return s;
-    }
+    s = End(commit);
+    if (!result.ok()) return result;  // what made it roll back (a full database), not the rollback
+    if (!s.ok()) return s;
     return result;
   }
 
@@ -530,8 +538,7 @@ class SqliteStore : public ServerStore {
       fill.Bind(1, name);
       if (fill.Step() != SQLITE_DONE) s = fill.Error("register projection " + name);
     }
-    Status end = Exec(s.ok() ? "COMMIT" : "ROLLBACK");
-    if (!end.ok()) (void)Exec("ROLLBACK");
+    Status end = End(s.ok());
     return s.ok() ? end : s;
   }
 
@@ -584,12 +591,9 @@ class SqliteStore : public ServerStore {
         }
       }
     }
-    Status end = Exec(s.ok() ? "COMMIT" : "ROLLBACK");
+    Status end = End(s.ok());
     if (!s.ok()) return s;
-    if (!end.ok()) {
-      (void)Exec("ROLLBACK");
-      return end;
-    }
+    if (!end.ok()) return end;
     return static_cast<std::uint32_t>(records.size());
   }
 
@@ -886,15 +890,39 @@ class SqliteStore : public ServerStore {
   }
 
  private:
+  // Ends the transaction a BEGIN IMMEDIATE started: COMMIT, or ROLLBACK. On some errors SQLite
+  // rolls the transaction back by itself (SQLITE_FULL among them,
+  // sqlite.org/lang_transaction.html); a ROLLBACK then fails with "no transaction is active", which
+  // must not hide the error that caused it. A COMMIT that fails leaves the transaction open, so it
+  // is rolled back.
+  Status End(bool commit) {
+    if (!commit) return sqlite3_get_autocommit(db_) ? Status::Ok() : Exec("ROLLBACK");
+    Status s = Exec("COMMIT");
+    if (!s.ok() && !sqlite3_get_autocommit(db_)) (void)Exec("ROLLBACK");
+    return s;
+  }
+
   // Runs `body` between BEGIN IMMEDIATE and COMMIT, or ROLLBACK if it fails. Holds mu_.
   template <typename F>
   Status InTransaction(F&& body) {
     Status s = Exec("BEGIN IMMEDIATE");
     if (!s.ok()) return s;
     s = body();
-    Status end = Exec(s.ok() ? "COMMIT" : "ROLLBACK");
-    if (!end.ok()) (void)Exec("ROLLBACK");
+    Status end = End(s.ok());
     return s.ok() ? end : s;
+  }
+
+  // PRAGMA max_page_count holds for this connection only, so it is set at every open. SQLite
+  // keeps it at the current page count if that is larger: the database is then full at once.
+  Status LimitSize(std::uint32_t max_db_mb) {
+    Statement size(db_, "PRAGMA page_size");
+    if (size.Step() != SQLITE_ROW || size.Int(0) <= 0) return size.Error("read the page size");
+    const std::int64_t pages =
+        std::max<std::int64_t>(1, std::int64_t{max_db_mb} * 1024 * 1024 / size.Int(0));
+    const std::string pragma = "PRAGMA max_page_count = " + std::to_string(pages);
+    Statement limit(db_, pragma.c_str());
+    if (limit.Step() != SQLITE_ROW) return limit.Error("limit the database size");
+    return Status::Ok();
   }
 
   Status EndSessions(const std::string& user) {
@@ -923,7 +951,7 @@ class SqliteStore : public ServerStore {
     if (rc == SQLITE_OK) return Status::Ok();
     std::string msg = err ? err : "unknown error";
     sqlite3_free(err);
-    if (rc == SQLITE_FULL) return Status::Unavailable("the database is full: " + msg);
+    if (rc == SQLITE_FULL) return DatabaseFull("sqlite");
     return Status::IoError("sqlite: " + msg);
   }
 
@@ -1043,7 +1071,8 @@ class SqliteStore : public ServerStore {
 
 }  // namespace
 
-Result<std::unique_ptr<ServerStore>> OpenSqliteStore(const std::string& path) {
+Result<std::unique_ptr<ServerStore>> OpenSqliteStore(const std::string& path,
+                                                     std::uint32_t max_db_mb) {
   sqlite3* db = nullptr;
   int rc =
       sqlite3_open_v2(path.c_str(), &db,
@@ -1054,7 +1083,7 @@ Result<std::unique_ptr<ServerStore>> OpenSqliteStore(const std::string& path) {
     return Status::IoError("cannot open " + path + ": " + msg);
   }
   auto store = std::make_unique<SqliteStore>(db);
-  Status s = store->Init();
+  Status s = store->Init(max_db_mb);
   if (!s.ok()) return s.WithContext(path);
   return std::unique_ptr<ServerStore>(std::move(store));
 }

@@ -45,10 +45,16 @@ Result<AppendResult> ClassifyBatch(const ChainHead& head,
   return result;
 }
 
-Result<std::unique_ptr<ServerStore>> OpenStore(const std::string& spec,
-                                               const std::string& data_dir) {
-  if (spec.empty() || spec == "sqlite") return OpenSqliteStore(data_dir + "/canvass.db");
+Result<std::unique_ptr<ServerStore>> OpenStore(const std::string& spec, const std::string& data_dir,
+                                               const StoreOptions& options) {
+  if (spec.empty() || spec == "sqlite") {
+    return OpenSqliteStore(data_dir + "/canvass.db", options.sqlite_max_db_mb);
+  }
   if (spec.rfind("postgresql://", 0) == 0 || spec.rfind("postgres://", 0) == 0) {
+    if (options.sqlite_max_db_mb != 0) {
+      return Status::InvalidArgument(
+          "--max-db-mb limits the SQLite store only; give PostgreSQL a quota of its own");
+    }
     return OpenPostgresStore(spec);
   }
   return Status::InvalidArgument("--db: use sqlite or a postgresql:// URL, not '" + spec + "'");

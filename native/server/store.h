@@ -328,11 +328,19 @@ class ServerStore {
                                                           std::uint32_t limit) = 0;
 };
 
+struct StoreOptions {
+  // SQLite only: the database file never grows past this many MiB (0: no limit). A write that
+  // needs more fails with Unavailable ("the database is full") and stores nothing; the WAL and
+  // its -shm file come on top. A limit below the current size acts as a full database.
+  std::uint32_t sqlite_max_db_mb = 0;
+};
+
 // Opens (creating and migrating) the store named by `spec`: "sqlite" (DATA_DIR/canvass.db) or a
 // postgresql:// URL.
-Result<std::unique_ptr<ServerStore>> OpenStore(const std::string& spec,
-                                               const std::string& data_dir);
-Result<std::unique_ptr<ServerStore>> OpenSqliteStore(const std::string& path);
+Result<std::unique_ptr<ServerStore>> OpenStore(const std::string& spec, const std::string& data_dir,
+                                               const StoreOptions& options = {});
+Result<std::unique_ptr<ServerStore>> OpenSqliteStore(const std::string& path,
+                                                     std::uint32_t max_db_mb = 0);
 Result<std::unique_ptr<ServerStore>> OpenPostgresStore(const std::string& url);
 
 }  // namespace canvass::server
