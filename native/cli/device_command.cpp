@@ -135,20 +135,12 @@ Result<DeviceState> LoadState(const std::string& dir) {
 
 // Fetches the device's survey bundles, verifies each with the organisation key, and keeps the
 // good ones in DIR/surveys/. A bundle that does not verify is refused; the last good one stays.
-Status FetchSurveys(const DeviceState& d, int* fetched) {
-  Result<HttpReply> reply = HttpGet(d.server, "/v1/surveys?device=" + d.device_id);
-  if (!reply.ok()) return reply.status();
-  if (reply->status != 200) return Status::InvalidArgument("surveys: " + DescribeError(*reply));
-  rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseIterativeFlag>(reply->body.data(), reply->body.size());
-  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("bundles") ||
-      !doc["bundles"].IsArray()) {
-    return Status::Corruption("surveys: the server's answer is not a bundle list");
-  }
+// `bundles` is the "bundles" array of GET /v1/surveys, or of the enrollment answer.
+Status StoreBundles(const DeviceState& d, const rapidjson::Value& bundles, int* fetched) {
   Status s = native::MakePrivateDir(d.dir + "/surveys");
   if (!s.ok()) return s;
   *fetched = 0;
-  for (const auto& item : doc["bundles"].GetArray()) {
+  for (const auto& item : bundles.GetArray()) {
     if (!item.IsObject() || !item.HasMember("bundle") || !item["bundle"].IsString()) continue;
     Result<std::string> bytes = FromHex(item["bundle"].GetString());
     Result<SignedMessage> message =
@@ -168,6 +160,20 @@ Status FetchSurveys(const DeviceState& d, int* fetched) {
     ++*fetched;
   }
   return Status::Ok();
+}
+
+Status FetchSurveys(const DeviceState& d, int* fetched) {
+  Result<HttpReply> reply = HttpGet(d.server, "/v1/surveys?device=" + d.device_id);
+  if (!reply.ok()) return reply.status();
+  if (reply->status != 200) return Status::InvalidArgument("surveys: " + DescribeError(*reply));
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseIterativeFlag>(reply->body.data(), reply->body.size());
+  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("bundles") ||
+      !doc["bundles"].IsArray()) {
+    // A cut connection can leave a short body: worth a retry, like a refused connection.
+    return Status::Unavailable("surveys: the server's answer is not a bundle list (cut short?)");
+  }
+  return StoreBundles(d, doc["bundles"], fetched);
 }
 
 int Enroll(const std::string& dir, const std::vector<std::string>& args) {
@@ -237,8 +243,13 @@ int Enroll(const std::string& dir, const std::vector<std::string>& args) {
   if (s.ok())
     s = native::ReplaceFileMode0600(dir + "/device.json", StateJson(d, Field(doc, "certificate")));
   if (!s.ok()) return Fail(s);
+  // The enrollment answer carries the location's bundles: no second request that could fail.
   int fetched = 0;
-  s = FetchSurveys(d, &fetched);
+  if (doc.HasMember("bundles") && doc["bundles"].IsArray()) {
+    s = StoreBundles(d, doc["bundles"], &fetched);
+  } else {
+    s = FetchSurveys(d, &fetched);
+  }
   std::cout << "enrolled as " << d.device_id << " at " << d.location << " (" << d.channel << ")";
   if (s.ok()) std::cout << "; " << fetched << " survey(s)";
   std::cout << "\n";
