@@ -102,6 +102,9 @@ Result<rapidjson::Document> ParseJsonBody(const std::string& body) {
   return doc;
 }
 
+constexpr std::int64_t kFirstExportableMs = -62167219200000;  // 0000-01-01T00:00:00Z
+constexpr std::int64_t kLastExportableMs = 253402300799999;   // 9999-12-31T23:59:59.999Z
+
 HttpResponse ErrorResponse(int status, const std::string& code, const std::string& message) {
   return JsonResponse(status, [&](Json& w) {
     w.StartObject();
@@ -551,6 +554,15 @@ HttpResponse Api::PushRecords(const HttpRequest& r) {
       return ErrorResponse(
           400, "invalid_argument",
           where + " belongs to device '" + record->device_id + "'; nothing stored");
+    }
+    // Times the interchange format can write (years 0000-9999): any real clock, however wrong,
+    // is inside; outside, the export would write a time that `canvass report` cannot read.
+    if (record->device_time_ms < kFirstExportableMs || record->device_time_ms > kLastExportableMs) {
+      CountRefused("malformed");
+      return ErrorResponse(400, "invalid_argument",
+                           where + " has a device time outside the years 0000-9999 (" +
+                               std::to_string(record->device_time_ms) +
+                               " ms since 1970); check the device's clock; nothing stored");
     }
     if (record->seq == 0) {
       CountRefused("malformed");

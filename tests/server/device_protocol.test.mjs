@@ -315,6 +315,13 @@ test('properly signed but non-canonical or foreign records are refused (400), no
   const good = wire.encodeRecord(d.draft(2));
   const trailing = wire.signRecord(Buffer.concat([good, Buffer.from([0])]), d.key.privateKey);
   assertRefused(await server.postRecords(d.batch([trailing])), 400, null, 'trailing byte:');
+  // A device time no clock gives (past the year 9999, or before the year 0000): the export could
+  // not write it in a form `canvass report` reads. A clock reset to 1970 is still accepted (below).
+  for (const deviceTimeMs of [253402300800000, -62167219200001]) {
+    const far = d.sign(d.draft(2, { deviceTimeMs }));
+    assertRefused(await server.postRecords(d.batch([far.envelope])), 400, /device time outside the years 0000-9999/,
+      `device time ${deviceTimeMs}:`);
+  }
   assert.equal(await deviceCount(d.id), 2);
   // The device's chain is intact: its real next record is accepted.
   const envs = d.next(1);
@@ -322,6 +329,15 @@ test('properly signed but non-canonical or foreign records are refused (400), no
   assert.equal(res.status, 200, describeResponse(res));
   verifyReceipt(res.buf, d.id, envs[0]);
   assertExactlySeqs(await server.exportRecords(), d.id, 3);
+  // A tablet whose clock fell back to 1970 loses nothing: its records are stored as they are.
+  const epoch = d.sign(d.draft(3, { deviceTimeMs: 0 }));
+  d.seq += 1;
+  d.head = epoch.hash;
+  const r0 = await server.postRecords(d.batch([epoch.envelope]));
+  assert.equal(r0.status, 200, describeResponse(r0));
+  const stored = await server.exportRecords();
+  assertExactlySeqs(stored, d.id, 4);
+  assert.equal(stored.find((r) => r.device === d.id && r.seq === 4).time, '1970-01-01T00:00:00Z');
 });
 
 test('records of one device in another device\'s batch are refused (400)', async () => {
