@@ -5,6 +5,7 @@
 #include <rapidjson/writer.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -104,6 +105,18 @@ Result<rapidjson::Document> ParseJsonBody(const std::string& body) {
 
 constexpr std::int64_t kFirstExportableMs = -62167219200000;  // 0000-01-01T00:00:00Z
 constexpr std::int64_t kLastExportableMs = 253402300799999;   // 9999-12-31T23:59:59.999Z
+
+Result<std::uint32_t> ListLimit(const HttpRequest& r, std::uint32_t fallback, std::uint32_t max) {
+  auto it = r.query.find("limit");
+  if (it == r.query.end() || it->second.empty()) return fallback;
+  std::uint32_t n = 0;
+  const std::string& text = it->second;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size() || n < 1 || n > max) {
+    return Status::InvalidArgument("limit: 1 to " + std::to_string(max));
+  }
+  return n;
+}
 
 HttpResponse ErrorResponse(int status, const std::string& code, const std::string& message) {
   return JsonResponse(status, [&](Json& w) {
@@ -231,7 +244,7 @@ HttpResponse Api::Handle(const HttpRequest& r) {
   } else if (p == "/v1/channels/sms" && r.method == "POST") {
     response = SmsInbound(r);
   } else if (p == "/v1/revocations" && r.method == "GET") {
-    response = Revocations();
+    response = Revocations(r);
   } else if (p.rfind("/v1/admin/", 0) == 0) {
     response = Admin(r);
     response.headers.emplace_back("Cache-Control", "no-store");
@@ -623,15 +636,23 @@ HttpResponse Api::PushRecords(const HttpRequest& r) {
   return out;
 }
 
-HttpResponse Api::Revocations() {
-  Result<std::vector<DeviceRow>> devices = store_->ListDevices();
+// Device lists come in pages of device ids: `after` (exclusive) and `limit`; an answer that may
+// have more says where to go on ("next").
+constexpr std::uint32_t kDevicePage = 1000;
+constexpr std::uint32_t kMaxDevicePage = 10000;
+
+HttpResponse Api::Revocations(const HttpRequest& r) {
+  Result<std::uint32_t> limit = ListLimit(r, kDevicePage, kMaxDevicePage);
+  if (!limit.ok()) return StatusResponse(limit.status());
+  auto after = r.query.find("after");
+  Result<std::vector<DeviceRow>> devices =
+      store_->ListDevices(after == r.query.end() ? "" : after->second, *limit, true);
   if (!devices.ok()) return StatusResponse(devices.status());
   return JsonResponse(200, [&](Json& w) {
     w.StartObject();
     w.Key("revoked");
     w.StartArray();
     for (const DeviceRow& d : *devices) {
-      if (!d.revoked_ms) continue;
       w.StartObject();
       w.Key("device_id");
       Str(w, d.device_id);
@@ -640,6 +661,10 @@ HttpResponse Api::Revocations() {
       w.EndObject();
     }
     w.EndArray();
+    if (devices->size() == *limit) {
+      w.Key("next");
+      Str(w, devices->back().device_id);
+    }
     w.EndObject();
   });
 }
@@ -868,7 +893,11 @@ HttpResponse Api::Admin(const HttpRequest& r) {
     });
   }
   if (p == "/v1/admin/devices" && r.method == "GET") {
-    Result<std::vector<DeviceRow>> devices = store_->ListDevices();
+    Result<std::uint32_t> limit = ListLimit(r, kDevicePage, kMaxDevicePage);
+    if (!limit.ok()) return StatusResponse(limit.status());
+    auto after = r.query.find("after");
+    Result<std::vector<DeviceRow>> devices =
+        store_->ListDevices(after == r.query.end() ? "" : after->second, *limit);
     if (!devices.ok()) return StatusResponse(devices.status());
     return JsonResponse(200, [&](Json& w) {
       w.StartObject();
@@ -893,6 +922,10 @@ HttpResponse Api::Admin(const HttpRequest& r) {
         w.EndObject();
       }
       w.EndArray();
+      if (devices->size() == *limit) {
+        w.Key("next");
+        Str(w, devices->back().device_id);
+      }
       w.EndObject();
     });
   }

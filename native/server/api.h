@@ -55,6 +55,9 @@ struct HttpResponse {
 HttpResponse ErrorResponse(int status, const std::string& code, const std::string& message);
 // The HTTP answer for a non-OK Status from the store or the core.
 HttpResponse StatusResponse(const Status& status);
+// The `limit` query parameter of a list: `fallback` when absent, InvalidArgument (naming the
+// range) unless it is 1..`max`.
+Result<std::uint32_t> ListLimit(const HttpRequest& r, std::uint32_t fallback, std::uint32_t max);
 // A JSON answer written by `fill`.
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 HttpResponse JsonResponse(int status, const std::function<void(JsonWriter&)>& fill);
@@ -126,7 +129,7 @@ class Api {
   HttpResponse Enroll(const HttpRequest& r, bool web);
   HttpResponse Surveys(const HttpRequest& r);
   HttpResponse PushRecords(const HttpRequest& r);
-  HttpResponse Revocations();
+  HttpResponse Revocations(const HttpRequest& r);
   HttpResponse Admin(const HttpRequest& r);
   HttpResponse Export(const HttpRequest& r);
   HttpResponse Metrics();

@@ -206,17 +206,9 @@ HttpResponse Api::ListCases(const HttpRequest& r, const Principal& who) {
   if (std::string assignee = Query(r, "assignee"); !assignee.empty()) {
     filter.assignee = assignee == "me" ? who.name : assignee == "none" ? "" : assignee;
   }
-  filter.limit = kDefaultListLimit;
-  if (std::string limit = Query(r, "limit"); !limit.empty()) {
-    const bool digits = limit.size() <= 4 && std::all_of(limit.begin(), limit.end(), [](char c) {
-                          return c >= '0' && c <= '9';
-                        });
-    const std::uint32_t n = digits ? static_cast<std::uint32_t>(std::stoul(limit)) : 0;
-    if (n < 1 || n > kMaxListLimit) {
-      return ErrorResponse(400, "invalid_argument", "limit: 1 to " + std::to_string(kMaxListLimit));
-    }
-    filter.limit = n;
-  }
+  Result<std::uint32_t> limit = ListLimit(r, kDefaultListLimit, kMaxListLimit);
+  if (!limit.ok()) return StatusResponse(limit.status());
+  filter.limit = *limit;
   Result<std::vector<CaseRow>> cases = store_->ListCases(filter);
   if (!cases.ok()) return StatusResponse(cases.status());
   const std::int64_t now = now_ms_();

@@ -712,11 +712,15 @@ class PostgresStore : public ServerStore {
         });
   }
 
-  Result<std::vector<DeviceRow>> ListDevices() override {
+  Result<std::vector<DeviceRow>> ListDevices(const std::string& after, std::uint32_t limit,
+                                             bool revoked_only) override {
+    if (!IsStorableText(after)) return std::vector<DeviceRow>();
     return Query<std::vector<DeviceRow>>(
         "SELECT device_id, location, channel, public_key, web, certificate, enrolled_ms, "
-        "revoked_ms, head_seq, head_hash FROM devices ORDER BY device_id",
-        Params(), "list devices", [](const Rows& r) {
+        "revoked_ms, head_seq, head_hash FROM devices WHERE device_id > $1 "
+        "AND ($2 = 0 OR revoked_ms IS NOT NULL) ORDER BY device_id LIMIT $3",
+        Params().Text(after).Int(revoked_only ? 1 : 0).Int(static_cast<std::int64_t>(limit)),
+        "list devices", [](const Rows& r) {
           std::vector<DeviceRow> out;
           for (int i = 0; i < r.size(); ++i) out.push_back(ReadDevice(r, i));
           return out;

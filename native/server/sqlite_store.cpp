@@ -418,11 +418,14 @@ class SqliteStore : public ServerStore {
     return std::optional<DeviceRow>(ReadDevice(q));
   }
 
-  Result<std::vector<DeviceRow>> ListDevices() override {
+  Result<std::vector<DeviceRow>> ListDevices(const std::string& after, std::uint32_t limit,
+                                             bool revoked_only) override {
     std::lock_guard lock(mu_);
     Statement q(db_,
                 "SELECT device_id, location, channel, public_key, web, certificate, "
-                "enrolled_ms, revoked_ms, head_seq, head_hash FROM devices ORDER BY device_id");
+                "enrolled_ms, revoked_ms, head_seq, head_hash FROM devices WHERE device_id > ? "
+                "AND (? = 0 OR revoked_ms IS NOT NULL) ORDER BY device_id LIMIT ?");
+    q.Bind(1, after).Bind(2, std::int64_t{revoked_only ? 1 : 0}).Bind(3, std::int64_t{limit});
     std::vector<DeviceRow> out;
     int rc;
     while ((rc = q.Step()) == SQLITE_ROW) out.push_back(ReadDevice(q));

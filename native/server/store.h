@@ -256,7 +256,10 @@ class ServerStore {
       const std::function<DeviceRow(const EnrollCodeRow&)>& make_device) = 0;
   virtual Status AddDevice(const DeviceRow& device) = 0;
   virtual Result<std::optional<DeviceRow>> FindDevice(const std::string& device_id) = 0;
-  virtual Result<std::vector<DeviceRow>> ListDevices() = 0;
+  // Devices in device id order, after `after` (exclusive; "" from the start), at most `limit`;
+  // with revoked_only, only revoked ones.
+  virtual Result<std::vector<DeviceRow>> ListDevices(const std::string& after, std::uint32_t limit,
+                                                     bool revoked_only = false) = 0;
   virtual Status RevokeDevice(const std::string& device_id, std::int64_t now_ms) = 0;
 
   // `records` are consecutive seqs of one device, verified. See the file comment.

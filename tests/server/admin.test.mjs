@@ -172,6 +172,48 @@ test('devices lists every enrolled device with its location, channel, state and 
   assert.deepEqual(viaHttp.find((x) => x.device_id === d.id), me, 'CLI prints the server\'s JSON');
 });
 
+test('device lists come in pages (limit, after, next), and the CLI follows them', async () => {
+  const mine = [];
+  for (let i = 0; i < 3; i++) mine.push((await enrolledDevice(server, 'Odesa-Port')).id);
+  const all = (await server.mustAdmin('GET', '/v1/admin/devices')).json;
+  assert.equal(all.next, undefined, 'the default page (1000) holds them all: no next');
+  const ids = all.devices.map((d) => d.device_id);
+  assert.ok(ids.length >= 3);
+  assert.deepEqual([...ids].sort(), ids, 'in device id order');
+  const seen = [];
+  let after = '';
+  for (let pages = 0; ; pages++) {
+    assert.ok(pages <= ids.length, 'paging ends');
+    const page = (await server.mustAdmin('GET', `/v1/admin/devices?limit=2${after ? `&after=${encodeURIComponent(after)}` : ''}`)).json;
+    assert.ok(page.devices.length <= 2, 'at most limit devices');
+    seen.push(...page.devices.map((d) => d.device_id));
+    if (!page.next) break;
+    assert.equal(page.next, page.devices.at(-1).device_id, 'next names the last device of the page');
+    after = page.next;
+  }
+  assert.deepEqual(seen, ids, 'the pages together are the whole list, each device once');
+  for (const bad of ['0', '10001', 'x', '-1', '2.5']) {
+    assertRefused(await server.admin('GET', `/v1/admin/devices?limit=${bad}`), 400, /limit: 1 to 10000/, `limit=${bad}:`);
+  }
+  const cli = JSON.parse((await server.mustAdminCli(['devices'])).stdout).devices.map((d) => d.device_id);
+  assert.deepEqual(cli, ids, 'the CLI lists every device');
+  // Revocations page the same way.
+  await server.mustAdmin('POST', `/v1/admin/devices/${mine[0]}/revoke`, undefined, 204);
+  await server.mustAdmin('POST', `/v1/admin/devices/${mine[1]}/revoke`, undefined, 204);
+  const revoked = [];
+  for (let after = '', pages = 0; ; pages++) {
+    assert.ok(pages < 100, 'revocation paging ends');
+    const page = (await server.fetch(`/v1/revocations?limit=1${after ? `&after=${encodeURIComponent(after)}` : ''}`)).json;
+    assert.ok(page.revoked.length <= 1);
+    revoked.push(...page.revoked.map((r) => r.device_id));
+    if (!page.next) break;
+    after = page.next;
+  }
+  assert.ok(revoked.includes(mine[0]) && revoked.includes(mine[1]) && !revoked.includes(mine[2]),
+    JSON.stringify(revoked));
+  assert.equal(new Set(revoked).size, revoked.length, 'each revoked device once');
+});
+
 test('export as JSON Lines: one line per record, with the interchange fields', async () => {
   const d = await enrolledDevice(server, 'Kyiv-Podil');
   const a1 = { ...restaurantAnswers(1, 'exp'), reason: 'Долго ждали заказ — чекали 40 хвилин' };
