@@ -30,12 +30,18 @@ run_target() {  # preset
   step "build ($preset)"
   cmake --preset "$preset" -DCANVASS_WERROR=ON >"$log_dir/configure-$preset.log" 2>&1 || {
     cat "$log_dir/configure-$preset.log"; exit 1; }
-  cmake --build --preset "$preset" 2>&1 | tee "$log_dir/build-$preset.log" | grep -E 'error|warning|FAILED' || true
-  [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "build ($preset) failed; see $log_dir/build-$preset.log" >&2; exit 1; }
+  # With pipefail a pipeline fails with its last failing command; the filter never fails (a
+  # group ending in `|| true`), so the status is the build's or ctest's own. (`pipe || true`
+  # followed by PIPESTATUS read the status of `true` whenever the pipe failed: failures passed.)
+  local build_status=0
+  cmake --build --preset "$preset" 2>&1 | tee "$log_dir/build-$preset.log" |
+    { grep -E 'error|warning|FAILED' || true; } || build_status=$?
+  [ "$build_status" -eq 0 ] || { echo "build ($preset) failed; see $log_dir/build-$preset.log" >&2; exit 1; }
   step "tests ($preset)"
   local status=0
-  ctest --preset "$preset" -V 2>&1 | tee "$log_dir/ctest-$preset.log" | grep -E '^[0-9]+: (Passed|Failed)|^[0-9]+: # (pass|fail)|^[0-9]+: not ok|tests passed|tests failed|Test +#' || true
-  status=${PIPESTATUS[0]}
+  ctest --preset "$preset" -V 2>&1 | tee "$log_dir/ctest-$preset.log" |
+    { grep -E '^[0-9]+: (Passed|Failed)|^[0-9]+: # (pass|fail)|^[0-9]+: not ok|tests passed|tests failed|Test +#' || true; } ||
+    status=$?
   # Catch2's compact reporter ends with "Passed all N test cases with M assertions."; node's
   # test runner (TAP) with "# pass N".
   local cases node_cases

@@ -49,7 +49,8 @@ test('SMS replies: scores are recorded, wrong secrets and non-scores are refused
     assert.equal(r.tags.channel, 'sms');
     assert.equal(r.device, 'dev-sms-gateway');
     assert.match(r.customer, /^[0-9a-f]{64}$/);
-    assert.ok(!JSON.stringify(r).includes('380'), 'the number is never stored');
+    // Its digits, not a bare '380' (hex keys and times contain that by chance).
+    assert.ok(!/\+380|671234567|67 123|501112233/.test(JSON.stringify(r)), 'the number is never stored');
   }
   assert.equal(records[0].customer, records[1].customer, 'one number, one customer key');
   assert.deepEqual(records.map((r) => r.seq), [1, 2], 'one signed chain for the gateway');
