@@ -195,8 +195,7 @@ Api::Api(ServerStore* store, OrgKeys keys, ApiOptions options, std::function<std
       now_ms_(std::move(now_ms)),
       latency_buckets_(std::size(kLatencyBounds), 0) {
   if (!options_.static_dir.empty()) {
-    static_files_ =
-        std::make_unique<StaticFiles>(options_.static_dir, options_.transport_compresses);
+    static_files_ = std::make_unique<StaticFiles>(options_.static_dir);
   }
 }
 

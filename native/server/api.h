@@ -77,8 +77,6 @@ struct ApiOptions {
   std::string web_location = "web";      // location of web-channel devices
   std::int64_t certificate_days = 3650;
   std::string static_dir;  // served under / (web/), empty: none
-  // Whether the HTTP layer gzips answers of this content type by itself (static_files.h).
-  std::function<bool(const std::string& content_type)> transport_compresses;
   // SMS channel (POST /v1/channels/sms): the gateway's shared secret (empty: channel off) and
   // the survey whose NPS question an SMS reply answers.
   std::string sms_secret;

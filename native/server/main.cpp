@@ -279,15 +279,6 @@ int Run(const Options& o) {
   api_options.definitions = &definitions;
   api_options.on_case_event = [&case_worker] { case_worker.Notify(); };
   api_options.static_dir = o.static_dir;
-  // cpp-httplib (built with zlib and brotli) compresses these content types itself, with brotli
-  // where the client accepts it (its can_compress_content_type); the rest, the widget's wasm and
-  // font among them, StaticFiles gzips.
-  api_options.transport_compresses = [](const std::string& type) {
-    return (type.rfind("text/", 0) == 0 && type != "text/event-stream") ||
-           type == "image/svg+xml" || type == "application/javascript" ||
-           type == "application/json" || type == "application/xml" ||
-           type == "application/xhtml+xml";
-  };
   api_options.on_password_set = [token_file] { unlink(token_file.c_str()); };
   Api api(store->get(), std::move(*keys), api_options, NowMs);
 
@@ -356,6 +347,16 @@ int Run(const Options& o) {
             if (whole) sink.done();
             return whole;  // false: httplib drops the connection, the answer stays unfinished
           });
+    } else if (std::any_of(out.headers.begin(), out.headers.end(),
+                           [](const auto& h) { return h.first == "Content-Encoding"; })) {
+      // Compressed already (a static file, gzipped once and kept): a sized provider, which
+      // httplib sends as it is. A plain body it would compress again, with brotli at its
+      // slowest setting, on every request (300-700 ms for the widget's glue on a cold load).
+      auto body = std::make_shared<const std::string>(std::move(out.body));
+      res.set_content_provider(body->size(), out.content_type,
+                               [body](size_t offset, size_t length, httplib::DataSink& sink) {
+                                 return sink.write(body->data() + offset, length);
+                               });
     } else if (out.status != 204 && out.status != 304) {
       res.set_content(out.body, out.content_type);
     }

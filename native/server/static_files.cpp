@@ -117,7 +117,6 @@ HttpResponse StaticFiles::Get(const HttpRequest& r) {
   if (!in) return ErrorResponse(404, "not_found", "nothing at " + r.path);
   out.body = body.str();
   if (!AcceptsGzip(r) || out.body.size() < 256) return out;
-  if (transport_compresses_ && transport_compresses_(out.content_type)) return out;
 
   std::shared_ptr<const std::string> gz;
   {

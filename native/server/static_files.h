@@ -20,12 +20,10 @@ namespace canvass::server {
 
 class StaticFiles {
  public:
-  // `transport_compresses(content_type)`: the HTTP layer gzips such answers itself, so they are
-  // left alone here (null: it compresses nothing).
-  StaticFiles(std::string dir, std::function<bool(const std::string&)> transport_compresses)
-      : dir_(std::move(dir)), transport_compresses_(std::move(transport_compresses)) {}
+  explicit StaticFiles(std::string dir) : dir_(std::move(dir)) {}
   // The answer to GET `request.path`: the file (gzipped if the client accepts it and that is
-  // smaller), 304 for a matching If-None-Match, 301 from a folder to its "/", or 404.
+  // smaller; with Content-Encoding, which the HTTP layer must send as it is), 304 for a matching
+  // If-None-Match, 301 from a folder to its "/", or 404. Each file is gzipped once per version.
   HttpResponse Get(const HttpRequest& request);
 
  private:
@@ -36,7 +34,6 @@ class StaticFiles {
     std::shared_ptr<const std::string> gzip;  // null: not smaller than the file
   };
   std::string dir_;
-  std::function<bool(const std::string&)> transport_compresses_;
   std::mutex mu_;
   std::map<std::string, Entry> cache_;  // path -> gzip of its current content
 };

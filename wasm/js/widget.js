@@ -179,6 +179,21 @@ function addStyle() {
   document.head.appendChild(s);
 }
 
+// Sends an enrollment request for a new device key: the public web channel (code undefined) or
+// a one-time code. Resolves with the key, the answer and its JSON (checked by the caller).
+async function requestEnrollment(mod, server, code) {
+  const seed = mod.newDeviceSeed();
+  const publicKey = mod.publicKeyOf(seed);
+  const path = code === undefined ? '/v1/web/enroll' : '/v1/enroll';
+  const body = { protocol: PROTOCOL, public_key: publicKey };
+  if (code !== undefined) body.code = code;
+  const res = await fetch(server + path, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+  });
+  const j = await res.json().catch(() => ({}));
+  return { seed, publicKey, res, j };
+}
+
 function randomU64() {
   const v = new BigUint64Array(1);
   crypto.getRandomValues(v);
@@ -211,6 +226,13 @@ export async function mount(element, options = {}) {
   ]);
   const initError = mod.init();
   if (initError) throw new Error(initError);
+  // A device to enroll (embed: the public web channel; kiosk: a code in the URL): the request
+  // needs only the core, not the UI, so it goes out now and its round trip overlaps the UI's
+  // start-up (font atlas, WebGL, first frames), which keeps the main thread busy on a tablet.
+  const storedDevice = await log.getMeta('device');
+  const earlyEnrollment = !storedDevice && (mode === 'embed' || options.enrollCode)
+    ? requestEnrollment(mod, server, mode === 'embed' ? undefined : options.enrollCode) : null;
+  earlyEnrollment?.catch(() => {});  // awaited below, where a failure is reported
 
   let unmounted = false;
   let device = null;
@@ -284,16 +306,9 @@ export async function mount(element, options = {}) {
     device = d;
   };
 
-  const enroll = async (code) => {
-    const seed = mod.newDeviceSeed();
-    const publicKey = mod.publicKeyOf(seed);
-    const path = code === undefined ? '/v1/web/enroll' : '/v1/enroll';
-    const body = { protocol: PROTOCOL, public_key: publicKey };
-    if (code !== undefined) body.code = code;
-    const res = await fetch(server + path, {
-      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
-    });
-    const j = await res.json().catch(() => ({}));
+  // `pending`: the answer of a request already sent (requestEnrollment), else one is sent now.
+  const enroll = async (code, pending) => {
+    const { seed, publicKey, res, j } = await (pending ?? requestEnrollment(mod, server, code));
     if (!res.ok) throw new Error(`enrollment refused (${res.status}): ${j.message || res.statusText}`);
     const bad = mod.verifyCertificate(j.certificate, j.org_sign_key, publicKey, j.device_id);
     if (bad) throw new Error(`enrollment answer refused: ${bad}`);
@@ -492,15 +507,14 @@ export async function mount(element, options = {}) {
 
   // ---- Start-up: device, bundles, survey.
   if (log.refusal) emit('error', new Error(log.refusal));
-  const stored = await log.getMeta('device');
   let enrolledNow = false;
-  if (stored) {
-    useDevice(stored);
+  if (storedDevice) {
+    useDevice(storedDevice);
   } else if (mode === 'embed') {
-    await enroll(undefined);
+    await enroll(undefined, earlyEnrollment);
     enrolledNow = true;
   } else if (options.enrollCode) {
-    await enroll(options.enrollCode);
+    await enroll(options.enrollCode, earlyEnrollment);
     enrolledNow = true;
   }
   if (device) {
