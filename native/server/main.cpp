@@ -333,11 +333,15 @@ int Run(const Options& o) {
     return 1;
   }
   http->set_payload_max_length(8u << 20);
-  auto handler = [&api](const httplib::Request& req, httplib::Response& res) {
+  const bool tls = !o.tls_cert.empty();
+  auto handler = [&api, tls](const httplib::Request& req, httplib::Response& res) {
     HttpResponse out = api.Handle(FromHttplib(req));
     res.status = out.status;
     for (const auto& [k, v] : out.headers) res.set_header(k, v);
     res.set_header("X-Content-Type-Options", "nosniff");
+    // Served over TLS: browsers should never come back over plain HTTP (a year; no subdomains,
+    // which may be other people's servers).
+    if (tls) res.set_header("Strict-Transport-Security", "max-age=31536000");
     if (out.stream) {
       res.set_chunked_content_provider(
           out.content_type, [stream = std::move(out.stream)](size_t, httplib::DataSink& sink) {

@@ -74,6 +74,7 @@ test('our pages carry a Content-Security-Policy; the embed demo (a customer site
   assert.ok(!/script-src[^;]*'unsafe-(inline|eval)'/.test(csp), `no inline or eval scripts: ${csp}`);
   assert.equal(page.headers['x-frame-options'], 'DENY');
   assert.equal(page.headers['referrer-policy'], 'no-referrer');
+  assert.equal(page.headers['strict-transport-security'], undefined, 'no HSTS over plain HTTP');
   assert.match(zlib.gunzipSync(page.body).toString(), /<title>kiosk<\/title>/);
   const demo = await get('/embed-demo.html');
   assert.equal(demo.status, 200);

@@ -78,6 +78,7 @@ test('healthz over HTTPS with the configured certificate; untrusted clients refu
     const trusted = await get(`${server.url}/healthz`, { ca: fs.readFileSync(cert) });
     assert.equal(trusted.status, 200, trusted.text);
     assert.equal(JSON.parse(trusted.text).status, 'ok');
+    assert.equal(trusted.headers['strict-transport-security'], 'max-age=31536000', 'HSTS over TLS');
 
     // A client that pins the certificate instead: verification off, fingerprint checked.
     const pinned = await get(`${server.url}/healthz`, { rejectUnauthorized: false });
