@@ -25,6 +25,7 @@
 #include "projector.h"
 #include "stats_projection.h"
 #include "store.h"
+#include "verify_command.h"
 
 namespace canvass::server {
 namespace {
@@ -35,6 +36,7 @@ Usage:
   canvass-server --data DIR [options]
   canvass-server backup --data DIR --out FILE            (while the server runs)
   canvass-server restore --data DIR --in FILE [--force]  (with the server stopped)
+  canvass-server verify --data DIR [--db URL]            (re-check every stored record)
 
 Options:
   --data DIR            data directory: organisation keys, SQLite database, initial admin token.
@@ -415,6 +417,9 @@ int main(int argc, char** argv) {
   }
   if (argc > 1 && std::string(argv[1]) == "restore") {
     return canvass::server::RestoreCommand(argc - 2, argv + 2);
+  }
+  if (argc > 1 && std::string(argv[1]) == "verify") {
+    return canvass::server::VerifyCommand(argc - 2, argv + 2);
   }
   canvass::server::Options options;
   if (int rc = canvass::server::ParseArgs(argc, argv, &options)) return rc;
