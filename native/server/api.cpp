@@ -80,6 +80,49 @@ std::string CsvField(const std::string& s) {
   return out + "\"";
 }
 
+// One export row: the fixed columns, then `tag_keys` and `columns` in order (empty where the
+// record has none).
+std::string CsvRow(const ResponseRecord& rec, const std::set<std::string>& tag_keys,
+                   const std::set<std::string>& columns) {
+  std::map<std::string, std::string> cells;
+  for (const auto& [id, value] : rec.answers) {
+    std::visit(
+        [&, &id = id](const auto& a) {
+          using T = std::decay_t<decltype(a)>;
+          if constexpr (std::is_same_v<T, ScaleAnswer>) {
+            cells[id] = std::to_string(a.value);
+          } else if constexpr (std::is_same_v<T, TextAnswer>) {
+            cells[id] = a.text;
+          } else if constexpr (std::is_same_v<T, ChoiceAnswer>) {
+            std::string joined;
+            for (const auto& c : a.ids) joined += (joined.empty() ? "" : ";") + c;
+            if (!a.other.empty()) joined += (joined.empty() ? "" : ";") + ("other: " + a.other);
+            cells[id] = joined;
+          } else if constexpr (std::is_same_v<T, CsiAnswer>) {
+            cells[id + ".importance"] = std::to_string(a.importance);
+            cells[id + ".satisfaction"] = std::to_string(a.satisfaction);
+          } else {
+            cells[id] = a.consent ? "consent" : "no consent";
+          }
+        },
+        value);
+  }
+  std::string csv = CsvField(rec.survey_id) + "," + ToHex(rec.survey_version) + "," +
+                    CsvField(rec.device_id) + "," + std::to_string(rec.seq) + "," +
+                    FormatIsoTime(rec.device_time_ms) + "," + OutcomeName(rec.outcome) + "," +
+                    CsvField(rec.customer_key);
+  for (const auto& k : tag_keys) {
+    auto it = rec.tags.find(k);
+    csv += "," + (it == rec.tags.end() ? std::string() : CsvField(it->second));
+  }
+  for (const auto& c : columns) {
+    auto it = cells.find(c);
+    csv += "," + (it == cells.end() ? std::string() : CsvField(it->second));
+  }
+  csv += "\r\n";
+  return csv;
+}
+
 }  // namespace
 
 HttpResponse JsonResponse(int status, const std::function<void(Json&)>& fill) {
@@ -640,18 +683,37 @@ HttpResponse Api::PushRecords(const HttpRequest& r) {
 constexpr std::uint32_t kDevicePage = 1000;
 constexpr std::uint32_t kMaxDevicePage = 10000;
 
-HttpResponse Api::Revocations(const HttpRequest& r) {
+struct DevicePage {
+  std::vector<DeviceRow> rows;
+  bool full = false;  // as many as asked for: there may be more
+};
+
+Result<DevicePage> ReadDevicePage(ServerStore* store, const HttpRequest& r, bool revoked_only) {
   Result<std::uint32_t> limit = ListLimit(r, kDevicePage, kMaxDevicePage);
-  if (!limit.ok()) return StatusResponse(limit.status());
+  if (!limit.ok()) return limit.status();
   auto after = r.query.find("after");
-  Result<std::vector<DeviceRow>> devices =
-      store_->ListDevices(after == r.query.end() ? "" : after->second, *limit, true);
+  Result<std::vector<DeviceRow>> rows =
+      store->ListDevices(after == r.query.end() ? "" : after->second, *limit, revoked_only);
+  if (!rows.ok()) return rows.status();
+  const bool full = rows->size() == *limit;
+  return DevicePage{std::move(*rows), full};
+}
+
+// "next": where the following page starts, on a full page only.
+void WriteNext(Json& w, const DevicePage& page) {
+  if (!page.full) return;
+  w.Key("next");
+  Str(w, page.rows.back().device_id);
+}
+
+HttpResponse Api::Revocations(const HttpRequest& r) {
+  Result<DevicePage> devices = ReadDevicePage(store_, r, /*revoked_only=*/true);
   if (!devices.ok()) return StatusResponse(devices.status());
   return JsonResponse(200, [&](Json& w) {
     w.StartObject();
     w.Key("revoked");
     w.StartArray();
-    for (const DeviceRow& d : *devices) {
+    for (const DeviceRow& d : devices->rows) {
       w.StartObject();
       w.Key("device_id");
       Str(w, d.device_id);
@@ -660,10 +722,7 @@ HttpResponse Api::Revocations(const HttpRequest& r) {
       w.EndObject();
     }
     w.EndArray();
-    if (devices->size() == *limit) {
-      w.Key("next");
-      Str(w, devices->back().device_id);
-    }
+    WriteNext(w, *devices);
     w.EndObject();
   });
 }
@@ -892,17 +951,13 @@ HttpResponse Api::Admin(const HttpRequest& r) {
     });
   }
   if (p == "/v1/admin/devices" && r.method == "GET") {
-    Result<std::uint32_t> limit = ListLimit(r, kDevicePage, kMaxDevicePage);
-    if (!limit.ok()) return StatusResponse(limit.status());
-    auto after = r.query.find("after");
-    Result<std::vector<DeviceRow>> devices =
-        store_->ListDevices(after == r.query.end() ? "" : after->second, *limit);
+    Result<DevicePage> devices = ReadDevicePage(store_, r, /*revoked_only=*/false);
     if (!devices.ok()) return StatusResponse(devices.status());
     return JsonResponse(200, [&](Json& w) {
       w.StartObject();
       w.Key("devices");
       w.StartArray();
-      for (const DeviceRow& d : *devices) {
+      for (const DeviceRow& d : devices->rows) {
         w.StartObject();
         w.Key("device_id");
         Str(w, d.device_id);
@@ -921,10 +976,7 @@ HttpResponse Api::Admin(const HttpRequest& r) {
         w.EndObject();
       }
       w.EndArray();
-      if (devices->size() == *limit) {
-        w.Key("next");
-        Str(w, devices->back().device_id);
-      }
+      WriteNext(w, *devices);
       w.EndObject();
     });
   }
@@ -1021,46 +1073,7 @@ HttpResponse Api::Export(const HttpRequest& r) {
     for (const auto& c : *columns) head += "," + CsvField(c);
     head += "\r\n";
     if (!write(head)) return false;
-    return each([&](const ResponseRecord& rec) {
-             std::map<std::string, std::string> cells;
-             for (const auto& [id, value] : rec.answers) {
-               std::visit(
-                   [&, &id = id](const auto& a) {
-                     using T = std::decay_t<decltype(a)>;
-                     if constexpr (std::is_same_v<T, ScaleAnswer>) {
-                       cells[id] = std::to_string(a.value);
-                     } else if constexpr (std::is_same_v<T, TextAnswer>) {
-                       cells[id] = a.text;
-                     } else if constexpr (std::is_same_v<T, ChoiceAnswer>) {
-                       std::string joined;
-                       for (const auto& c : a.ids) joined += (joined.empty() ? "" : ";") + c;
-                       if (!a.other.empty())
-                         joined += (joined.empty() ? "" : ";") + ("other: " + a.other);
-                       cells[id] = joined;
-                     } else if constexpr (std::is_same_v<T, CsiAnswer>) {
-                       cells[id + ".importance"] = std::to_string(a.importance);
-                       cells[id + ".satisfaction"] = std::to_string(a.satisfaction);
-                     } else {
-                       cells[id] = a.consent ? "consent" : "no consent";
-                     }
-                   },
-                   value);
-             }
-             std::string csv = CsvField(rec.survey_id) + "," + ToHex(rec.survey_version) + "," +
-                               CsvField(rec.device_id) + "," + std::to_string(rec.seq) + "," +
-                               FormatIsoTime(rec.device_time_ms) + "," + OutcomeName(rec.outcome) +
-                               "," + CsvField(rec.customer_key);
-             for (const auto& k : *tag_keys) {
-               auto it = rec.tags.find(k);
-               csv += "," + (it == rec.tags.end() ? std::string() : CsvField(it->second));
-             }
-             for (const auto& c : *columns) {
-               auto it = cells.find(c);
-               csv += "," + (it == cells.end() ? std::string() : CsvField(it->second));
-             }
-             csv += "\r\n";
-             return write(csv);
-           })
+    return each([&](const ResponseRecord& rec) { return write(CsvRow(rec, *tag_keys, *columns)); })
         .ok();
   };
   return out;

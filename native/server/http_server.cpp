@@ -25,6 +25,8 @@
 #include <utility>
 #include <vector>
 
+#include "api.h"
+
 namespace canvass::server {
 namespace {
 
@@ -227,17 +229,16 @@ class ConnectionStream final : public httplib::Stream {
     }
   }
 
-  // An answer of our own, for requests httplib never sees; the connection closes after it.
-  void Refuse(int status, const char* reason, const std::string& message) {
-    const std::string body = "{\"error\":\"" +
-                             std::string(status == 408 ? "timeout" : "too_large") +
-                             "\",\"message\":\"" + message + "\"}";
-    const std::string head =
-        "HTTP/1.1 " + std::to_string(status) + " " + reason +
-        "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-        "\r\nConnection: close\r\n\r\n";
+  // An answer of our own (the API's error body), for requests httplib never sees; the
+  // connection closes after it.
+  void Refuse(int status, const char* reason, const std::string& code, const std::string& message) {
+    const HttpResponse answer = ErrorResponse(status, code, message);
+    const std::string head = "HTTP/1.1 " + std::to_string(status) + " " + reason +
+                             "\r\nContent-Type: " + answer.content_type +
+                             "\r\nContent-Length: " + std::to_string(answer.body.size()) +
+                             "\r\nConnection: close\r\n\r\n";
     write(head.data(), head.size());
-    write(body.data(), body.size());
+    write(answer.body.data(), answer.body.size());
   }
 
  private:
@@ -319,12 +320,15 @@ class GuardedServer final : public Base, public Widenable {
         case ConnectionStream::Next::kClosed:
           return true;
         case ConnectionStream::Next::kTooLarge:
-          strm.Refuse(431, "Request Header Fields Too Large",
+          strm.Refuse(431, "Request Header Fields Too Large", "too_large",
                       "the request line and headers exceed " +
-                          std::to_string(limits_.max_header_bytes / 1024) + " KiB");
+                          std::to_string(limits_.max_header_bytes / 1024) +
+                          " KiB; send fewer or shorter headers");
           return false;
         case ConnectionStream::Next::kTimedOut:
-          strm.Refuse(408, "Request Timeout", "the request did not arrive in time");
+          strm.Refuse(408, "Request Timeout", "timeout",
+                      "the request did not arrive whole within the request timeout; send it "
+                      "again");
           return false;
       }
       const bool last = n == limits_.max_requests_per_connection || !open();

@@ -7,6 +7,7 @@
 
 #include "canvass/crypto.h"
 #include "canvass/record.h"
+#include "canvass/response_log.h"
 #include "store.h"
 
 namespace canvass::server {
@@ -20,13 +21,6 @@ and seq, and the hash chain of each device from seq 1 to the device's head. Prin
 usage error. Safe while the server runs (it only reads); with PostgreSQL, give the same --db as
 the server.
 )";
-
-// A device's chain as it is walked, in seq order.
-struct Walk {
-  const DeviceRow* device = nullptr;
-  std::uint64_t seq = 0;  // last seq seen
-  Hash256 hash{};         // its hash (zero before seq 1)
-};
 
 }  // namespace
 
@@ -76,7 +70,8 @@ int VerifyCommand(int argc, char** argv) {
     if (++problems <= 100)
       std::cout << "device " << device << " seq " << seq << ": " << what << "\n";
   };
-  std::map<std::string, Walk> walks;
+  // Each device's chain as far as it has been walked (records come in device and seq order).
+  std::map<std::string, ChainHead> walked;
   Status s = (*store)->ForEachRecord([&](const StoredRecord& stored) -> Status {
     ++records;
     if (records % 1000000 == 0) std::cerr << "verify: " << records << " records...\n";
@@ -85,38 +80,18 @@ int VerifyCommand(int argc, char** argv) {
       report(stored.device_id, stored.seq, "a record of a device that is not enrolled");
       return Status::Ok();
     }
-    Walk& walk = walks[stored.device_id];
-    walk.device = &device->second;
-    const Hash256 expected_prev = walk.hash;
-    if (stored.seq != walk.seq + 1) {
-      report(stored.device_id, stored.seq,
-             "expected seq " + std::to_string(walk.seq + 1) + " (records missing before it)");
-    }
-    walk.seq = stored.seq;
-    Result<SignedRecord> envelope = DecodeSignedRecord(stored.envelope);
-    if (!envelope.ok()) {
-      report(stored.device_id, stored.seq, "unreadable envelope: " + envelope.status().message());
-      walk.hash = Hash256{};
-      return Status::Ok();
-    }
-    walk.hash = RecordHash(envelope->record_bytes);
-    if (!VerifyDomainHash(kRecordDomain, walk.hash, envelope->signature,
-                          device->second.public_key)) {
-      report(stored.device_id, stored.seq,
-             "the signature does not verify with the device's enrolled key (altered or forged)");
-    }
-    Result<ResponseRecord> record = DecodeRecord(envelope->record_bytes);
+    ChainHead& head = walked[stored.device_id];
+    // The same check a device makes of its own log: signature, seq, prev_hash.
+    Result<ResponseRecord> record = VerifyLink(stored.envelope, head, device->second.public_key);
     if (!record.ok()) {
-      report(stored.device_id, stored.seq, "unreadable record: " + record.status().message());
-      return Status::Ok();
-    }
-    if (record->device_id != stored.device_id || record->seq != stored.seq) {
+      report(stored.device_id, stored.seq, record.status().message());
+    } else if (record->device_id != stored.device_id || record->seq != stored.seq) {
       report(stored.device_id, stored.seq,
              "the record says device " + record->device_id + " seq " + std::to_string(record->seq));
     }
-    if (record->prev_hash != expected_prev) {
-      report(stored.device_id, stored.seq, "prev_hash does not match the record before it");
-    }
+    // Walk on from this record whatever it is, so that the next one is checked against it.
+    Result<SignedRecord> envelope = DecodeSignedRecord(stored.envelope);
+    head = ChainHead{stored.seq, envelope.ok() ? RecordHash(envelope->record_bytes) : Hash256{}};
     return Status::Ok();
   });
   if (!s.ok()) {
@@ -124,13 +99,11 @@ int VerifyCommand(int argc, char** argv) {
     return 1;
   }
   for (const auto& [id, device] : devices) {
-    auto walk = walks.find(id);
-    const std::uint64_t last = walk == walks.end() ? 0 : walk->second.seq;
-    const Hash256 hash = walk == walks.end() ? Hash256{} : walk->second.hash;
-    if (device.head.seq != last || (last > 0 && device.head.hash != hash)) {
+    const ChainHead last = walked.count(id) ? walked[id] : ChainHead{};
+    if (device.head.seq != last.seq || device.head.hash != last.hash) {
       report(id, device.head.seq,
              "the device's head (seq " + std::to_string(device.head.seq) +
-                 ") is not its last stored record (seq " + std::to_string(last) + ")");
+                 ") is not its last stored record (seq " + std::to_string(last.seq) + ")");
     }
   }
   std::cout << "verified " << records << " records of " << devices.size() << " devices: "

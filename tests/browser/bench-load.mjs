@@ -15,15 +15,13 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './browser.mjs';
 import { startServer, freePort, cleanup, repoRoot, WEBSITE } from '../server/harness.mjs';
 
 const runs = Number(process.argv[2] || 11);
 const siteDir = path.resolve(repoRoot, process.env.CANVASS_SITE_DIR || 'build/wasm/site');
 const surveyCore = path.join(path.dirname(new URL(import.meta.url).pathname), 'node_modules/survey-core');
 const surveyUi = path.join(path.dirname(new URL(import.meta.url).pathname), 'node_modules/survey-js-ui');
-const args = ['--no-sandbox', '--disable-gpu', '--enable-unsafe-swiftshader',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function load(page, cdp, url, ready) {
@@ -81,7 +79,7 @@ const port = await freePort();
 const server = await startServer({ port, publish: [WEBSITE], webOrigins: [`http://127.0.0.1:${port}`],
   extraArgs: ['--static', siteDir] });
 const sj = await surveyJsServer();
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args });
+const browser = await launchChromium();
 const rows = {};
 try {
   const pages = [

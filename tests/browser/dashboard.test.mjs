@@ -15,12 +15,12 @@ import {
   startServer, tempDir, cleanup, repoRoot, RESTAURANT, Device, mustCli, pool, sleep, request,
   describeResponse,
 } from '../server/harness.mjs';
-import { chromium } from 'playwright-core';
+import {
+  launchChromium, waitFor, waitDashboardItem as waitItem, clickDashboardItem as click,
+} from './browser.mjs';
 
 const siteDir = path.resolve(repoRoot, process.env.CANVASS_SITE_DIR || 'build/wasm/site');
 const artifacts = path.join(repoRoot, 'tests/artifacts');
-const chromiumArgs = ['--no-sandbox', '--disable-gpu', '--enable-unsafe-swiftshader',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const PASSWORD = 'dashboard-test-password';
 
 let server;
@@ -69,7 +69,7 @@ before(async () => {
   });
   assert.equal(login.status, 200, describeResponse(login));
   session = login.json.token;
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: chromiumArgs });
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -79,34 +79,8 @@ after(async () => {
 
 const figures = (page) => page.evaluate(() => window.canvassDashboard.figures());
 
-async function waitFigures(page, predicate, what, timeout = 30000) {
-  const deadline = Date.now() + timeout;
-  let last;
-  while (Date.now() < deadline) {
-    last = await page.evaluate(() => window.canvassDashboard?.figures());
-    if (last && predicate(last)) return last;
-    await sleep(100);
-  }
-  assert.fail(`timed out waiting for ${what}; last figures ${JSON.stringify(last)?.slice(0, 600)}`);
-}
-
-async function waitItem(page, id, timeout = 30000) {
-  const deadline = Date.now() + timeout;
-  let items = [];
-  while (Date.now() < deadline) {
-    items = await page.evaluate(() => window.canvassDashboard?.items() ?? []);
-    const it = items.find((i) => i.id === id);
-    if (it) return it;
-    await sleep(100);
-  }
-  assert.fail(`no item '${id}' on screen; items: ${items.map((i) => i.id).join(' ')}`);
-}
-
-// Clicks the centre of the item `id` as the dashboard reported it (CSS pixels of the viewport).
-async function click(page, id) {
-  const it = await waitItem(page, id);
-  await page.mouse.click(it.x + it.w / 2, it.y + it.h / 2);
-}
+const waitFigures = (page, predicate, what, timeout) =>
+  waitFor(page, () => window.canvassDashboard?.figures(), predicate, what, timeout);
 
 async function report(query) {
   const res = await request(`${server.url}/v1/admin/report?${query}&format=json`, {

@@ -23,12 +23,12 @@ import {
   startServer, cleanup, repoRoot, RESTAURANT, enrolledDevice, restaurantAnswers, sleep, until,
   describeResponse,
 } from '../server/harness.mjs';
-import { chromium } from 'playwright-core';
+import {
+  launchChromium, waitFor, waitDashboardItem as waitItem, clickDashboardItem as click,
+} from './browser.mjs';
 
 const siteDir = path.resolve(repoRoot, process.env.CANVASS_SITE_DIR || 'build/wasm/site');
 const artifacts = path.join(repoRoot, 'tests/artifacts');
-const chromiumArgs = ['--no-sandbox', '--disable-gpu', '--enable-unsafe-swiftshader',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const PASSWORD = 'follow-up-test-password';
 const PHONE = 'Olena Petrenko, +380 67 123 45 67';
 const KYIV = 'Kyiv-Podil';
@@ -85,7 +85,7 @@ before(async () => {
     const r = await server.admin('GET', '/v1/admin/cases');
     return r.json?.cases?.find((c) => c.device === kyiv.id && c.seq === 7);
   }, 'the detractor\'s case');
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: chromiumArgs });
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -93,39 +93,11 @@ after(async () => {
   await cleanup();
 });
 
-async function waitFor(page, fn, predicate, what, timeout = 30000) {
-  const deadline = Date.now() + timeout;
-  let last;
-  while (Date.now() < deadline) {
-    last = await page.evaluate(fn).catch(() => undefined);
-    if (last && predicate(last)) return last;
-    await sleep(100);
-  }
-  assert.fail(`timed out waiting for ${what}; last ${JSON.stringify(last)?.slice(0, 800)}`);
-}
 const figures = (page, predicate, what) =>
   waitFor(page, () => window.canvassDashboard?.figures(), predicate, what, 90000);
 const cases = (page, predicate, what) =>
   waitFor(page, () => window.canvassDashboard?.cases(), predicate, what);
 const items = (page) => page.evaluate(() => window.canvassDashboard?.items() ?? []);
-
-async function waitItem(page, id, timeout = 30000) {
-  const deadline = Date.now() + timeout;
-  let list = [];
-  while (Date.now() < deadline) {
-    list = await items(page);
-    const it = list.find((i) => i.id === id);
-    if (it) return it;
-    await sleep(100);
-  }
-  assert.fail(`no item '${id}' on screen; items: ${list.map((i) => i.id).join(' ')}`);
-}
-
-// Clicks the centre of the item `id` as the dashboard reported it (CSS pixels of the viewport).
-async function click(page, id) {
-  const it = await waitItem(page, id);
-  await page.mouse.click(it.x + it.w / 2, it.y + it.h / 2);
-}
 
 async function openDashboard(user) {
   const context = await browser.newContext({

@@ -11,11 +11,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cleanup, mustCli, tempDir, repoRoot, RESTAURANT } from '../server/harness.mjs';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './browser.mjs';
 
 const artifacts = path.join(repoRoot, 'tests/artifacts');
-const chromiumArgs = ['--no-sandbox', '--disable-gpu', '--enable-unsafe-swiftshader',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 let dir;
 let browser;
@@ -37,7 +35,7 @@ before(async () => {
   files.json = await report(files.demo, 'json', ['location'], path.join(dir, 'report.json'));
   // The trend chart's figures (trend.*) are those of the same selection per week.
   files.trend = await report(files.demo, 'json', ['period:week'], path.join(dir, 'trend.json'));
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: chromiumArgs });
+  browser = await launchChromium();
 });
 
 after(async () => {

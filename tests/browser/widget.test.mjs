@@ -12,12 +12,10 @@ import path from 'node:path';
 import {
   startServer, freePort, tempDir, cleanup, repoRoot, WEBSITE, assertExactlySeqs, sleep,
 } from '../server/harness.mjs';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './browser.mjs';
 
 const siteDir = path.resolve(repoRoot, process.env.CANVASS_SITE_DIR || 'build/wasm/site');
 const artifacts = path.join(repoRoot, 'tests/artifacts');
-const chromiumArgs = ['--no-sandbox', '--disable-gpu', '--enable-unsafe-swiftshader',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 // A short series survey: NPS, then the reason, in Russian and English.
 const QUICK = {
@@ -76,7 +74,7 @@ before(async () => {
     port, publish: [quick, choices, WEBSITE], webOrigins: [`http://127.0.0.1:${port}`, SHOP_ORIGIN],
     extraArgs: ['--static', siteDir],
   });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: chromiumArgs });
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  startServer, cleanup, enrolledDevice, run, binary, tempDir, describeRun, describeResponse,
+  storedPrefix, startServer, cleanup, enrolledDevice, run, binary, tempDir, describeRun, describeResponse,
   assertExactlySeqs, RESTAURANT,
 } from './harness.mjs';
 
@@ -21,14 +21,6 @@ async function mustServerCli(args) {
   const r = await serverCli(args);
   assert.equal(r.code, 0, `expected exit 0\n${describeRun(r)}`);
   return r;
-}
-
-// Seqs of one device in an export must be exactly 1..k: a backup is one consistent moment, never
-// half a batch. Returns k.
-function storedPrefix(records, deviceId, what) {
-  const k = records.filter((r) => r.device === deviceId).length;
-  assertExactlySeqs(records, deviceId, k, what);
-  return k;
 }
 
 test('a backup taken online restores to a server with the same keys, records and receipts', async () => {

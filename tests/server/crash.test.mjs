@@ -4,7 +4,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startServer, cleanup, enrolledDevice, restaurantAnswers, assertExactlySeqs, describeRun,
+  storedPrefix, startServer, cleanup, enrolledDevice, restaurantAnswers, assertExactlySeqs, describeRun,
   describeResponse, pool, RESTAURANT, sleep,
 } from './harness.mjs';
 import * as wire from './wire.mjs';
@@ -12,14 +12,6 @@ import * as wire from './wire.mjs';
 const RECORDS = Number(process.env.CANVASS_CRASH_RECORDS || 300);
 
 after(cleanup);
-
-// Stored seqs of a device must be exactly 1..k for some k (a crash may cut between batches, never
-// inside one or into a hole); returns k.
-function storedPrefix(records, deviceId, what) {
-  const seqs = records.filter((r) => r.device === deviceId).map((r) => r.seq).sort((a, b) => a - b);
-  assertExactlySeqs(records, deviceId, seqs.length, what);
-  return seqs.length;
-}
 
 async function lastSeqs(server) {
   return new Map((await server.devices()).map((d) => [d.device_id, d.last_seq]));

@@ -27,7 +27,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import {
-  startServer, cleanup, Device, restaurantAnswers, assertExactlySeqs, describeRun, describeResponse,
+  storedPrefix, startServer, cleanup, Device, restaurantAnswers, assertExactlySeqs, describeRun, describeResponse,
   pool, metricSum, run, binary, RESTAURANT, sleep,
 } from './harness.mjs';
 import * as wire from './wire.mjs';
@@ -351,13 +351,6 @@ async function enrollAll(load) {
   await pool(Array.from({ length: DEVICES }, (_, i) => i), 8,
     (i) => load.enrollJs(`js${i}`, LOCATIONS[i % LOCATIONS.length]));
   for (let i = 0; i < CLI_DEVICES; i++) await load.enrollCli(`cli${i}`, LOCATIONS[i % LOCATIONS.length]);
-}
-
-// Stored seqs of a device must be 1..k for some k, each once; returns k.
-function storedPrefix(records, id, what) {
-  const k = records.filter((r) => r.device === id).length;
-  assertExactlySeqs(records, id, k, what);
-  return k;
 }
 
 // The end state: every device's records exactly, with the answers it made, nothing else stored

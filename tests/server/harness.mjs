@@ -498,6 +498,14 @@ export function assertExactlySeqs(records, deviceId, n, what = '') {
   }
 }
 
+// Records of one device in an export, checked to be exactly seqs 1..k for some k (a crash, a cut
+// or a backup may stop between batches, never inside one or at a hole); returns k.
+export function storedPrefix(records, deviceId, what = '') {
+  const k = countFor(records, deviceId);
+  assertExactlySeqs(records, deviceId, k, what);
+  return k;
+}
+
 export function countFor(records, deviceId) {
   return records.filter((r) => r.device === deviceId).length;
 }

@@ -50,6 +50,17 @@ std::unique_ptr<ServerStore> Open(const std::string& path, std::uint32_t max_db_
   return std::move(*store);
 }
 
+// Enrolls a kiosk device `id` at location "here" (records can then be appended for it).
+DeviceRow AddKiosk(ServerStore* store, const std::string& id) {
+  DeviceRow d;
+  d.device_id = id;
+  d.location = "here";
+  d.channel = "kiosk";
+  d.enrolled_ms = kNow;
+  REQUIRE(store->AddDevice(d).ok());
+  return d;
+}
+
 }  // namespace
 
 TEST_CASE("sqlite store: a full database refuses a batch with Unavailable and stores none of it",
@@ -61,12 +72,7 @@ TEST_CASE("sqlite store: a full database refuses a batch with Unavailable and st
   const std::string path = dir.path + "/canvass.db";
   std::unique_ptr<ServerStore> store = Open(path, 1);
   REQUIRE(store->RegisterProjection("count").ok());
-  DeviceRow d;
-  d.device_id = "dev-full";
-  d.location = "here";
-  d.channel = "kiosk";
-  d.enrolled_ms = kNow;
-  REQUIRE(store->AddDevice(d).ok());
+  const DeviceRow d = AddKiosk(store.get(), "dev-full");
 
   ChainHead head;
   std::uint64_t stored = 0;
@@ -109,12 +115,7 @@ TEST_CASE("sqlite store: a limit below the current size acts as a full database"
   TempDir dir;
   const std::string path = dir.path + "/canvass.db";
   std::unique_ptr<ServerStore> store = Open(path, 0);
-  DeviceRow d;
-  d.device_id = "dev-big";
-  d.location = "here";
-  d.channel = "kiosk";
-  d.enrolled_ms = kNow;
-  REQUIRE(store->AddDevice(d).ok());
+  const DeviceRow d = AddKiosk(store.get(), "dev-big");
   ChainHead head;
   REQUIRE(store->AppendRecords(d.device_id, NextRecords(&head, 1000), kNow).ok());
   store.reset();

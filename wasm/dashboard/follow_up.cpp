@@ -123,7 +123,7 @@ Status CaseList::SetList(std::string_view json, std::int32_t utc_offset_min) {
   // The end of the viewer's day, in UTC ms.
   const std::int64_t offset_ms = std::int64_t{utc_offset_min} * 60000;
   const std::int64_t local = now_ms_ + offset_ms;
-  const std::int64_t day = local >= 0 ? local / kDayMs : (local - kDayMs + 1) / kDayMs;
+  const std::int64_t day = CubeDayOf(local);
   const std::int64_t day_end = (day + 1) * kDayMs - offset_ms;
   std::vector<CaseSummary> cases;
   for (const auto& c : list->value.GetArray()) {
@@ -290,7 +290,7 @@ void CaseList::ListFailed(const std::string& error) { error_ = error; }
 
 std::string LocalTimeLabel(std::int64_t ms, std::int32_t utc_offset_min) {
   const std::int64_t local = ms + std::int64_t{utc_offset_min} * 60000;
-  const std::int64_t day = local >= 0 ? local / kDayMs : (local - kDayMs + 1) / kDayMs;
+  const std::int64_t day = CubeDayOf(local);
   const std::int64_t in_day = local - day * kDayMs;
   char buf[16];
   std::snprintf(buf, sizeof buf, " %02d:%02d", static_cast<int>(in_day / 3600000),
