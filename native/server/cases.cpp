@@ -316,9 +316,7 @@ Status CaseProjection::Digest(const std::vector<StoredRecord>& records) {
   for (const StoredRecord& stored : records) {
     // A record that does not decode or does not qualify is skipped, never an error: the queue
     // must keep moving.
-    Result<SignedRecord> envelope = DecodeSignedRecord(stored.envelope);
-    if (!envelope.ok()) continue;
-    Result<ResponseRecord> record = DecodeRecord(envelope->record_bytes);
+    Result<ResponseRecord> record = DecodeStoredRecord(stored);
     if (!record.ok()) continue;
     std::shared_ptr<const Survey> survey = SurveyOf(*record);
     if (!survey || !FindCaseTrigger(*survey, *record)) continue;
@@ -337,9 +335,9 @@ Status CaseProjection::Apply(const std::vector<StoredRecord>& records, DerivedTx
   digested_.clear();  // this Apply uses it up (a retried transaction digests again)
   for (const Trigger& t : triggers_) {
     const ResponseRecord& record = t.record;
-    std::string location;
-    if (auto tag = record.tags.find("location"); tag != record.tags.end()) location = tag->second;
-    if (location.empty() || !IsStorableText(location)) {
+    // The device's location, never the record's own tag (DESIGN §5).
+    std::string location = t.stored->location;
+    if (location.empty()) {
       Result<std::string> enrolled = txn.DeviceLocation(t.stored->device_id);
       if (!enrolled.ok()) return enrolled.status();
       location = *enrolled;

@@ -48,6 +48,10 @@ Options:
   --max-db-mb N         SQLite: never let DIR/canvass.db grow past N MiB (default: no limit).
                         When it is full, pushes are refused with 503 and nothing is stored;
                         devices keep their records until a restart with a larger N
+  --quarantine-kb PER_DEVICE,TOTAL
+                        bounds of the quarantine, where forked batches wait for an admin, in KiB
+                        (default 16384,524288: 16 MiB a device, 512 MiB in all); a fork beyond
+                        them is refused (409) without being kept, and logged once a minute
   --publish FILE        publish a survey definition at start (repeatable; an unchanged file
                         is not published twice)
   --web-origin ORIGIN   allow the public web channel from this origin, e.g. https://shop.example
@@ -73,9 +77,9 @@ Options:
                         up to an hour, 10 attempts in all (default 10)
   --help                this text
 
-On first start the server creates the organisation keys and prints an initial admin token once;
-the token is also kept in DIR/initial-admin-token (owner-only) until an admin sets a password
-(POST /v1/admin/password). SIGTERM or Ctrl-C stops it gracefully: it stops accepting, finishes
+On first start the server creates the organisation keys and an initial admin token, written only
+to DIR/initial-admin-token (owner-only; its path is printed, never the token), which works until
+an admin sets a password (POST /v1/admin/password). SIGTERM or Ctrl-C stops it gracefully: it stops accepting, finishes
 the requests in flight and closes the store. API: docs/protocol.md. Operations: docs/operations.md.
 )";
 
@@ -150,6 +154,18 @@ int ParseArgs(int argc, char** argv, Options* o) {
         return 2;
       }
       o->store.sqlite_max_db_mb = static_cast<std::uint32_t>(mb);
+    } else if (a == "--quarantine-kb") {
+      if (!(v = need(i))) return 2;
+      char* end = nullptr;
+      const long long device_kb = std::strtoll(v->c_str(), &end, 10);
+      const long long total_kb = *end == ',' ? std::strtoll(end + 1, &end, 10) : -1;
+      if (*end != '\0' || device_kb < 1 || total_kb < device_kb || total_kb > (1LL << 32)) {
+        std::cerr << "canvass-server: --quarantine-kb takes PER_DEVICE,TOTAL in KiB, e.g. "
+                     "16384,524288 (TOTAL at least PER_DEVICE)\n";
+        return 2;
+      }
+      o->api.quarantine_device_bytes = static_cast<std::uint64_t>(device_kb) * 1024;
+      o->api.quarantine_total_bytes = static_cast<std::uint64_t>(total_kb) * 1024;
     } else if (a == "--publish") {
       if (!(v = need(i))) return 2;
       o->publish.push_back(*v);
@@ -299,8 +315,9 @@ int Run(const Options& o) {
       std::cerr << "canvass-server: cannot create the initial admin token: " << s.message() << "\n";
       return 1;
     }
-    std::cout << "initial admin token (shown once; also in " << token_file
-              << " until you set a password): " << *token << "\n";
+    // Only its path: stdout may be a journal that many can read (systemd), the file is 0600.
+    std::cout << "initial admin token: written to " << token_file
+              << " (owner-only; it works until you set a password)\n";
   } else if (access(token_file.c_str(), R_OK) == 0) {
     std::cout << "admin token: see " << token_file << "\n";
   }
