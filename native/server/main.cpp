@@ -17,6 +17,7 @@
 #include "api.h"
 #include "backup.h"
 #include "canvass/crypto.h"
+#include "canvass/survey.h"
 #include "case_worker.h"
 #include "cases.h"
 #include "data_dir.h"
@@ -428,6 +429,22 @@ int Run(const Options& o) {
                  "from the package, build/wasm/site from a build)\n";
     return 1;
   }
+  std::vector<std::string> publish_texts;  // read and checked now, published once the store is open
+  for (const std::string& file : o.publish) {
+    std::ifstream in(file, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (!in) {
+      std::cerr << "canvass-server: --publish: cannot read " << file << "\n";
+      return 1;
+    }
+    if (Result<Survey> survey = ParseSurvey(text.str()); !survey.ok()) {
+      std::cerr << "canvass-server: --publish " << file << ": " << survey.status().message()
+                << "\n";
+      return 1;
+    }
+    publish_texts.push_back(text.str());
+  }
   RaiseOpenFileLimit();  // a descriptor per connection; the default soft limit is 1024
   ConnectionLimits limits;
   limits.min_threads = static_cast<std::size_t>(o.threads);
@@ -500,15 +517,9 @@ int Run(const Options& o) {
     std::cout << "admin token: see " << token_file << "\n";
   }
 
-  for (const std::string& file : o.publish) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) {
-      std::cerr << "canvass-server: --publish: cannot open " << file << "\n";
-      return 1;
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
-    Result<SurveyRow> row = api.Publish(text.str(), {});
+  for (std::size_t i = 0; i < o.publish.size(); ++i) {
+    const std::string& file = o.publish[i];
+    Result<SurveyRow> row = api.Publish(publish_texts[i], {});
     if (!row.ok()) {
       std::cerr << "canvass-server: --publish " << file << ": " << row.status().message() << "\n";
       return 1;

@@ -136,4 +136,16 @@ test('--config: keys as the options, the command line wins, errors name file and
   const missing = await run(binary('canvass-server'), ['--config', path.join(dir, 'nope.conf')]);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /cannot read .*nope\.conf/);
+  // Options are checked before anything is created: a survey that does not parse, a missing site.
+  const survey = path.join(dir, 'broken.json');
+  fs.writeFileSync(survey, '{"format": "canvass.survey/1"}');
+  for (const [args, pattern] of [
+    [['--publish', survey], /--publish .*broken\.json: id: is missing/],
+    [['--static', path.join(dir, 'no-site')], /--static .*no-site: no such folder/],
+  ]) {
+    const r = await run(binary('canvass-server'), ['--data', path.join(dir, 'never'), ...args]);
+    assert.equal(r.code, 1, describeRun(r));
+    assert.match(r.stderr, pattern, describeRun(r));
+    assert.ok(!fs.existsSync(path.join(dir, 'never')), 'nothing created');
+  }
 });
