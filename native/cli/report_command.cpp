@@ -14,6 +14,7 @@
 #include "canvass/report.h"
 #include "canvass/survey.h"
 #include "commands.h"
+#include "thread_executor.h"
 
 namespace canvass::cli {
 namespace {
@@ -193,7 +194,9 @@ int RunReport(const std::vector<std::string>& args) {
     }
   }
 
-  Result<Report> report = BuildReport(table, options);
+  // The table's rows are counted on every core (the report is the same on one).
+  ThreadExecutor executor;
+  Result<Report> report = BuildReport(table, options, &executor);
   if (!report.ok()) {
     std::cerr << "canvass report: " << report.status().message() << "\n";
     return 1;
@@ -204,7 +207,7 @@ int RunReport(const std::vector<std::string>& args) {
     // its own trend.
     std::optional<Report> trend;
     if (!IsTrendReport(*report)) {
-      Result<Report> t = BuildReport(table, TrendOptions(options));
+      Result<Report> t = BuildReport(table, TrendOptions(options), &executor);
       if (!t.ok()) {
         std::cerr << "canvass report: " << t.status().message() << "\n";
         return 1;

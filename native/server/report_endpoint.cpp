@@ -9,6 +9,7 @@
 #include "canvass/record.h"
 #include "canvass/report.h"
 #include "canvass/survey.h"
+#include "thread_executor.h"
 
 namespace canvass::server {
 
@@ -100,13 +101,15 @@ HttpResponse Api::Report(const HttpRequest& r) {
   }
   records.clear();  // the table holds the columns now
   records.shrink_to_fit();
-  Result<canvass::Report> report = BuildReport(table, options);
+  // The rows are counted on every core (the same report as on one).
+  ThreadExecutor executor;
+  Result<canvass::Report> report = BuildReport(table, options, &executor);
   if (!report.ok()) return StatusResponse(report.status());
   HttpResponse out;
   if (format == "html") {
     std::optional<canvass::Report> trend;
     if (!IsTrendReport(*report)) {
-      Result<canvass::Report> t = BuildReport(table, TrendOptions(options));
+      Result<canvass::Report> t = BuildReport(table, TrendOptions(options), &executor);
       if (!t.ok()) return StatusResponse(t.status());
       trend = std::move(*t);
     }

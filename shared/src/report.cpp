@@ -4,8 +4,10 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <memory>
 
 #include "canvass/byte_counts.h"
+#include "canvass/executor.h"
 #include "canvass/flow.h"
 #include "canvass/interchange.h"
 
@@ -390,6 +392,11 @@ void AddPairs(metrics::PairedStats& p, int32_t x, int32_t y, uint64_t count) {
 // stay in L1 and each loop streams one column. Blocks where every row falls in one group (no
 // group-by, or a period group-by over time-ordered rows) count whole byte columns with the vector
 // kernel of byte_counts.h.
+//
+// A collector counts one range of rows (Count), so that several can count a table side by side;
+// Absorb adds another collector's raw counts and customer visits (as lists, not counts: loyalty
+// needs to know who came back), and Finish turns the counts into statistics. All integer sums, so
+// the result does not depend on how the rows were split.
 class Collector {
  public:
   static constexpr uint32_t kSkip = std::numeric_limits<uint32_t>::max();
@@ -398,10 +405,16 @@ class Collector {
   // answers are alike) would otherwise wait on each other's increment, store to load.
   static constexpr uint32_t kLanes = 2;
 
-  Collector(const ResponseTable& table, const ReportOptions& options)
-      : table_(table), survey_(table.survey()), options_(options) {}
+  Collector(const ResponseTable& table, const ReportOptions& options, std::size_t begin,
+            std::size_t end)
+      : table_(table), survey_(table.survey()), options_(options), begin_(begin), end_(end) {}
 
-  Status Run(bool with_customer_keys);
+  // Prepares and counts rows begin..end.
+  Status Count();
+  // Adds the counts of `other` (same table and options, counted) to this one's.
+  void Absorb(const Collector& other);
+  // Statistics and loyalty from the counts; the loyalty walk over groups runs on `executor`.
+  void Finish(bool with_customer_keys, Executor* executor);
 
   CollectedStats stats;
   LoyaltyCounts all_loyalty;
@@ -454,6 +467,7 @@ class Collector {
   const ResponseTable& table_;
   const Survey& survey_;
   const ReportOptions& options_;
+  std::size_t begin_ = 0, end_ = 0;
   bool nothing_selected_ = false;
   std::vector<std::pair<const std::vector<uint32_t>*, uint32_t>> where_;
   std::vector<Dim> dims_;
@@ -467,7 +481,7 @@ class Collector {
   std::vector<uint64_t> group_combo_;
   std::vector<Spec> specs_;
   std::vector<std::vector<uint32_t>> choice_hist_;      // per question: groups x choices
-  std::vector<uint32_t> customer_visits_;               // customer id -> visits (ungrouped)
+  std::vector<uint32_t> customer_visits_;               // customer id -> visits, all groups
   std::vector<std::vector<uint32_t>> group_customers_;  // per group: customer id of each visit
 };
 
@@ -606,6 +620,31 @@ Status Collector::Prepare() {
   }
   customer_visits_.assign(uint64_t{table_.customers().Size()} + 1, 0);
   return Status::Ok();
+}
+
+void Collector::Absorb(const Collector& other) {
+  for (uint32_t g = 0; g < other.group_combo_.size(); ++g) {
+    const uint32_t to = GroupOf(other.group_combo_[g]);
+    for (std::size_t i = 0; i < specs_.size(); ++i) {
+      Spec& s = specs_[i];
+      const Spec& o = other.specs_[i];
+      const std::size_t n = std::size_t{s.bins} * kLanes;
+      for (std::size_t b = 0; b < n; ++b) s.hist[to * n + b] += o.hist[g * n + b];
+      for (std::size_t b = 0; b < s.direct_width; ++b) {
+        s.direct[to * s.direct_width + b] += o.direct[g * s.direct_width + b];
+      }
+    }
+    for (std::size_t i = 0; i < choice_hist_.size(); ++i) {
+      const std::size_t k = survey_.questions[i].choices.size();
+      for (std::size_t c = 0; c < k; ++c)
+        choice_hist_[i][to * k + c] += other.choice_hist_[i][g * k + c];
+    }
+    const std::vector<uint32_t>& visits = other.group_customers_[g];
+    group_customers_[to].insert(group_customers_[to].end(), visits.begin(), visits.end());
+  }
+  for (std::size_t c = 0; c < customer_visits_.size(); ++c) {
+    customer_visits_[c] += other.customer_visits_[c];
+  }
 }
 
 uint32_t Collector::GroupOf(uint64_t combo) {
@@ -765,16 +804,13 @@ void Collector::CountBlock(Spec& s, std::size_t start, std::size_t len, const ui
   }
 }
 
-Status Collector::Run(bool with_customer_keys) {
+Status Collector::Count() {
   if (Status s = Prepare(); !s.ok()) return s;
-  stats.by = options_.by;
-  stats.rows = table_.size();
-  stats.all = EmptyStats(survey_);
   const bool grouped = !dims_.empty();
   const uint32_t* customers = table_.customer_ids().data();
   uint32_t gid[kBlock];
-  for (std::size_t start = 0; !nothing_selected_ && start < table_.size(); start += kBlock) {
-    const std::size_t len = std::min(kBlock, table_.size() - start);
+  for (std::size_t start = begin_; !nothing_selected_ && start < end_; start += kBlock) {
+    const std::size_t len = std::min(kBlock, end_ - start);
     const uint32_t uniform = BlockGroups(start, len, gid);
     if (uniform == kSkip) continue;  // nothing selected in this block
     for (Spec& s : specs_) CountBlock(s, start, len, gid, uniform);
@@ -793,13 +829,18 @@ Status Collector::Run(bool with_customer_keys) {
     for (std::size_t j = 0; j < len; ++j) {
       const uint32_t c = customers[start + j];
       if (gid[j] == kSkip || c == 0) continue;
-      if (grouped) {
-        group_customers_[gid[j]].push_back(c);
-      } else {
-        ++customer_visits_[c];
-      }
+      if (grouped) group_customers_[gid[j]].push_back(c);
+      ++customer_visits_[c];
     }
   }
+  return Status::Ok();
+}
+
+void Collector::Finish(bool with_customer_keys, Executor* executor) {
+  stats.by = options_.by;
+  stats.rows = table_.size();
+  stats.all = EmptyStats(survey_);
+  const bool grouped = !dims_.empty();
 
   // Statistics per group, then everything selected as their merge (exact: integer counts).
   std::vector<GroupStats> per_group(group_combo_.size());
@@ -813,40 +854,58 @@ Status Collector::Run(bool with_customer_keys) {
     for (uint32_t g = 0; g < group_combo_.size(); ++g) stats.groups[KeyOf(g)] = per_group[g];
   }
 
-  // Loyalty needs customers, not counts: visits per customer id, overall and per group. Each
-  // group's visits are walked once; a stamp says whether a customer was seen in this group yet.
+  // Loyalty needs customers, not counts: visits per customer id, overall (counted with the rows)
+  // and per group. Each group's visits are walked once; a stamp says whether a customer was seen
+  // in this group yet. Groups are independent, so the executor's tasks take every n-th group,
+  // each with its own tallies.
   if (grouped) {
     struct Tally {
       uint32_t stamp = 0;  // group + 1 of the last group that counted this customer
       uint32_t in_group = 0;
     };
-    std::vector<Tally> tally(uint64_t{table_.customers().Size()} + 1);
-    customer_visits_.assign(tally.size(), 0);
-    for (uint32_t g = 0; g < group_combo_.size(); ++g) {
-      LoyaltyCounts counts;
-      const std::vector<uint32_t>& visits = group_customers_[g];
-      for (uint32_t c : visits) {
-        Tally& t = tally[c];
-        if (t.stamp != g + 1) {
-          t.stamp = g + 1;
-          t.in_group = 0;
-          ++counts.customers;
-        }
-        counts.returning += ++t.in_group == 2;
-        ++customer_visits_[c];
-      }
-      counts.visits = visits.size();
-      const GroupKey key = KeyOf(g);
-      group_loyalty[key] = counts;
-      if (with_customer_keys) {
-        GroupStats& stats_of_group = stats.groups[key];
+    const uint32_t groups = static_cast<uint32_t>(group_combo_.size());
+    std::vector<LoyaltyCounts> counts_of(groups);
+    std::vector<GroupStats*> stats_of(groups, nullptr);
+    for (uint32_t g = 0; g < groups && with_customer_keys; ++g)
+      stats_of[g] = &stats.groups[KeyOf(g)];
+    const std::size_t total_visits = [&] {
+      std::size_t n = 0;
+      for (const std::vector<uint32_t>& v : group_customers_) n += v.size();
+      return n;
+    }();
+    const unsigned tasks = executor && groups > 1 && total_visits >= (std::size_t{1} << 14)
+                               ? std::min<unsigned>(executor->Concurrency(), groups)
+                               : 1;
+    auto walk = [&](unsigned task) {
+      std::vector<Tally> tally(uint64_t{table_.customers().Size()} + 1);
+      for (uint32_t g = task; g < groups; g += tasks) {
+        LoyaltyCounts& counts = counts_of[g];
+        const std::vector<uint32_t>& visits = group_customers_[g];
         for (uint32_t c : visits) {
-          if (tally[c].stamp != g + 1) continue;  // already added
-          (void)stats_of_group.customers.Add(table_.customers().Value(c), tally[c].in_group);
-          tally[c].stamp = 0;
+          Tally& t = tally[c];
+          if (t.stamp != g + 1) {
+            t.stamp = g + 1;
+            t.in_group = 0;
+            ++counts.customers;
+          }
+          counts.returning += ++t.in_group == 2;
+        }
+        counts.visits = visits.size();
+        if (stats_of[g] != nullptr) {
+          for (uint32_t c : visits) {
+            if (tally[c].stamp != g + 1) continue;  // already added
+            (void)stats_of[g]->customers.Add(table_.customers().Value(c), tally[c].in_group);
+            tally[c].stamp = 0;
+          }
         }
       }
+    };
+    if (tasks > 1) {
+      executor->Run(tasks, walk);
+    } else {
+      walk(0);
     }
+    for (uint32_t g = 0; g < groups; ++g) group_loyalty[KeyOf(g)] = counts_of[g];
   }
   for (uint32_t c = 1; c < customer_visits_.size(); ++c) {
     const uint32_t v = customer_visits_[c];
@@ -856,7 +915,6 @@ Status Collector::Run(bool with_customer_keys) {
     all_loyalty.visits += v;
     if (with_customer_keys) (void)stats.all.customers.Add(table_.customers().Value(c), v);
   }
-  return Status::Ok();
 }
 
 GroupKey Collector::KeyOf(uint32_t group) const {
@@ -957,12 +1015,48 @@ void Collector::Decode(uint32_t group, GroupStats* out) const {
   }
 }
 
+// Counts the table in as many ranges of rows as the executor runs at once (one without it, or for
+// a table too small to be worth it), merged into the first collector, finished.
+Result<std::unique_ptr<Collector>> Collect(const ResponseTable& table, const ReportOptions& options,
+                                           Executor* executor, bool with_customer_keys) {
+  constexpr std::size_t kMinRowsPerPart = 2 * Collector::kBlock;
+  const std::size_t rows = table.size();
+  std::size_t parts = executor ? executor->Concurrency() : 1;
+  parts = std::max<std::size_t>(1, std::min(parts, rows / kMinRowsPerPart));
+  // Ranges on block boundaries, so that each part counts whole blocks as one collector would.
+  const std::size_t blocks = (rows + Collector::kBlock - 1) / Collector::kBlock;
+  std::vector<std::unique_ptr<Collector>> collectors;
+  for (std::size_t i = 0; i < parts; ++i) {
+    const std::size_t begin = std::min(rows, blocks * i / parts * Collector::kBlock);
+    const std::size_t end = std::min(rows, blocks * (i + 1) / parts * Collector::kBlock);
+    collectors.push_back(std::make_unique<Collector>(table, options, begin, end));
+  }
+  std::vector<Status> status(parts);
+  auto count = [&](unsigned i) { status[i] = collectors[i]->Count(); };
+  if (parts > 1) {
+    executor->Run(static_cast<unsigned>(parts), count);
+  } else {
+    count(0);
+  }
+  for (const Status& s : status) {
+    if (!s.ok()) return s;
+  }
+  for (std::size_t i = 1; i < parts; ++i) {
+    collectors[0]->Absorb(*collectors[i]);
+    collectors[i].reset();  // its memory back before the next
+  }
+  collectors[0]->Finish(with_customer_keys, executor);
+  return std::move(collectors[0]);
+}
+
 }  // namespace
 
-Result<CollectedStats> CollectStats(const ResponseTable& table, const ReportOptions& options) {
-  Collector collector(table, options);
-  if (Status s = collector.Run(/*with_customer_keys=*/true); !s.ok()) return s;
-  return std::move(collector.stats);
+Result<CollectedStats> CollectStats(const ResponseTable& table, const ReportOptions& options,
+                                    Executor* executor) {
+  Result<std::unique_ptr<Collector>> collector =
+      Collect(table, options, executor, /*with_customer_keys=*/true);
+  if (!collector.ok()) return collector.status();
+  return std::move((*collector)->stats);
 }
 
 //-----------------------------------------------------------------------------
@@ -1399,9 +1493,12 @@ Result<Report> ReportFromStats(const Survey& survey, const CollectedStats& stats
                            metrics::ComputeLoyalty(stats.all.customers), {});
 }
 
-Result<Report> BuildReport(const ResponseTable& table, const ReportOptions& options) {
-  Collector collector(table, options);
-  if (Status s = collector.Run(/*with_customer_keys=*/false); !s.ok()) return s;
+Result<Report> BuildReport(const ResponseTable& table, const ReportOptions& options,
+                           Executor* executor) {
+  Result<std::unique_ptr<Collector>> result =
+      Collect(table, options, executor, /*with_customer_keys=*/false);
+  if (!result.ok()) return result.status();
+  const Collector& collector = **result;
   auto loyalty = [](const LoyaltyCounts& c) {
     return metrics::LoyaltyFromCounts(c.customers, c.returning, c.visits);
   };

@@ -1,5 +1,6 @@
 // Benchmark (b): a full grouped report (location x ISO week, every index the survey has) over
-// 10M offers in a ResponseTable, single thread.
+// 10M offers in a ResponseTable: natively on every core (the table's rows split across threads by
+// an Executor, the counts merged), and on one thread beside it; in wasm on one thread.
 //
 //   canvass_bench_report [offers]          (native)
 //   node --no-experimental-fetch canvass_bench_report.js [offers]   (wasm)
@@ -20,6 +21,8 @@
 #include "canvass/interchange.h"
 #include "canvass/random.h"
 #include "canvass/report.h"
+
+#include "bench_executor.h"
 
 namespace {
 
@@ -113,39 +116,62 @@ int main(int argc, char** argv) {
   canvass::ReportOptions grouped;
   grouped.by = {*canvass::ParseGroupBy("location"), *canvass::ParseGroupBy("period:week")};
   canvass::ReportOptions plain;
-  // Wall time, and process CPU time beside it: on a shared machine the wall clock also counts
-  // time spent waiting for a core.
-  std::vector<double> grouped_ms, plain_ms, grouped_cpu_ms;
-  std::string json;
-  std::size_t groups = 0;
-  for (int run = 0; run < 5; ++run) {
+  canvass::Executor* const parallel = canvass::bench::ParallelExecutor();
+  const unsigned threads = parallel ? parallel->Concurrency() : 1;
+
+  // Wall time, and process CPU time (all threads) beside it: on a shared machine the wall clock
+  // also counts time spent waiting for a core.
+  struct Timing {
+    std::vector<double> wall, cpu;
+    std::string json;
+    std::size_t groups = 0;
+  };
+  auto time = [&](const canvass::ReportOptions& options, canvass::Executor* executor, Timing& t) {
     const std::clock_t c0 = std::clock();
-    Clock::time_point t0 = Clock::now();
-    canvass::Result<canvass::Report> report = canvass::BuildReport(table, grouped);
-    Clock::time_point t1 = Clock::now();
-    grouped_cpu_ms.push_back(1000.0 * static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC);
-    canvass::Result<canvass::Report> overall = canvass::BuildReport(table, plain);
-    Clock::time_point t2 = Clock::now();
-    if (!report.ok() || !overall.ok()) return 1;
-    grouped_ms.push_back(Ms(t0, t1));
-    plain_ms.push_back(Ms(t1, t2));
-    groups = report->groups.size();
-    if (run == 0) json = canvass::ReportToJson(*report);
+    const Clock::time_point t0 = Clock::now();
+    canvass::Result<canvass::Report> report = canvass::BuildReport(table, options, executor);
+    const Clock::time_point t1 = Clock::now();
+    t.cpu.push_back(1000.0 * static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC);
+    t.wall.push_back(Ms(t0, t1));
+    if (!report.ok()) return false;
+    t.groups = report->groups.size();
+    if (t.json.empty()) t.json = canvass::ReportToJson(*report);
+    return true;
+  };
+  Timing grouped_par, grouped_one, plain_par, plain_one;
+  for (int run = 0; run < 7; ++run) {
+    if (!time(grouped, parallel, grouped_par) || !time(plain, parallel, plain_par)) return 1;
+    if (parallel && (!time(grouped, nullptr, grouped_one) || !time(plain, nullptr, plain_one))) {
+      return 1;
+    }
   }
-  std::sort(grouped_ms.begin(), grouped_ms.end());
-  std::sort(plain_ms.begin(), plain_ms.end());
-  std::sort(grouped_cpu_ms.begin(), grouped_cpu_ms.end());
+  // The split must not change a byte of the report.
+  if (parallel && (grouped_par.json != grouped_one.json || plain_par.json != plain_one.json)) {
+    std::fprintf(stderr, "FAIL: the report on %u threads differs from the one on one thread\n",
+                 threads);
+    return 1;
+  }
+  auto print = [&](const char* what, Timing& t) {
+    if (t.wall.empty()) return;
+    std::sort(t.wall.begin(), t.wall.end());
+    std::sort(t.cpu.begin(), t.cpu.end());
+    std::printf("  %-28s: best %6.1f ms, median %6.1f ms  (CPU best %6.1f, median %6.1f ms)\n",
+                what, t.wall.front(), t.wall[t.wall.size() / 2], t.cpu.front(),
+                t.cpu[t.cpu.size() / 2]);
+  };
   std::printf(
       "Report over %llu offers (%zu groups: location x week; NPS, CSI with drivers,\n"
-      "  response rate, loyalty, rankings, week-over-week changes)\n",
-      static_cast<unsigned long long>(n), groups);
+      "  response rate, loyalty, rankings, week-over-week changes), 7 runs each\n",
+      static_cast<unsigned long long>(n), grouped_par.groups);
   std::printf("  fill table (not part of the report): %.0f ms\n", fill_ms);
-  std::printf("  grouped report : best %.1f ms, median %.1f ms  (%.0f M offers/s)\n",
-              grouped_ms.front(), grouped_ms[grouped_ms.size() / 2],
-              static_cast<double>(n) / grouped_ms.front() / 1e3);
-  std::printf("  grouped report, CPU time: best %.1f ms\n", grouped_cpu_ms.front());
-  std::printf("  overall report : best %.1f ms, median %.1f ms\n", plain_ms.front(),
-              plain_ms[plain_ms.size() / 2]);
-  std::printf("  JSON: %zu bytes\n", json.size());
+  const std::string on = std::to_string(threads) + (threads == 1 ? " thread" : " threads");
+  print(("grouped report, " + on).c_str(), grouped_par);
+  print("grouped report, 1 thread", grouped_one);
+  print(("overall report, " + on).c_str(), plain_par);
+  print("overall report, 1 thread", plain_one);
+  std::printf("  grouped report: %.0f M offers/s (best, %s)\n",
+              static_cast<double>(n) / grouped_par.wall.front() / 1e3, on.c_str());
+  std::printf("  JSON: %zu bytes%s\n", grouped_par.json.size(),
+              parallel ? ", byte-identical on 1 thread and on all" : "");
   return 0;
 }

@@ -32,6 +32,7 @@
 #include <utility>
 #include <vector>
 
+#include "canvass/executor.h"
 #include "canvass/metrics.h"
 #include "canvass/record.h"
 #include "canvass/status.h"
@@ -216,8 +217,10 @@ struct CollectedStats {
 };
 
 // InvalidArgument for a group-by or filter that makes no sense (a tag key both filtered and
-// unknown is fine: it selects nothing).
-Result<CollectedStats> CollectStats(const ResponseTable& table, const ReportOptions& options);
+// unknown is fine: it selects nothing). With an executor (native callers), ranges of rows are
+// counted side by side and merged; the statistics are the same either way.
+Result<CollectedStats> CollectStats(const ResponseTable& table, const ReportOptions& options,
+                                    Executor* executor = nullptr);
 
 //-----------------------------------------------------------------------------
 // [SECTION] Report
@@ -341,8 +344,9 @@ Result<GroupChange> CompareStats(const Survey& survey, const GroupStats& current
 Result<Report> ReportFromStats(const Survey& survey, const CollectedStats& stats,
                                const ReportOptions& options, const InputIssues* issues = nullptr);
 // CollectStats + ReportFromStats in one pass, without per-customer maps; includes the table's
-// input issues in the warnings.
-Result<Report> BuildReport(const ResponseTable& table, const ReportOptions& options);
+// input issues in the warnings. The executor, if any, as for CollectStats: the same report.
+Result<Report> BuildReport(const ResponseTable& table, const ReportOptions& options,
+                           Executor* executor = nullptr);
 // Convenience: a table from records (other surveys skipped, invalid records refused and warned
 // about with their index + 1 as the line number), then BuildReport.
 Result<Report> BuildReport(const Survey& survey, const std::vector<ResponseRecord>& records,
