@@ -481,8 +481,9 @@ class Collector {
   std::vector<uint64_t> group_combo_;
   std::vector<Spec> specs_;
   std::vector<std::vector<uint32_t>> choice_hist_;      // per question: groups x choices
-  std::vector<uint32_t> customer_visits_;               // customer id -> visits, all groups
+  std::vector<uint32_t> customer_visits_;               // customer id -> visits (ungrouped)
   std::vector<std::vector<uint32_t>> group_customers_;  // per group: customer id of each visit
+  std::vector<uint32_t> visit_customer_, visit_group_;  // one block's visits (Count)
 };
 
 Status Collector::Prepare() {
@@ -619,6 +620,8 @@ Status Collector::Prepare() {
     fused.parts.push_back(part);
   }
   customer_visits_.assign(uint64_t{table_.customers().Size()} + 1, 0);
+  visit_customer_.assign(kBlock, 0);
+  visit_group_.assign(kBlock, 0);
   return Status::Ok();
 }
 
@@ -642,7 +645,7 @@ void Collector::Absorb(const Collector& other) {
     const std::vector<uint32_t>& visits = other.group_customers_[g];
     group_customers_[to].insert(group_customers_[to].end(), visits.begin(), visits.end());
   }
-  for (std::size_t c = 0; c < customer_visits_.size(); ++c) {
+  for (std::size_t c = 0; dims_.empty() && c < customer_visits_.size(); ++c) {
     customer_visits_[c] += other.customer_visits_[c];
   }
 }
@@ -676,7 +679,8 @@ uint32_t Collector::BlockGroups(std::size_t start, std::size_t len, uint32_t* gi
   uint8_t keep[kBlock];
   const int64_t from = options_.from_ms.value_or(std::numeric_limits<int64_t>::min());
   const int64_t to = options_.to_ms.value_or(std::numeric_limits<int64_t>::max());
-  for (std::size_t j = 0; j < len; ++j) keep[j] = time[j] >= from && time[j] < to;
+  // & rather than &&: no branch per row.
+  for (std::size_t j = 0; j < len; ++j) keep[j] = (time[j] >= from) & (time[j] < to);
   for (const auto& [column, id] : where_) {
     const uint32_t* ids = column->data() + start;
     for (std::size_t j = 0; j < len; ++j) keep[j] &= ids[j] == id;
@@ -696,30 +700,35 @@ uint32_t Collector::BlockGroups(std::size_t start, std::size_t len, uint32_t* gi
       for (std::size_t j = 0; j < len; ++j) combo[j] = combo[j] * dim.card + ids[j];
     }
   }
-  // The kernel may count a whole block only if every row of it is selected into one group.
-  uint32_t uniform = kSkip;  // no row selected yet
-  bool mixed = false;
-  uint64_t last_combo = 0;
-  uint32_t last_group = kSkip;
-  for (std::size_t j = 0; j < len; ++j) {
-    if (!keep[j]) {
-      gid[j] = kSkip;
-      mixed = true;
-      continue;
+  if (!dense_.empty()) {
+    // Rows of different groups interleave (e.g. by location): look each one up, and take the
+    // slow path only for a group not seen yet. Unselected rows never make a group.
+    for (std::size_t j = 0; j < len; ++j) {
+      uint32_t slot = dense_[combo[j]];  // group + 1, 0 = not seen
+      if (slot == 0 && keep[j]) slot = GroupOf(combo[j]) + 1;
+      gid[j] = keep[j] ? slot - 1 : kSkip;
     }
-    if (last_group == kSkip || combo[j] != last_combo) {
-      last_group = GroupOf(combo[j]);
-      last_combo = combo[j];
-    }
-    gid[j] = last_group;
-    if (uniform == kSkip) {
-      uniform = last_group;
-    } else if (uniform != last_group) {
-      mixed = true;
+  } else {
+    uint64_t last_combo = 0;
+    uint32_t last_group = kSkip;
+    for (std::size_t j = 0; j < len; ++j) {
+      if (!keep[j]) {
+        gid[j] = kSkip;
+        continue;
+      }
+      if (last_group == kSkip || combo[j] != last_combo) {
+        last_group = GroupOf(combo[j]);
+        last_combo = combo[j];
+      }
+      gid[j] = last_group;
     }
   }
-  if (uniform == kSkip) return kSkip;
-  return mixed ? kSkip - 1 : uniform;
+  // The kernel may count a whole block only if every row of it is selected into one group.
+  const uint32_t first = len > 0 ? gid[0] : kSkip;
+  uint32_t differ = 0;
+  for (std::size_t j = 0; j < len; ++j) differ |= gid[j] ^ first;
+  if (differ != 0) return kSkip - 1;  // some rows selected, not all into one group
+  return first;                       // kSkip when no row is selected
 }
 
 void Collector::CountBlock(Spec& s, std::size_t start, std::size_t len, const uint32_t* gid,
@@ -826,11 +835,28 @@ Status Collector::Count() {
         }
       }
     }
-    for (std::size_t j = 0; j < len; ++j) {
-      const uint32_t c = customers[start + j];
-      if (gid[j] == kSkip || c == 0) continue;
-      if (grouped) group_customers_[gid[j]].push_back(c);
-      ++customer_visits_[c];
+    // Visits: a share of rows carry a customer key, in no order, so these loops have no branch
+    // per row. Grouped, each visit joins its group's list (Finish counts them per customer);
+    // ungrouped, a customer's visits are counted here, rows without one in slot 0, which nothing
+    // reads. Customer ids are in no order either: the counter a few rows ahead is fetched early.
+    if (grouped) {
+      std::size_t taken = 0;
+      for (std::size_t j = 0; j < len; ++j) {
+        const uint32_t c = customers[start + j];
+        visit_customer_[taken] = c;
+        visit_group_[taken] = gid[j];
+        taken += (gid[j] != kSkip) & (c != 0);
+      }
+      for (std::size_t i = 0; i < taken; ++i) {
+        group_customers_[visit_group_[i]].push_back(visit_customer_[i]);
+      }
+    } else {
+      constexpr std::size_t kAhead = 16;
+      for (std::size_t j = 0; j < len; ++j) {
+        if (j + kAhead < len) __builtin_prefetch(&customer_visits_[customers[start + j + kAhead]]);
+        const uint32_t c = customers[start + j];
+        ++customer_visits_[gid[j] != kSkip ? c : 0];
+      }
     }
   }
   return Status::Ok();
@@ -854,15 +880,18 @@ void Collector::Finish(bool with_customer_keys, Executor* executor) {
     for (uint32_t g = 0; g < group_combo_.size(); ++g) stats.groups[KeyOf(g)] = per_group[g];
   }
 
-  // Loyalty needs customers, not counts: visits per customer id, overall (counted with the rows)
-  // and per group. Each group's visits are walked once; a stamp says whether a customer was seen
-  // in this group yet. Groups are independent, so the executor's tasks take every n-th group,
-  // each with its own tallies.
+  // Loyalty needs customers, not counts: visits per customer id, overall and per group. Each
+  // group's visits are walked once; a stamp says whether a customer was seen in this group yet.
+  // Groups are independent, so the executor's tasks take every n-th group, each with its own
+  // tallies, whose visits add up to everything's. Customer ids come in no order: the tally a few
+  // visits ahead is fetched early.
+  struct Tally {
+    uint32_t stamp = 0;  // group + 1 of the last group that counted this customer
+    uint32_t in_group = 0;
+    uint32_t visits = 0;  // in all groups of this task
+  };
+  std::vector<std::vector<Tally>> tallies;
   if (grouped) {
-    struct Tally {
-      uint32_t stamp = 0;  // group + 1 of the last group that counted this customer
-      uint32_t in_group = 0;
-    };
     const uint32_t groups = static_cast<uint32_t>(group_combo_.size());
     std::vector<LoyaltyCounts> counts_of(groups);
     std::vector<GroupStats*> stats_of(groups, nullptr);
@@ -876,13 +905,19 @@ void Collector::Finish(bool with_customer_keys, Executor* executor) {
     const unsigned tasks = executor && groups > 1 && total_visits >= (std::size_t{1} << 14)
                                ? std::min<unsigned>(executor->Concurrency(), groups)
                                : 1;
+    tallies.resize(tasks);
     auto walk = [&](unsigned task) {
-      std::vector<Tally> tally(uint64_t{table_.customers().Size()} + 1);
+      std::vector<Tally>& tally = tallies[task];
+      tally.resize(uint64_t{table_.customers().Size()} + 1);
+      constexpr std::size_t kAhead = 16;
       for (uint32_t g = task; g < groups; g += tasks) {
         LoyaltyCounts& counts = counts_of[g];
         const std::vector<uint32_t>& visits = group_customers_[g];
-        for (uint32_t c : visits) {
-          Tally& t = tally[c];
+        const std::size_t n = visits.size();
+        for (std::size_t i = 0; i < n; ++i) {
+          if (i + kAhead < n) __builtin_prefetch(&tally[visits[i + kAhead]]);
+          Tally& t = tally[visits[i]];
+          ++t.visits;
           if (t.stamp != g + 1) {
             t.stamp = g + 1;
             t.in_group = 0;
@@ -908,7 +943,8 @@ void Collector::Finish(bool with_customer_keys, Executor* executor) {
     for (uint32_t g = 0; g < groups; ++g) group_loyalty[KeyOf(g)] = counts_of[g];
   }
   for (uint32_t c = 1; c < customer_visits_.size(); ++c) {
-    const uint32_t v = customer_visits_[c];
+    uint32_t v = customer_visits_[c];
+    for (const std::vector<Tally>& tally : tallies) v += tally[c].visits;
     if (v == 0) continue;
     ++all_loyalty.customers;
     all_loyalty.returning += v >= 2;
