@@ -60,6 +60,22 @@ long RssKb(pid_t pid, const char* field) {
   return -1;
 }
 
+// CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat.
+double CpuSeconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::size_t end = stat.rfind(')');  // the command name may hold spaces
+  if (end == std::string::npos) return -1;
+  std::istringstream fields(stat.substr(end + 2));
+  std::string field;
+  unsigned long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {  // fields 14 and 15: utime, stime
+    if (i == 14) utime = std::stoul(field);
+    if (i == 15) stime = std::stoul(field);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 // Ed25519 verifications per second with `threads` threads, over ~1 s.
 double VerifyRate(int threads) {
   SigningKey key = SigningKey::Generate();
@@ -225,6 +241,7 @@ int main(int argc, char** argv) {
     }
   }
   const long rss_idle = RssKb(server, "VmRSS:");
+  const double cpu_before = CpuSeconds(server);
 
   std::printf("pushing %d records from %d devices in batches of %d...\n", per_device * o.devices,
               o.devices, o.batch);
@@ -271,6 +288,7 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }
   const long rss_peak = RssKb(server, "VmHWM:");
+  const double server_cpu = CpuSeconds(server) - cpu_before;
 
   kill(server, SIGTERM);
   int status = 0;
@@ -289,6 +307,12 @@ int main(int argc, char** argv) {
   std::printf("ratio:                 %.0f%% of the ceiling\n", 100.0 * rate / ceiling);
   std::printf("server RSS:            %.1f MB idle, %.1f MB peak under load\n", rss_idle / 1024.0,
               rss_peak / 1024.0);
+  // CPU time is steadier than wall time on a shared machine: what the server spent per record
+  // (push, store, projections), beside what one verification costs on one core in this run.
+  std::printf(
+      "server CPU:            %.1f s, %.1f us per record (one verification: %.1f us of a "
+      "core)\n",
+      server_cpu, 1e6 * server_cpu / static_cast<double>(accepted.load()), 1e6 * cores / ceiling);
   if (caught_up >= 0) {
     std::printf(
         "projections:           caught up %.2f s after the last receipt (%.0f records/s "

@@ -608,21 +608,34 @@ class SqliteStore : public ServerStore {
       s = project(records, txn);
     }
     if (s.ok()) {
+      // One DELETE per device's run of records rather than one per record. The records were read
+      // in queue order, so each device's run holds every queued seq from its first to its last;
+      // nothing joins the queue inside that range meanwhile (appends queue seqs above the
+      // stored head). So the run deletes exactly its records, unless some were taken off
+      // meanwhile: then fewer rows go and the transaction is refused, as before.
       Statement del(db_,
                     "DELETE FROM projection_queue WHERE projection = ? AND device_id = ? "
-                    "AND seq = ?");
-      for (const StoredRecord& r : records) {
+                    "AND seq BETWEEN ? AND ?");
+      for (std::size_t first = 0; first < records.size();) {
+        std::size_t last = first;
+        while (last + 1 < records.size() && records[last + 1].device_id == records[first].device_id)
+          ++last;
+        const StoredRecord& lo = records[first];
+        const StoredRecord& hi = records[last];
         del.Reset();
-        del.Bind(1, name).Bind(2, r.device_id).Bind(3, static_cast<std::int64_t>(r.seq));
+        del.Bind(1, name).Bind(2, lo.device_id).Bind(3, static_cast<std::int64_t>(lo.seq));
+        del.Bind(4, static_cast<std::int64_t>(hi.seq));
         if (del.Step() != SQLITE_DONE) {
           s = del.Error("dequeue from " + name);
           break;
         }
-        if (sqlite3_changes(db_) != 1) {
-          s = Status::Conflict("dequeue from " + name + ": record " + r.device_id + "#" +
-                               std::to_string(r.seq) + " was taken off the queue meanwhile");
+        if (static_cast<std::size_t>(sqlite3_changes(db_)) != last - first + 1) {
+          s = Status::Conflict("dequeue from " + name + ": records of " + lo.device_id + " #" +
+                               std::to_string(lo.seq) + ".." + std::to_string(hi.seq) +
+                               " were taken off the queue meanwhile");
           break;
         }
+        first = last + 1;
       }
     }
     Status end = End(s.ok());
