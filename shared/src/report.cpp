@@ -483,6 +483,9 @@ class Collector {
   std::vector<std::vector<uint32_t>> choice_hist_;      // per question: groups x choices
   std::vector<uint32_t> customer_visits_;               // customer id -> visits (ungrouped)
   std::vector<std::vector<uint32_t>> group_customers_;  // per group: customer id of each visit
+  // Per group: the visit lists of absorbed collectors, walked by Finish beside this one's (not
+  // copied); they must outlive Finish.
+  std::vector<std::vector<const std::vector<uint32_t>*>> absorbed_visits_;
   std::vector<uint32_t> visit_customer_, visit_group_;  // one block's visits (Count)
 };
 
@@ -642,8 +645,9 @@ void Collector::Absorb(const Collector& other) {
       for (std::size_t c = 0; c < k; ++c)
         choice_hist_[i][to * k + c] += other.choice_hist_[i][g * k + c];
     }
-    const std::vector<uint32_t>& visits = other.group_customers_[g];
-    group_customers_[to].insert(group_customers_[to].end(), visits.begin(), visits.end());
+    if (!other.group_customers_[g].empty()) {
+      absorbed_visits_[to].push_back(&other.group_customers_[g]);
+    }
   }
   for (std::size_t c = 0; dims_.empty() && c < customer_visits_.size(); ++c) {
     customer_visits_[c] += other.customer_visits_[c];
@@ -666,6 +670,7 @@ uint32_t Collector::GroupOf(uint64_t combo) {
       s.direct.resize(groups * s.direct_width, 0);
     }
     group_customers_.resize(groups);
+    absorbed_visits_.resize(groups);
     for (std::size_t i = 0; i < choice_hist_.size(); ++i) {
       choice_hist_[i].resize(groups * survey_.questions[i].choices.size(), 0);
     }
@@ -680,7 +685,11 @@ uint32_t Collector::BlockGroups(std::size_t start, std::size_t len, uint32_t* gi
   const int64_t from = options_.from_ms.value_or(std::numeric_limits<int64_t>::min());
   const int64_t to = options_.to_ms.value_or(std::numeric_limits<int64_t>::max());
   // & rather than &&: no branch per row.
-  for (std::size_t j = 0; j < len; ++j) keep[j] = (time[j] >= from) & (time[j] < to);
+  if (options_.from_ms || options_.to_ms) {
+    for (std::size_t j = 0; j < len; ++j) keep[j] = (time[j] >= from) & (time[j] < to);
+  } else {
+    std::fill(keep, keep + len, uint8_t{1});
+  }
   for (const auto& [column, id] : where_) {
     const uint32_t* ids = column->data() + start;
     for (std::size_t j = 0; j < len; ++j) keep[j] &= ids[j] == id;
@@ -897,11 +906,14 @@ void Collector::Finish(bool with_customer_keys, Executor* executor) {
     std::vector<GroupStats*> stats_of(groups, nullptr);
     for (uint32_t g = 0; g < groups && with_customer_keys; ++g)
       stats_of[g] = &stats.groups[KeyOf(g)];
-    const std::size_t total_visits = [&] {
-      std::size_t n = 0;
-      for (const std::vector<uint32_t>& v : group_customers_) n += v.size();
-      return n;
-    }();
+    // Each group's visits: its own list, then those of absorbed parts, in row order.
+    std::vector<std::vector<const std::vector<uint32_t>*>> lists(groups);
+    std::size_t total_visits = 0;
+    for (uint32_t g = 0; g < groups; ++g) {
+      lists[g].push_back(&group_customers_[g]);
+      lists[g].insert(lists[g].end(), absorbed_visits_[g].begin(), absorbed_visits_[g].end());
+      for (const std::vector<uint32_t>* v : lists[g]) total_visits += v->size();
+    }
     const unsigned tasks = executor && groups > 1 && total_visits >= (std::size_t{1} << 14)
                                ? std::min<unsigned>(executor->Concurrency(), groups)
                                : 1;
@@ -912,25 +924,29 @@ void Collector::Finish(bool with_customer_keys, Executor* executor) {
       constexpr std::size_t kAhead = 16;
       for (uint32_t g = task; g < groups; g += tasks) {
         LoyaltyCounts& counts = counts_of[g];
-        const std::vector<uint32_t>& visits = group_customers_[g];
-        const std::size_t n = visits.size();
-        for (std::size_t i = 0; i < n; ++i) {
-          if (i + kAhead < n) __builtin_prefetch(&tally[visits[i + kAhead]]);
-          Tally& t = tally[visits[i]];
-          ++t.visits;
-          if (t.stamp != g + 1) {
-            t.stamp = g + 1;
-            t.in_group = 0;
-            ++counts.customers;
+        for (const std::vector<uint32_t>* list : lists[g]) {
+          const std::vector<uint32_t>& visits = *list;
+          const std::size_t n = visits.size();
+          for (std::size_t i = 0; i < n; ++i) {
+            if (i + kAhead < n) __builtin_prefetch(&tally[visits[i + kAhead]]);
+            Tally& t = tally[visits[i]];
+            ++t.visits;
+            if (t.stamp != g + 1) {
+              t.stamp = g + 1;
+              t.in_group = 0;
+              ++counts.customers;
+            }
+            counts.returning += ++t.in_group == 2;
           }
-          counts.returning += ++t.in_group == 2;
+          counts.visits += n;
         }
-        counts.visits = visits.size();
         if (stats_of[g] != nullptr) {
-          for (uint32_t c : visits) {
-            if (tally[c].stamp != g + 1) continue;  // already added
-            (void)stats_of[g]->customers.Add(table_.customers().Value(c), tally[c].in_group);
-            tally[c].stamp = 0;
+          for (const std::vector<uint32_t>* list : lists[g]) {
+            for (uint32_t c : *list) {
+              if (tally[c].stamp != g + 1) continue;  // already added
+              (void)stats_of[g]->customers.Add(table_.customers().Value(c), tally[c].in_group);
+              tally[c].stamp = 0;
+            }
           }
         }
       }
@@ -942,6 +958,7 @@ void Collector::Finish(bool with_customer_keys, Executor* executor) {
     }
     for (uint32_t g = 0; g < groups; ++g) group_loyalty[KeyOf(g)] = counts_of[g];
   }
+  absorbed_visits_.clear();  // the absorbed parts may go now
   for (uint32_t c = 1; c < customer_visits_.size(); ++c) {
     uint32_t v = customer_visits_[c];
     for (const std::vector<Tally>& tally : tallies) v += tally[c].visits;
@@ -1077,11 +1094,8 @@ Result<std::unique_ptr<Collector>> Collect(const ResponseTable& table, const Rep
   for (const Status& s : status) {
     if (!s.ok()) return s;
   }
-  for (std::size_t i = 1; i < parts; ++i) {
-    collectors[0]->Absorb(*collectors[i]);
-    collectors[i].reset();  // its memory back before the next
-  }
-  collectors[0]->Finish(with_customer_keys, executor);
+  for (std::size_t i = 1; i < parts; ++i) collectors[0]->Absorb(*collectors[i]);
+  collectors[0]->Finish(with_customer_keys, executor);  // walks the others' visit lists too
   return std::move(collectors[0]);
 }
 
