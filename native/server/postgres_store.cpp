@@ -899,17 +899,30 @@ class PostgresStore : public ServerStore {
       PgDerivedTxn txn(c, name);
       Status s = project(records, txn);
       if (!s.ok()) return s;
-      std::string sql =
-          "DELETE FROM projection_queue WHERE projection = $1 AND (device_id, seq) IN (";
-      Params params;
-      params.Text(name);
+      // The batch's keys as two arrays joined to the queue: one index probe per record. A list of
+      // (device_id, seq) IN (...) pairs made the planner scan the whole queue (dead rows
+      // included) for every batch, which was most of the projections' time on PostgreSQL.
+      std::string devices = "{", seqs = "{";
       for (std::size_t i = 0; i < records.size(); ++i) {
-        sql += (i ? ", ($" : "($") + std::to_string(2 * i + 2) + ", $" + std::to_string(2 * i + 3) +
-               ")";
-        params.Text(records[i].device_id).Int(static_cast<std::int64_t>(records[i].seq));
+        if (i > 0) {
+          devices += ',';
+          seqs += ',';
+        }
+        devices += '"';
+        for (char ch : records[i].device_id) {
+          if (ch == '"' || ch == '\\') devices += '\\';
+          devices += ch;
+        }
+        devices += '"';
+        seqs += std::to_string(records[i].seq);
       }
-      sql += ")";
-      Result<Rows> del = c.Exec(sql.c_str(), params, what);
+      devices += '}';
+      seqs += '}';
+      Result<Rows> del = c.Exec(
+          "DELETE FROM projection_queue q "
+          "USING unnest($2::text[], $3::bigint[]) AS d(device_id, seq) "
+          "WHERE q.projection = $1 AND q.device_id = d.device_id AND q.seq = d.seq",
+          Params().Text(name).Text(devices).Text(seqs), what);
       if (!del.ok()) return del.status();
       commit = true;
       return static_cast<std::uint32_t>(records.size());
