@@ -18,7 +18,7 @@ namespace {
 constexpr char kUsage[] = R"(canvass admin - administer a canvass-server
 
 Usage:
-  canvass admin --server URL --token TOKEN COMMAND
+  canvass admin --server URL --token TOKEN [--cacert FILE.pem] COMMAND
 
 Commands:
   enroll-code --location L [--channel kiosk] [--ttl-hours 24]
@@ -36,6 +36,8 @@ Commands:
 
 TOKEN is the initial admin token (DATA/initial-admin-token) or a session token from
 POST /v1/admin/login. The environment variable CANVASS_TOKEN may hold it instead of --token.
+--cacert trusts the CA certificate(s) in FILE.pem for an https:// server (a self-signed
+certificate is its own CA); SSL_CERT_FILE=FILE.pem does the same for every OpenSSL program.
 Exit codes: 0 ok, 1 refused by the server, 2 usage error, 3 server unreachable.
 )";
 
@@ -105,7 +107,9 @@ int ListAllDevices(const std::string& server, const std::map<std::string, std::s
 
 }  // namespace
 
-int RunAdmin(const std::vector<std::string>& args) {
+int RunAdmin(const std::vector<std::string>& all_args) {
+  std::vector<std::string> args = all_args;
+  if (!TakeCaCertOption(&args, "canvass admin")) return 2;
   std::string server, token;
   if (const char* env = std::getenv("CANVASS_TOKEN")) token = env;
   std::vector<std::string> rest;

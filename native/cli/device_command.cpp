@@ -25,7 +25,7 @@ namespace {
 constexpr char kUsage[] = R"(canvass device - a native survey device
 
 Usage:
-  canvass device --state DIR COMMAND
+  canvass device --state DIR [--cacert FILE.pem] COMMAND
 
 Commands:
   enroll --server URL --code CODE
@@ -54,6 +54,8 @@ Commands:
         fetch the latest survey bundles and verify them
 
 DIR holds the device key (owner-only), the certificate, the log (log.db) and the surveys.
+--cacert trusts the CA certificate(s) in FILE.pem for an https:// server (a self-signed
+certificate is its own CA), for enroll, push and surveys; SSL_CERT_FILE=FILE.pem does the same.
 Exit codes: 0 ok, 1 refused or invalid input, 2 usage error, 3 server unreachable.
 )";
 
@@ -571,7 +573,9 @@ int Batch(const DeviceState& d, const std::vector<std::string>& args) {
 
 }  // namespace
 
-int RunDevice(const std::vector<std::string>& args) {
+int RunDevice(const std::vector<std::string>& all_args) {
+  std::vector<std::string> args = all_args;
+  if (!TakeCaCertOption(&args, "canvass device")) return 2;
   std::string dir;
   std::vector<std::string> rest;
   for (std::size_t i = 0; i < args.size(); ++i) {
