@@ -1,12 +1,13 @@
 // The CLI as an operator uses it (docs/operations.md): `canvass admin login` keeps a session in
 // the user's config directory (0600 in a 0700 folder) that later admin commands use for that
-// server only, and `logout` ends it on the server.
+// server only, and `logout` ends it on the server; `canvass device record` names every answer it
+// refuses with the reason, and says when and why a record becomes partial.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  startServer, cleanup, cli, tempDir, describeRun, RESTAURANT,
+  startServer, cleanup, cli, tempDir, describeRun, enrolledDevice, restaurantAnswers, RESTAURANT,
 } from './harness.mjs';
 
 after(cleanup);
@@ -84,3 +85,36 @@ test('admin login keeps a private session that later commands use; logout ends i
   assert.match(forbidden.stderr, /403/, describeRun(forbidden));
 });
 
+test('device record names each refused answer and says why a record is partial', async (t) => {
+  const server = await startServer({ publish: [RESTAURANT] });
+  t.after(() => server.stop());
+  const device = await enrolledDevice(server);
+
+  // contact is shown only to detractors (show_if recommend 0..6).
+  const hidden = await device.record({ ...restaurantAnswers(0), recommend: 9, contact: { consent: true, details: 'Olena +380...' } });
+  assert.equal(hidden.code, 1, describeRun(hidden));
+  assert.match(hidden.stderr, /'contact' is not asked: show_if shows it only when 'recommend' is 0\.\.6, and 'recommend' is 9/, describeRun(hidden));
+
+  // staff after an unanswered required price: named, with the question it waits for.
+  const after = await device.record({ recommend: 8, staff: { importance: 1, satisfaction: 4 } });
+  assert.equal(after.code, 1, describeRun(after));
+  assert.match(after.stderr, /'staff' comes after required question 'price', which has no answer/, describeRun(after));
+
+  // Two refused answers: both named.
+  const two = await device.record({ recommend: 8, staff: { importance: 1, satisfaction: 4 }, place: { importance: 1, satisfaction: 4 } });
+  assert.match(two.stderr, /'place' comes after.*'staff' comes after|'staff'.*'place'/s, describeRun(two));
+
+  // Leaving the CSI answers out: recorded, as partial, and said so.
+  const partial = await device.record({ recommend: 8, reason: 'ok' });
+  assert.equal(partial.code, 0, describeRun(partial));
+  assert.match(partial.stdout, /\(partial\)/);
+  assert.match(partial.stderr, /outcome partial: required question 'price' \(csi_attribute\) has no answer.*importance.*satisfaction/, describeRun(partial));
+  const told = await device.record({ recommend: 8 }, { outcome: 'completed' });
+  assert.equal(told.code, 1, describeRun(told));
+  assert.match(told.stderr, /--outcome completed, but question 'price' needs an answer \(csi_attribute, required\)/);
+  // A complete one says nothing on stderr.
+  const complete = await device.record(restaurantAnswers(3));
+  assert.equal(complete.code, 0, describeRun(complete));
+  assert.equal(complete.stderr, '');
+  assert.match(complete.stdout, /\(completed\)/);
+});
