@@ -54,6 +54,8 @@ struct HttpResponse {
 
 // {"error": code, "message": message} with `status` (docs/protocol.md lists the codes).
 HttpResponse ErrorResponse(int status, const std::string& code, const std::string& message);
+// InvalidArgument unless `region` is a region libphonenumber knows ("UA", "PL"; sms.cpp).
+Status CheckSmsRegion(const std::string& region);
 // The HTTP answer for a non-OK Status from the store or the core.
 HttpResponse StatusResponse(const Status& status);
 // The `limit` query parameter of a list: `fallback` when absent, InvalidArgument (naming the
@@ -82,6 +84,11 @@ struct ApiOptions {
   // the survey whose NPS question an SMS reply answers.
   std::string sms_secret;
   std::string sms_survey;
+  // Phone numbers without a country code are read in this region (ISO 3166 code, --sms-region).
+  std::string sms_region = "UA";
+  // The public URL the gateway posts to, as the gateway signs it (X-Twilio-Signature); empty:
+  // https:// and http:// with the request's Host header are both tried.
+  std::string sms_url;
   // Keeps derived state (projector.h); told after every push that stored records. May be null.
   Projector* projector = nullptr;
   // The latest definitions the statistics projection counts with (stats_projection.h); updated
@@ -135,6 +142,9 @@ class Api {
 
   // The first admin token (random); stores its hash. Returns the token to show once.
   Result<std::string> CreateInitialAdminToken();
+  // Whether the SMS channel can record: --sms-survey published, with an NPS question. Called at
+  // start, so that a wrong survey stops the server instead of answering every SMS 503.
+  Status CheckSmsChannel();
   // Publishes a survey definition (also used by --publish at start).
   Result<SurveyRow> Publish(const std::string& definition,
                             const std::vector<std::string>& locations);
@@ -149,7 +159,9 @@ class Api {
   HttpResponse Metrics();
   HttpResponse Health();
   HttpResponse Static(const HttpRequest& r);
-  HttpResponse SmsInbound(const HttpRequest& r);                   // sms.cpp
+  HttpResponse SmsInbound(const HttpRequest& r);  // sms.cpp
+  struct SmsTarget;
+  Result<SmsTarget> FindSmsTarget();                               // sms.cpp
   HttpResponse Report(const HttpRequest& r);                       // report_endpoint.cpp
   HttpResponse Stats(const HttpRequest& r, const Principal& who);  // stats_endpoint.cpp
   Result<bool> ProjectionCurrent();                                // stats_endpoint.cpp
