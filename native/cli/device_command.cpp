@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <set>
@@ -57,6 +58,7 @@ Commands:
 DIR holds the device key (owner-only), the certificate, the log (log.db) and the surveys.
 --cacert trusts the CA certificate(s) in FILE.pem for an https:// server (a self-signed
 certificate is its own CA), for enroll, push and surveys; SSL_CERT_FILE=FILE.pem does the same.
+The --cacert of enroll is remembered in DIR/device.json for later commands.
 Exit codes: 0 ok, 1 refused or invalid input, 2 usage error, 3 server unreachable.
 )";
 
@@ -74,6 +76,7 @@ std::int64_t NowMs() {
 struct DeviceState {
   std::string dir;
   std::string device_id, server, location, channel;
+  std::string cacert;  // the --cacert of the enrollment, absolute; "" for the system's store
   PublicKey org_sign{}, org_box{};
   std::optional<SigningKey> key;
 };
@@ -96,6 +99,10 @@ std::string StateJson(const DeviceState& d, const std::string& certificate_hex) 
   w.String(ToHex(d.org_box).c_str());
   w.Key("certificate");
   w.String(certificate_hex.c_str());
+  if (!d.cacert.empty()) {
+    w.Key("cacert");
+    w.String(d.cacert.c_str());
+  }
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize()) + "\n";
 }
@@ -119,6 +126,7 @@ Result<DeviceState> LoadState(const std::string& dir) {
   d.dir = dir;
   d.device_id = Field(doc, "device_id");
   d.server = Field(doc, "server");
+  d.cacert = Field(doc, "cacert");
   d.location = Field(doc, "location");
   d.channel = Field(doc, "channel");
   Result<PublicKey> sign = ArrayFromHex<32>(Field(doc, "org_sign_key"));
@@ -221,6 +229,13 @@ int Enroll(const std::string& dir, const std::vector<std::string>& args) {
   DeviceState d;
   d.dir = dir;
   d.server = server;
+  // Remembered, so that push and surveys trust the same server without --cacert each time.
+  if (!CaCertFileInUse().empty()) {
+    if (char* absolute = realpath(CaCertFileInUse().c_str(), nullptr)) {
+      d.cacert = absolute;
+      std::free(absolute);
+    }
+  }
   d.device_id = Field(doc, "device_id");
   d.location = Field(doc, "location");
   d.channel = Field(doc, "channel");
@@ -669,6 +684,12 @@ int RunDevice(const std::vector<std::string>& all_args) {
   }
   Result<DeviceState> d = LoadState(dir);
   if (!d.ok()) return Fail(d.status());
+  if (CaCertFileInUse().empty() && !d->cacert.empty()) {
+    if (Status s = UseCaCertFile(d->cacert); !s.ok()) {
+      return Fail(s.WithContext("the CA file this device enrolled with (" + dir +
+                                "/device.json); pass --cacert FILE.pem"));
+    }
+  }
   if (command == "record") return Record(*d, cmd_args);
   if (command == "import") return Import(*d, cmd_args);
   if (command == "push") return Push(*d, cmd_args);

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import {
-  binary, cleanup, cli, freePort, run, tempDir, describeRun, repoRoot, sleep, Device,
+  binary, cleanup, cli, freePort, run, tempDir, describeRun, repoRoot, sleep, Device, RESTAURANT,
 } from './harness.mjs';
 
 after(cleanup);
@@ -152,6 +152,8 @@ test('the CLI against a self-signed server: "certificate not trusted" without --
     assert.match(notPem.stderr, /holds no PEM certificate/, describeRun(notPem));
 
     // A device enrolls and pushes over the same TLS with --cacert.
+    const published = await admin(['--cacert', cert, 'publish', RESTAURANT]);
+    assert.equal(published.code, 0, describeRun(published));
     const code = (await admin(['--cacert', cert, 'enroll-code', '--location', 'Kyiv-Podil'])).stdout.trim();
     const device = new Device();
     const refused = await device.cli(['enroll', '--server', server.url, '--code', code], { env: { SSL_CERT_FILE: '', SSL_CERT_DIR: '' } });
@@ -159,6 +161,12 @@ test('the CLI against a self-signed server: "certificate not trusted" without --
     assert.match(refused.stderr, /certificate not trusted/, describeRun(refused));
     const enrolled = await device.cli(['--cacert', cert, 'enroll', '--server', server.url, '--code', code]);
     assert.equal(enrolled.code, 0, describeRun(enrolled));
+    // It remembers the CA file: a push needs no --cacert (and no SSL_CERT_FILE).
+    await device.mustRecord({ recommend: 9 }, { outcome: 'partial' });
+    const pushed = await device.cli(['push'], { env: { SSL_CERT_FILE: '', SSL_CERT_DIR: '' } });
+    assert.equal(pushed.code, 0, describeRun(pushed));
+    assert.match(pushed.stdout, /pushed 1 record/, describeRun(pushed));
+    assert.equal(JSON.parse(fs.readFileSync(path.join(device.stateDir, 'device.json'), 'utf8')).cacert, fs.realpathSync(cert));
   } finally {
     server.child.kill('SIGTERM');
   }
