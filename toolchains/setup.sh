@@ -18,6 +18,7 @@ packages=(
   libphonenumber-dev
   emscripten autoconf automake libtool
   fonts-dejavu-core python3-fonttools chromium
+  systemd
 )
 
 missing=()

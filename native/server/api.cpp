@@ -163,6 +163,15 @@ HttpResponse ErrorResponse(int status, const std::string& code, const std::strin
 }
 
 // Maps a Status from the store or core to an HTTP answer.
+std::string ErrorCodeOf(const std::string& body) {
+  if (body.empty() || body.front() != '{' || body.size() > 64 * 1024) return std::string();
+  rapidjson::Document doc;
+  doc.Parse(body.data(), body.size());
+  if (doc.HasParseError() || !doc.IsObject()) return std::string();
+  auto it = doc.FindMember("error");
+  return it != doc.MemberEnd() && it->value.IsString() ? it->value.GetString() : std::string();
+}
+
 HttpResponse StatusResponse(const Status& s) {
   switch (s.code()) {
     case StatusCode::kOk:
@@ -277,7 +286,13 @@ static bool AddWidgetCors(const HttpRequest& r, const std::vector<std::string>& 
 }
 
 HttpResponse Api::Handle(const HttpRequest& r) {
+  if (r.method == "HEAD") {  // wherever GET is (uptime monitors); the HTTP layer sends no body
+    HttpRequest get = r;
+    get.method = "GET";
+    return Handle(get);
+  }
   HttpResponse response;
+  std::string actor;
   const std::string& p = r.path;
   if ((p == "/v1/surveys" || p == "/v1/records") && r.method == "OPTIONS") {
     response.status = 204;
@@ -299,13 +314,13 @@ HttpResponse Api::Handle(const HttpRequest& r) {
   } else if (p == "/v1/surveys" && r.method == "GET") {
     response = Surveys(r);
   } else if (p == "/v1/records" && r.method == "POST") {
-    response = PushRecords(r);
+    response = PushRecords(r, &actor);
   } else if (p == "/v1/channels/sms" && r.method == "POST") {
     response = SmsInbound(r);
   } else if (p == "/v1/revocations" && r.method == "GET") {
     response = Revocations(r);
   } else if (p.rfind("/v1/admin/", 0) == 0) {
-    response = Admin(r);
+    response = Admin(r, &actor);
     response.headers.emplace_back("Cache-Control", "no-store");
   } else if (p.rfind("/v1/", 0) == 0) {
     response = ErrorResponse(404, "not_found",
@@ -319,6 +334,7 @@ HttpResponse Api::Handle(const HttpRequest& r) {
   if (p == "/canvass.js" || p.rfind("/canvass/", 0) == 0) {
     response.headers.emplace_back("Access-Control-Allow-Origin", "*");
   }
+  response.actor = std::move(actor);
   return response;
 }
 
@@ -530,7 +546,7 @@ HttpResponse Api::Surveys(const HttpRequest& r) {
   return out;
 }
 
-HttpResponse Api::PushRecords(const HttpRequest& r) {
+HttpResponse Api::PushRecords(const HttpRequest& r, std::string* actor) {
   const auto started = std::chrono::steady_clock::now();
   const std::int64_t now = now_ms_();
   // Until the device is known and the batch's first signature verifies, the push is anonymous:
@@ -566,6 +582,7 @@ HttpResponse Api::PushRecords(const HttpRequest& r) {
         400, batch.status().code() == StatusCode::kCorruption ? "corruption" : "invalid_argument",
         batch.status().message());
   }
+  *actor = batch->device_id;
   Result<std::optional<DeviceRow>> device = store_->FindDevice(batch->device_id);
   if (!device.ok()) return StatusResponse(device.status());
   if (!*device) {
@@ -862,7 +879,7 @@ Result<Principal> Api::Authenticate(const HttpRequest& r) {
   return Principal{(*user)->name, *role, (*user)->locations, false};
 }
 
-HttpResponse Api::Admin(const HttpRequest& r) {
+HttpResponse Api::Admin(const HttpRequest& r, std::string* actor) {
   const std::string& p = r.path;
   const std::int64_t now = now_ms_();
   if (p == "/v1/admin/login" && r.method == "POST") {
@@ -878,6 +895,7 @@ HttpResponse Api::Admin(const HttpRequest& r) {
     // Locked before the password is checked, so that a locked account tells nothing about a
     // guess. Unknown names lock as well: a lock says nothing about which names exist.
     const std::string account = user.empty() ? std::string("admin:") : "user:" + user;
+    *actor = user.empty() ? std::string(kAdminName) : user;
     if (std::int64_t wait_ms = 0; account_failures_.Exhausted(account, now, &wait_ms)) {
       SecureWipe(password.data(), static_cast<std::uint32_t>(password.size()));
       const std::int64_t minutes = (wait_ms + 59999) / 60000;
@@ -923,6 +941,7 @@ HttpResponse Api::Admin(const HttpRequest& r) {
   }
   Result<Principal> who = Authenticate(r);
   if (!who.ok()) return StatusResponse(who.status());
+  *actor = who->name;
   const Hash256 caller_token = Blake2b256(BearerToken(r));
   if (p == "/v1/admin/logout" && r.method == "POST") {
     // Ends this session on the server (a copied token stops working too). The initial token is

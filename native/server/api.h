@@ -50,12 +50,16 @@ struct HttpResponse {
   // stopped early. It may run after Handle returned, on the same thread.
   using Sink = std::function<bool(const std::string&)>;
   std::function<bool(const Sink&)> stream;
+  // Who asked, for the access log (log.h): the device id of a push, the user of an admin call.
+  std::string actor;
 };
 
 // {"error": code, "message": message} with `status` (docs/protocol.md lists the codes).
 HttpResponse ErrorResponse(int status, const std::string& code, const std::string& message);
 // InvalidArgument unless `region` is a region libphonenumber knows ("UA", "PL"; sms.cpp).
 Status CheckSmsRegion(const std::string& region);
+// The "error" code of an ErrorResponse body ("" for any other body): for the access log.
+std::string ErrorCodeOf(const std::string& body);
 // The HTTP answer for a non-OK Status from the store or the core.
 HttpResponse StatusResponse(const Status& status);
 // The `limit` query parameter of a list: `fallback` when absent, InvalidArgument (naming the
@@ -152,9 +156,9 @@ class Api {
  private:
   HttpResponse Enroll(const HttpRequest& r, bool web);
   HttpResponse Surveys(const HttpRequest& r);
-  HttpResponse PushRecords(const HttpRequest& r);
+  HttpResponse PushRecords(const HttpRequest& r, std::string* actor);
   HttpResponse Revocations(const HttpRequest& r);
-  HttpResponse Admin(const HttpRequest& r);
+  HttpResponse Admin(const HttpRequest& r, std::string* actor);
   HttpResponse Export(const HttpRequest& r);
   HttpResponse Metrics();
   HttpResponse Health();

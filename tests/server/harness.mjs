@@ -339,8 +339,9 @@ export function parseJsonl(text) {
 // Starts canvass-server and waits until GET /healthz answers 200 (20 s), failing with the
 // server's output if it exits first. Options: dataDir (default: a new temp dir; the server
 // creates it), port (default: a free one), db, webOrigins, publish (survey files), extraArgs.
-export async function startServer({ dataDir, port, db, webOrigins = [], publish = [], extraArgs = [], timeout = 20000 } = {}) {
-  const bin = binary('canvass-server');
+// `bin`: another canvass-server binary (e.g. one from the Debian package).
+export async function startServer({ dataDir, port, db, webOrigins = [], publish = [], extraArgs = [], timeout = 20000, bin } = {}) {
+  bin ??= binary('canvass-server');
   if (!dataDir) dataDir = path.join(tempDir('canvass-server-'), 'data');
   const fixedPort = port !== undefined;
   for (let attempt = 0; ; attempt++) {

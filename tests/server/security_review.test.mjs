@@ -106,6 +106,12 @@ async function locationRule(server, what) {
     return c.length === 2 ? c : null;
   }, `${what} two cases`);
   assert.deepEqual(cases.map((c) => c.location), ['Kyiv-Podil', 'Kyiv-Podil'], `${what} cases at the device's location`);
+  // Each case is an event in the log, once (docs/operations.md, Logs), without contact details.
+  const opened = await until(() => {
+    const lines = server.stdout.split('\n').filter((l) => l.includes('msg="case opened"') && l.includes(kiosk.id));
+    return lines.length === 2 ? lines : null;
+  }, `${what} two "case opened" lines`);
+  for (const l of opened) assert.match(l, /level=info .*location=Kyiv-Podil .*score=2/);
 
   // A survey published for Lviv only is refused from Kyiv (before: stored and counted at Lviv).
   const lvivOnly = fs.readFileSync(RESTAURANT, 'utf8').replace('"id": "restaurant"', '"id": "lviv-only"');
