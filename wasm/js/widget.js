@@ -175,7 +175,9 @@ function addStyle() {
     '.canvass-canvas{position:absolute;left:0;top:0;width:100%!important;height:100%!important;' +
     'display:block;touch-action:none;outline:none}' +
     '.canvass-input{position:absolute;box-sizing:border-box;border:0;background:transparent;' +
-    'padding:8px 12px;margin:0;color:#1f2933;font-family:system-ui,sans-serif;resize:none;outline:none}';
+    'padding:8px 12px;margin:0;color:#1f2933;font-family:system-ui,sans-serif;resize:none;outline:none}' +
+    // The placeholder in the theme's muted grey (wasm/widget/theme.h, checked on white).
+    '.canvass-input::placeholder{color:#58616b;opacity:1}';
   document.head.appendChild(s);
 }
 

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "imgui.h"
+#include "theme.h"
 
 namespace canvass::widget {
 namespace {
@@ -68,19 +69,22 @@ constexpr UiString kStrings[] = {
 
 // [SECTION] Colours and sizes -----------------------------------------------------------------
 
-constexpr ImU32 kBackground = IM_COL32(250, 250, 247, 255);
-constexpr ImU32 kInk = IM_COL32(31, 41, 51, 255);
-constexpr ImU32 kMuted = IM_COL32(100, 110, 120, 255);
-constexpr ImU32 kButton = IM_COL32(236, 240, 245, 255);
-constexpr ImU32 kButtonHover = IM_COL32(222, 229, 238, 255);
-constexpr ImU32 kBorder = IM_COL32(200, 207, 216, 255);
-constexpr ImU32 kAccent = IM_COL32(37, 99, 235, 255);
-constexpr ImU32 kAccentDark = IM_COL32(29, 78, 216, 255);
-constexpr ImU32 kOnAccent = IM_COL32(255, 255, 255, 255);
-constexpr ImU32 kError = IM_COL32(200, 30, 30, 255);
-constexpr ImU32 kStar = IM_COL32(245, 180, 20, 255);
-constexpr ImU32 kOk = IM_COL32(22, 163, 74, 255);
-constexpr ImU32 kWarn = IM_COL32(217, 119, 6, 255);
+constexpr ImU32 Col(host::Rgb c) { return IM_COL32(c.r, c.g, c.b, 255); }
+constexpr ImU32 kBackground = Col(theme::kBackground);
+constexpr ImU32 kInk = Col(theme::kInk);
+constexpr ImU32 kMuted = Col(theme::kMuted);
+constexpr ImU32 kButton = Col(theme::kButton);
+constexpr ImU32 kButtonHover = Col(theme::kButtonHover);
+constexpr ImU32 kBorder = Col(theme::kBorder);
+constexpr ImU32 kAccent = Col(theme::kAccent);
+constexpr ImU32 kAccentDark = Col(theme::kAccentDark);
+constexpr ImU32 kOnAccent = Col(theme::kOnAccent);
+constexpr ImU32 kError = Col(theme::kError);
+constexpr ImU32 kStar = Col(theme::kStar);
+constexpr ImU32 kOk = Col(theme::kOk);
+constexpr ImU32 kWarn = Col(theme::kWarn);
+constexpr ImU32 kOkText = Col(theme::kOkText);
+constexpr ImU32 kWarnText = Col(theme::kWarnText);
 constexpr float kPi = 3.14159265f;
 
 ImU32 Lerp(ImU32 a, ImU32 b, float t) {
@@ -648,14 +652,14 @@ void DrawStaff(Painter& p, const Layout& l) {
     y += p.Text(f, l.x0 + l.cw * 0.5f, y, l.cw * 0.5f, value, colour) + 8 * s;
   };
   line(p.T("device"), w.device_id().empty() ? "-" : w.device_id(), kInk);
-  line(p.T("pending"), std::to_string(st.pending), st.pending > 0 ? kWarn : kOk);
+  line(p.T("pending"), std::to_string(st.pending), st.pending > 0 ? kWarnText : kOkText);
   std::string last = p.T("never");
   if (st.last_sync_ms > 0) {
     last = std::to_string(std::max<std::int64_t>(0, (p.now() - st.last_sync_ms) / 1000)) +
            p.T("seconds_ago");
   }
   line(p.T("last_sync"), last + " (" + p.T(st.online ? "online" : "offline") + ")",
-       st.online ? kInk : kWarn);
+       st.online ? kInk : kWarnText);
   if (!st.persistent_storage) y += p.Text(f, l.x0, y, l.cw, p.T("storage_refused"), kError) + 8 * s;
   if (!st.message.empty()) y += p.Text(f, l.x0, y, l.cw, st.message, kError) + 8 * s;
   y += 16 * s;

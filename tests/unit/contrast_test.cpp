@@ -1,0 +1,42 @@
+// Tests for host/contrast.h (WCAG 2.1 contrast ratio) and the survey widget's theme
+// (widget/theme.h): every text colour the widget draws, on every background it is drawn on, has
+// at least 4.5:1.
+#include "contrast.h"
+
+#include <catch2/catch.hpp>
+
+#include "widget/theme.h"
+
+namespace canvass::host {
+namespace {
+
+TEST_CASE("contrast ratio follows WCAG 2.1's definition", "[contrast]") {
+  CHECK(RelativeLuminance(Rgb{0, 0, 0}) == 0.0);
+  CHECK(RelativeLuminance(Rgb{255, 255, 255}) == Approx(1.0));
+  CHECK(ContrastRatio(Rgb{0, 0, 0}, Rgb{255, 255, 255}) == Approx(21.0));
+  CHECK(ContrastRatio(Rgb{255, 255, 255}, Rgb{0, 0, 0}) == Approx(21.0));
+  CHECK(ContrastRatio(Rgb{119, 119, 119}, Rgb{119, 119, 119}) == Approx(1.0));
+  // Reference values from WebAIM's contrast checker: #777 on white 4.48:1, #767676 on white 4.54:1.
+  CHECK(ContrastRatio(Rgb{0x77, 0x77, 0x77}, Rgb{255, 255, 255}) == Approx(4.48).margin(0.01));
+  CHECK(ContrastRatio(Rgb{0x76, 0x76, 0x76}, Rgb{255, 255, 255}) == Approx(4.54).margin(0.01));
+  // Blue #2563eb with white text: 5.17:1.
+  CHECK(ContrastRatio(Rgb{37, 99, 235}, Rgb{255, 255, 255}) == Approx(5.17).margin(0.01));
+}
+
+TEST_CASE("every text colour of the widget's theme meets 4.5:1 on its background", "[contrast]") {
+  for (const widget::theme::TextPair& pair : widget::theme::kTextPairs) {
+    INFO(pair.where << ": " << ContrastRatio(pair.text, pair.background) << ":1");
+    CHECK(ContrastRatio(pair.text, pair.background) >= kMinTextContrast);
+  }
+}
+
+TEST_CASE("regression: the old muted grey and status colours failed 4.5:1", "[contrast]") {
+  // What the widget drew before the theme was checked: muted text on a hovered quiet button,
+  // green and amber figures on the staff panel.
+  CHECK(ContrastRatio(Rgb{100, 110, 120}, widget::theme::kButtonHover) < kMinTextContrast);
+  CHECK(ContrastRatio(widget::theme::kOk, widget::theme::kBackground) < kMinTextContrast);
+  CHECK(ContrastRatio(widget::theme::kWarn, widget::theme::kBackground) < kMinTextContrast);
+}
+
+}  // namespace
+}  // namespace canvass::host
