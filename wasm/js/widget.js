@@ -2,6 +2,7 @@
 //
 // What lives here is only what the browser owns: the canvas and its pointer events, <input>
 // elements that mirror the widget's text fields (on-screen keyboards and IMEs need real ones),
+// the DOM mirror of the UI's semantics tree for screen readers (semantics.js),
 // the device log in IndexedDB, enrollment and sync over fetch, and the JS API of docs/widget.md.
 // Every survey decision (flow, validation, outcome), every signature and every check of a
 // signature happens in wasm: this file moves bytes and never interprets a record.
@@ -13,6 +14,7 @@ import createCanvassWidget from './canvass-widget.js';
 import {
   addCanvas, connectCanvas, cssSize, mirrorTextFields, withoutGlfwKeyListeners,
 } from './canvas.js';
+import { mirrorSemantics } from './semantics.js';
 
 const base = new URL('.', import.meta.url);
 const PROTOCOL = 1;
@@ -295,6 +297,8 @@ export async function mount(element, options = {}) {
     className: 'canvass-input',
     inputType: (key) => ({ 'contact.phone': 'tel', 'contact.email': 'email' })[key],
   });
+  // Assistive technology: the UI's semantics tree as DOM elements over the canvas (semantics.js).
+  const stopSemantics = mirrorSemantics(mod, wrap);
 
   const updateStatus = async () => {
     pendingCount = await log.pending();
@@ -564,6 +568,7 @@ export async function mount(element, options = {}) {
     unmount: () => {
       if (unmounted) return;
       unmounted = true;
+      stopSemantics();
       stopMirror();
       clearTimeout(retryTimer);
       clearInterval(bundleTimer);

@@ -65,6 +65,12 @@ constexpr UiString kStrings[] = {
      "Браузер не дає зберігати відповіді: вони надсилаються одразу і губляться без мережі."},
     {"device", "Device", "Устройство", "Пристрій"},
     {"wrong_pin", "Wrong PIN", "Неверный PIN", "Невірний PIN"},
+    // Only for assistive technology (the semantics tree): never drawn.
+    {"question", "Question", "Вопрос", "Питання"},
+    {"of", "of", "из", "з"},
+    {"erase", "Erase", "Стереть", "Стерти"},
+    {"language", "Language", "Язык", "Мова"},
+    {"digits_entered", "digits entered", "цифр введено", "цифр введено"},
 };
 
 // [SECTION] Colours and sizes -----------------------------------------------------------------
@@ -104,6 +110,18 @@ const char* LanguageName(const std::string& code) {
 
 enum class Look { kPlain, kSelected, kPrimary, kQuiet };
 
+// How a drawn button reads to assistive technology; by default a button named by its label.
+struct SemAs {
+  host::Role role = host::Role::kButton;
+  std::string name;  // "" = the label
+  host::Tri checked = host::Tri::kNone;
+  host::Tri pressed = host::Tri::kNone;
+  std::string lang;  // a language's own name is read in that language
+};
+
+host::Tri TriOf(bool on) { return on ? host::Tri::kTrue : host::Tri::kFalse; }
+host::SemRect SemOf(Rect r) { return {r.x, r.y, r.w, r.h}; }
+
 class Painter {
  public:
   Painter(Widget& w, const UiFonts& fonts, float s, std::int64_t now, UiFrame* frame)
@@ -114,8 +132,11 @@ class Painter {
   const UiFonts& fonts() const { return fonts_; }
   std::string T(const char* key) const { return UiText(w_.language(), key); }
 
+  host::Semantics& sem() { return frame_->semantics; }
+
   // An invisible ImGui button with our own drawing. True on click (press and release on it).
-  bool Button(const std::string& id, Rect r, const std::string& label, ImFont* font, Look look) {
+  bool Button(const std::string& id, Rect r, const std::string& label, ImFont* font, Look look,
+              const SemAs& as = {}) {
     ImGui::SetCursorScreenPos(ImVec2(r.x, r.y));
     ImGui::PushID(id.c_str());
     const bool clicked =
@@ -154,6 +175,10 @@ class Painter {
                    label.c_str(), nullptr, r.w - 12 * s_);
     }
     Item(id, r);
+    host::SemItem& item = sem().Add(as.role, id, as.name.empty() ? label : as.name, SemOf(r));
+    item.checked = as.checked;
+    item.pressed = as.pressed;
+    item.lang = as.lang;
     if (clicked) w_.Touch(now_);
     return clicked;
   }
@@ -188,12 +213,29 @@ class Painter {
     return ts.y;
   }
 
-  void TextField(const std::string& key, Rect r, bool multiline, const std::string& placeholder) {
+  // Text that assistive technology reads too: drawn as Text(), recorded as `role` with `id`.
+  float Label(host::Role role, const std::string& id, ImFont* font, float x, float y, float wrap,
+              const std::string& text, ImU32 colour, bool centered = false) {
+    const float h = Text(font, x, y, wrap, text, colour, centered);
+    if (!text.empty()) {
+      if (role == host::Role::kHeading) {
+        sem().Heading(id, text, {x, y, wrap, h});
+      } else {
+        sem().Add(role, id, text, {x, y, wrap, h});
+      }
+    }
+    return h;
+  }
+
+  // `name` is what assistive technology calls the field (its visible label or the question).
+  void TextField(const std::string& key, Rect r, bool multiline, const std::string& placeholder,
+                 const std::string& name) {
     dl_->AddRectFilled(ImVec2(r.x, r.y), ImVec2(r.x + r.w, r.y + r.h), kOnAccent, 8 * s_);
     dl_->AddRect(ImVec2(r.x, r.y), ImVec2(r.x + r.w, r.y + r.h), kBorder, 8 * s_, 0, 1.5f * s_);
     // The text itself is drawn by the host's <input> laid over this rectangle.
     frame_->text_fields.push_back({key, r, multiline, fonts_.body->FontSize, placeholder});
     Item("field:" + key, r);
+    sem().TextField("field:" + key, name, SemOf(r));
   }
 
   Widget& w() { return w_; }
@@ -240,11 +282,23 @@ void DrawStar(ImDrawList* dl, ImVec2 c, float r, ImU32 colour) {
   for (int i = 0; i < 10; ++i) dl->AddTriangleFilled(c, p[i], p[(i + 1) % 10], colour);
 }
 
-// A row (or two) of scale points; returns the height used. `selected` = -1 for none.
+// A row (or two) of scale points; returns the height used. `selected` = -1 for none. For
+// assistive technology the row is a radio group labelled by the items `label_ids` (the question)
+// and described by its end labels.
 float ScaleRow(Painter& p, const std::string& prefix, const Scale& scale, float x, float y,
-               float width, std::int32_t selected, std::int32_t* clicked) {
+               float width, std::int32_t selected, std::int32_t* clicked,
+               const std::string& label_ids) {
   const float s = p.s();
   const int n = scale.max - scale.min + 1;
+  const std::string& lang = p.w().language();
+  const std::string& fallback = p.w().survey() ? p.w().survey()->fallback_language : lang;
+  const std::string lo = scale.min_label.empty() ? "" : scale.min_label.Get(lang, fallback);
+  const std::string hi = scale.max_label.empty() ? "" : scale.max_label.Get(lang, fallback);
+  host::SemItem& group =
+      p.sem().BeginGroup(host::Role::kRadioGroup, prefix + "group", "", {x, y, width, 0});
+  group.labelled_by = label_ids;
+  if (!lo.empty()) group.described_by = prefix + "lo";
+  if (!hi.empty()) group.described_by += (group.described_by.empty() ? "" : " ") + prefix + "hi";
   const float gap = 8 * s;
   float total = 0;
   if (scale.style == ScaleStyle::kSmileys || scale.style == ScaleStyle::kStars) {
@@ -264,6 +318,7 @@ float ScaleRow(Painter& p, const std::string& prefix, const Scale& scale, float 
       const bool hovered = ImGui::IsItemHovered();
       ImGui::PopID();
       p.Item(id, r);
+      p.sem().Radio(id, std::to_string(v), SemOf(r), v == selected);
       const ImVec2 c(r.x + cell / 2, r.y + cell / 2);
       if (scale.style == ScaleStyle::kSmileys) {
         const float t = n == 1 ? 0 : -1.0f + 2.0f * static_cast<float>(i) / (n - 1);
@@ -287,25 +342,32 @@ float ScaleRow(Painter& p, const std::string& prefix, const Scale& scale, float 
       const std::int32_t v = scale.min + i;
       const int row = i / per_row, col = i % per_row;
       Rect r{x + col * (cell + gap), y + row * (h + gap), cell, h};
+      SemAs as;
+      as.role = host::Role::kRadio;
+      as.checked = TriOf(v == selected);
       if (p.Button(prefix + std::to_string(v), r, std::to_string(v), font,
-                   v == selected ? Look::kSelected : Look::kPlain)) {
+                   v == selected ? Look::kSelected : Look::kPlain, as)) {
         *clicked = v;
       }
     }
     const int rows = (n + per_row - 1) / per_row;
     total = rows * h + (rows - 1) * gap;
   }
-  // End labels ("not at all likely" ... "extremely likely").
-  const std::string& lang = p.w().language();
-  const std::string& fallback = p.w().survey() ? p.w().survey()->fallback_language : lang;
-  const std::string lo = scale.min_label.empty() ? "" : scale.min_label.Get(lang, fallback);
-  const std::string hi = scale.max_label.empty() ? "" : scale.max_label.Get(lang, fallback);
+  p.sem().EndGroup();
+  // End labels ("not at all likely" ... "extremely likely"); read with their values ("0: ...").
   if (!lo.empty() || !hi.empty()) {
     ImFont* f = p.fonts().body;
     const float ly = y + total + 6 * s;
-    p.Text(f, x, ly, width / 2, lo, kMuted);
+    const float lh = p.Text(f, x, ly, width / 2, lo, kMuted);
     ImVec2 hs = f->CalcTextSizeA(f->FontSize, FLT_MAX, width / 2, hi.c_str());
     p.Text(f, x + width - hs.x, ly, width / 2, hi, kMuted);
+    if (!lo.empty()) {
+      p.sem().Text(prefix + "lo", std::to_string(scale.min) + ": " + lo, {x, ly, width / 2, lh});
+    }
+    if (!hi.empty()) {
+      p.sem().Text(prefix + "hi", std::to_string(scale.max) + ": " + hi,
+                   {x + width - hs.x, ly, hs.x, hs.y});
+    }
     total += 6 * s + f->FontSize * 1.3f;
   }
   return total;
@@ -350,8 +412,12 @@ void LanguageButtons(Painter& p, const Layout& l, float y, bool centered, float 
   for (std::size_t i = 0; i < survey->languages.size(); ++i) {
     const std::string& code = survey->languages[i];
     Rect r{x, y, widths[i], 44 * s};
+    SemAs as;
+    as.name = LanguageName(code);  // the full name even where the code is drawn
+    as.lang = code;
+    as.pressed = TriOf(code == p.w().language());
     if (p.Button("lang:" + code, r, labels[i], f,
-                 code == p.w().language() ? Look::kSelected : Look::kQuiet)) {
+                 code == p.w().language() ? Look::kSelected : Look::kQuiet, as)) {
       p.w().SetLanguage(code);
     }
     x += widths[i] + 8 * s;
@@ -375,10 +441,19 @@ void DrawQuestion(Painter& p, const Layout& l) {
   std::string progress = std::to_string(session->ShownCount()) + " / " +
                          std::to_string(std::max(session->EstimatedTotal(), session->ShownCount()));
   p.Text(p.fonts().body, l.pad, y + 10 * s, l.width, progress, kMuted);
+  // Read as "Question 2 of 7", and said on arrival with the question's text.
+  const std::string question_text = q->text.Get(lang, fb);
+  const std::string spoken_progress =
+      p.T("question") + " " + std::to_string(session->ShownCount()) + " " + p.T("of") + " " +
+      std::to_string(std::max(session->EstimatedTotal(), session->ShownCount()));
+  p.sem().Text("progress", spoken_progress, {l.pad, y + 10 * s, 80 * s, p.fonts().body->FontSize});
+  p.sem().Announce(spoken_progress + ": " + question_text);
   float right = l.width - l.pad;
   if (embed) {
     Rect close{right - 44 * s, y, 44 * s, 44 * s};
-    if (p.Button("close", close, "X", p.fonts().body, Look::kQuiet)) w.Close(p.now());
+    SemAs as;
+    as.name = p.T("close");
+    if (p.Button("close", close, "X", p.fonts().body, Look::kQuiet, as)) w.Close(p.now());
     right -= 52 * s;
   }
   Layout bar = l;
@@ -388,8 +463,13 @@ void DrawQuestion(Painter& p, const Layout& l) {
   LanguageButtons(p, bar, y, false, l.pad + progress_w + 12 * s);
   y += 60 * s;
 
-  y += p.Text(p.fonts().large, l.x0, y, l.cw, q->text.Get(lang, fb), kInk) + 10 * s;
-  if (!q->hint.empty()) y += p.Text(p.fonts().body, l.x0, y, l.cw, q->hint.Get(lang, fb), kMuted);
+  const std::string heading = "q:" + q->id;
+  y += p.Label(host::Role::kHeading, heading, p.fonts().large, l.x0, y, l.cw, question_text, kInk) +
+       10 * s;
+  if (!q->hint.empty()) {
+    y += p.Label(host::Role::kText, "hint:" + q->id, p.fonts().body, l.x0, y, l.cw,
+                 q->hint.Get(lang, fb), kMuted);
+  }
   y += 16 * s;
 
   bool needs_next = false;
@@ -398,34 +478,53 @@ void DrawQuestion(Painter& p, const Layout& l) {
     case QuestionKind::kNps:
     case QuestionKind::kRating: {
       y += ScaleRow(p, q->kind == QuestionKind::kNps ? "nps:" : "rating:", q->scale, l.x0, y, l.cw,
-                    d.scale, &clicked);
+                    d.scale, &clicked, heading);
       if (clicked >= 0) w.ChooseScale(clicked, p.now());
       break;
     }
     case QuestionKind::kCsiAttribute: {
-      y += p.Text(p.fonts().body, l.x0, y, l.cw, p.T("how_important"), kMuted) + 8 * s;
+      const std::string how_important = "csi:" + q->id + ":how_important";
+      y += p.Label(host::Role::kText, how_important, p.fonts().body, l.x0, y, l.cw,
+                   p.T("how_important"), kMuted) +
+           8 * s;
       if (q->importance_binary) {
         const float bw = (l.cw - 12 * s) / 2;
-        if (p.Button("csi:" + q->id + ":importance:1", Rect{l.x0, y, bw, 64 * s}, p.T("important"),
-                     p.fonts().body, d.importance == 1 ? Look::kSelected : Look::kPlain)) {
+        p.sem()
+            .BeginGroup(host::Role::kRadioGroup, "csi:" + q->id + ":importance:group", "",
+                        {l.x0, y, l.cw, 64 * s})
+            .labelled_by = heading + " " + how_important;
+        SemAs yes, no;
+        yes.role = no.role = host::Role::kRadio;
+        yes.checked = TriOf(d.importance == 1);
+        no.checked = TriOf(d.importance == 0);
+        const bool important =
+            p.Button("csi:" + q->id + ":importance:1", Rect{l.x0, y, bw, 64 * s}, p.T("important"),
+                     p.fonts().body, d.importance == 1 ? Look::kSelected : Look::kPlain, yes);
+        const bool not_important =
+            p.Button("csi:" + q->id + ":importance:0", Rect{l.x0 + bw + 12 * s, y, bw, 64 * s},
+                     p.T("not_important"), p.fonts().body,
+                     d.importance == 0 ? Look::kSelected : Look::kPlain, no);
+        p.sem().EndGroup();
+        if (important) {
           w.SetImportance(1, p.now());
-        } else if (p.Button("csi:" + q->id + ":importance:0",
-                            Rect{l.x0 + bw + 12 * s, y, bw, 64 * s}, p.T("not_important"),
-                            p.fonts().body, d.importance == 0 ? Look::kSelected : Look::kPlain)) {
+        } else if (not_important) {
           w.SetImportance(0, p.now());
         }
         y += 64 * s;
       } else {
         y += ScaleRow(p, "csi:" + q->id + ":importance:", q->importance, l.x0, y, l.cw,
-                      d.importance, &clicked);
+                      d.importance, &clicked, heading + " " + how_important);
         if (clicked >= 0) w.SetImportance(clicked, p.now());
       }
       if (w.current() != q) return;  // answered and moved on this frame
       y += 20 * s;
-      y += p.Text(p.fonts().body, l.x0, y, l.cw, p.T("how_satisfied"), kMuted) + 8 * s;
+      const std::string how_satisfied = "csi:" + q->id + ":how_satisfied";
+      y += p.Label(host::Role::kText, how_satisfied, p.fonts().body, l.x0, y, l.cw,
+                   p.T("how_satisfied"), kMuted) +
+           8 * s;
       clicked = -1;
       y += ScaleRow(p, "csi:" + q->id + ":satisfaction:", q->scale, l.x0, y, l.cw, d.satisfaction,
-                    &clicked);
+                    &clicked, heading + " " + how_satisfied);
       if (clicked >= 0) w.SetSatisfaction(clicked, p.now());
       break;
     }
@@ -433,9 +532,17 @@ void DrawQuestion(Painter& p, const Layout& l) {
     case QuestionKind::kMultiChoice: {
       needs_next = true;
       const bool multi = q->kind == QuestionKind::kMultiChoice;
+      p.sem()
+          .BeginGroup(multi ? host::Role::kGroup : host::Role::kRadioGroup, "choices:" + q->id, "",
+                      {l.x0, y, l.cw, 0})
+          .labelled_by = heading;
       auto row = [&](const std::string& id, const std::string& label, bool on) {
         Rect r{l.x0, y, l.cw, 60 * s};
-        bool hit = p.Button(id, r, "", p.fonts().body, on ? Look::kSelected : Look::kPlain);
+        SemAs as;
+        as.role = multi ? host::Role::kCheckbox : host::Role::kRadio;
+        as.name = label;
+        as.checked = TriOf(on);
+        bool hit = p.Button(id, r, "", p.fonts().body, on ? Look::kSelected : Look::kPlain, as);
         const float box = 26 * s;
         ImVec2 a(r.x + 16 * s, r.y + (r.h - box) / 2);
         if (multi) {
@@ -464,17 +571,18 @@ void DrawQuestion(Painter& p, const Layout& l) {
       }
       if (q->allow_other) {
         if (row("other", p.T("other"), d.other_selected)) w.ToggleOther();
-        if (w.draft().other_selected) {
-          p.TextField("other", Rect{l.x0, y, l.cw, 52 * s}, false, p.T("type_here"));
-          y += 60 * s;
-        }
+      }
+      p.sem().EndGroup();
+      if (q->allow_other && w.draft().other_selected) {
+        p.TextField("other", Rect{l.x0, y, l.cw, 52 * s}, false, p.T("type_here"), p.T("other"));
+        y += 60 * s;
       }
       break;
     }
     case QuestionKind::kText: {
       needs_next = true;
       const float h = std::clamp(l.height * 0.25f, 100 * s, 220 * s);
-      p.TextField("text", Rect{l.x0, y, l.cw, h}, true, p.T("type_here"));
+      p.TextField("text", Rect{l.x0, y, l.cw, h}, true, p.T("type_here"), question_text);
       y += h + 8 * s;
       break;
     }
@@ -484,7 +592,11 @@ void DrawQuestion(Painter& p, const Layout& l) {
       const std::string consent = q->consent_text.Get(lang, fb);
       const float th = f->CalcTextSizeA(f->FontSize, FLT_MAX, l.cw - 72 * s, consent.c_str()).y;
       Rect r{l.x0, y, l.cw, std::max(64 * s, th + 24 * s)};
-      if (p.Button("consent", r, "", f, Look::kPlain)) w.SetConsent(!d.consent);
+      SemAs as;
+      as.role = host::Role::kCheckbox;
+      as.name = consent;
+      as.checked = TriOf(d.consent);
+      if (p.Button("consent", r, "", f, Look::kPlain, as)) w.SetConsent(!d.consent);
       const float box = 30 * s;
       ImVec2 a(r.x + 16 * s, r.y + (r.h - box) / 2);
       p.dl()->AddRectFilled(a, ImVec2(a.x + box, a.y + box),
@@ -501,7 +613,8 @@ void DrawQuestion(Painter& p, const Layout& l) {
       if (w.draft().consent) {
         for (const std::string& field : q->contact_fields) {
           y += p.Text(f, l.x0, y, l.cw, p.T(field.c_str()), kMuted) + 4 * s;
-          p.TextField("contact." + field, Rect{l.x0, y, l.cw, 52 * s}, false, "");
+          p.TextField("contact." + field, Rect{l.x0, y, l.cw, 52 * s}, false, "",
+                      p.T(field.c_str()));
           y += 60 * s;
         }
       }
@@ -510,7 +623,15 @@ void DrawQuestion(Painter& p, const Layout& l) {
   }
   if (w.current() != q || w.screen() != Screen::kQuestion) return;
 
-  if (!w.error().empty()) y += p.Text(p.fonts().body, l.x0, y + 8 * s, l.cw, w.error(), kError);
+  if (!w.error().empty()) {
+    y += p.Text(p.fonts().body, l.x0, y + 8 * s, l.cw, w.error(), kError);
+    p.sem().Status("error", w.error());
+    for (const std::string& id :
+         {"choices:" + q->id, std::string("field:text"), std::string("field:other"),
+          std::string("nps:group"), std::string("rating:group")}) {
+      if (host::SemItem* it = p.sem().Find(id)) it->error = w.error();
+    }
+  }
 
   // Bottom navigation.
   const float by = std::max(y + 24 * s, l.height - l.pad - 64 * s);
@@ -538,12 +659,13 @@ void DrawAttract(Painter& p, const Layout& l) {
   const std::string& lang = w.language();
   float y = l.height * 0.22f;
   if (survey) {
-    y += p.Text(p.fonts().huge, l.x0, y, l.cw, survey->title.Get(lang, survey->fallback_language),
-                kInk, true) +
+    const std::string title = survey->title.Get(lang, survey->fallback_language);
+    y += p.Label(host::Role::kHeading, "title", p.fonts().huge, l.x0, y, l.cw, title, kInk, true) +
          16 * s;
+    p.sem().Announce(title);
     if (!survey->intro.empty()) {
-      y += p.Text(p.fonts().large, l.x0, y, l.cw,
-                  survey->intro.Get(lang, survey->fallback_language), kMuted, true);
+      y += p.Label(host::Role::kText, "intro", p.fonts().large, l.x0, y, l.cw,
+                   survey->intro.Get(lang, survey->fallback_language), kMuted, true);
     }
   }
   y += 40 * s;
@@ -555,16 +677,20 @@ void DrawAttract(Painter& p, const Layout& l) {
   LanguageButtons(p, l, l.height - l.pad - 44 * s, true);
   // Staff corner: a small dot shows sync state (green synced, amber waiting, grey offline).
   Rect staff{l.width - 56 * s, 8 * s, 48 * s, 48 * s};
-  if (p.Button("staff", staff, "", p.fonts().body, Look::kQuiet)) w.OpenStaff();
+  SemAs staff_as;
+  staff_as.name = p.T("staff_panel");
+  if (p.Button("staff", staff, "", p.fonts().body, Look::kQuiet, staff_as)) w.OpenStaff();
   const DeviceStatus& st = w.status();
   ImU32 dot = !st.online ? kMuted : (st.pending > 0 ? kWarn : kOk);
   if (!st.persistent_storage) dot = kError;
   p.dl()->AddCircleFilled(ImVec2(staff.x + staff.w / 2, staff.y + staff.h / 2), 7 * s, dot);
 }
 
+// A screen of one message (loading, saving, an error): a status that is also announced.
 void DrawCentered(Painter& p, const Layout& l, const std::string& text, ImFont* font) {
   const float h = font->CalcTextSizeA(font->FontSize, FLT_MAX, l.cw, text.c_str()).y;
-  p.Text(font, l.x0, (l.height - h) / 2, l.cw, text, kInk, true);
+  p.Label(host::Role::kText, "message", font, l.x0, (l.height - h) / 2, l.cw, text, kInk, true);
+  p.sem().Announce(text);
 }
 
 void DrawThanks(Painter& p, const Layout& l) {
@@ -581,10 +707,14 @@ void DrawThanks(Painter& p, const Layout& l) {
                   r * 0.14f);
   p.dl()->AddLine(ImVec2(c.x - r * 0.1f, c.y + r * 0.35f), ImVec2(c.x + r * 0.5f, c.y - r * 0.35f),
                   kOnAccent, r * 0.14f);
-  p.Text(p.fonts().large, l.x0, c.y + r + 24 * s, l.cw, text, kInk, true);
+  p.Label(host::Role::kHeading, "thanks", p.fonts().large, l.x0, c.y + r + 24 * s, l.cw, text, kInk,
+          true);
+  p.sem().Announce(text);
   if (w.options().mode == Mode::kEmbed) {
     Rect close{l.width - l.pad - 44 * s, l.pad * 0.5f, 44 * s, 44 * s};
-    if (p.Button("close", close, "X", p.fonts().body, Look::kQuiet)) w.Close(p.now());
+    SemAs as;
+    as.name = p.T("close");
+    if (p.Button("close", close, "X", p.fonts().body, Look::kQuiet, as)) w.Close(p.now());
   }
 }
 
@@ -592,10 +722,16 @@ void DrawEnroll(Painter& p, const Layout& l) {
   Widget& w = p.w();
   const float s = p.s();
   float y = l.height * 0.2f;
-  y += p.Text(p.fonts().large, l.x0, y, l.cw, p.T("not_enrolled"), kInk, true) + 12 * s;
-  y += p.Text(p.fonts().body, l.x0, y, l.cw, p.T("enroll_hint"), kMuted, true) + 20 * s;
+  y += p.Label(host::Role::kHeading, "title", p.fonts().large, l.x0, y, l.cw, p.T("not_enrolled"),
+               kInk, true) +
+       12 * s;
+  p.sem().Announce(p.T("not_enrolled"));
+  y += p.Label(host::Role::kText, "hint", p.fonts().body, l.x0, y, l.cw, p.T("enroll_hint"), kMuted,
+               true) +
+       20 * s;
   const float fw = std::min(l.cw, 420 * s);
-  p.TextField("enroll", Rect{(l.width - fw) / 2, y, fw, 56 * s}, false, "ABCD-EFGH");
+  p.TextField("enroll", Rect{(l.width - fw) / 2, y, fw, 56 * s}, false, "ABCD-EFGH",
+              p.T("enroll_hint"));
   y += 72 * s;
   if (p.Button("enroll", Rect{(l.width - fw) / 2, y, fw, 64 * s}, p.T("enroll"), p.fonts().body,
                Look::kPrimary)) {
@@ -604,16 +740,22 @@ void DrawEnroll(Painter& p, const Layout& l) {
   y += 80 * s;
   const std::string& msg = !w.error().empty() ? w.error() : w.status().message;
   p.Text(p.fonts().body, l.x0, y, l.cw, msg, kError, true);
+  if (!msg.empty()) p.sem().Status("error", msg);
 }
 
 void DrawPin(Painter& p, const Layout& l) {
   Widget& w = p.w();
   const float s = p.s();
   float y = l.pad;
-  y += p.Text(p.fonts().large, l.x0, y, l.cw, p.T("staff_pin"), kInk, true) + 12 * s;
+  y += p.Label(host::Role::kHeading, "title", p.fonts().large, l.x0, y, l.cw, p.T("staff_pin"),
+               kInk, true) +
+       12 * s;
+  p.sem().Announce(p.T("staff_pin"));
   std::string dots(w.pin_entry().size() * 2, ' ');
   for (std::size_t i = 0; i < w.pin_entry().size(); ++i) dots[i * 2] = '*';
   p.Text(p.fonts().huge, l.x0, y, l.cw, dots.empty() ? " " : dots, kInk, true);
+  p.sem().Text("pin:entered", std::to_string(w.pin_entry().size()) + " " + p.T("digits_entered"),
+               {l.x0, y, l.cw, p.fonts().huge->FontSize});
   y += p.fonts().huge->FontSize + 12 * s;
   const char* keys[12] = {"1", "2", "3", "4", "5", "6", "7", "8", "9", "<", "0", "OK"};
   const float cell = std::min(96 * s, (l.height - y - l.pad - 60 * s) / 4 - 8 * s);
@@ -622,7 +764,9 @@ void DrawPin(Painter& p, const Layout& l) {
     Rect r{x0 + (i % 3) * (cell + 8 * s), y + (i / 3) * (cell + 8 * s), cell, cell};
     const std::string key = keys[i];
     const std::string id = key == "<" ? "pin:erase" : key == "OK" ? "pin:ok" : "pin:" + key;
-    if (p.Button(id, r, key, p.fonts().large, key == "OK" ? Look::kPrimary : Look::kPlain)) {
+    SemAs as;
+    if (key == "<") as.name = p.T("erase");
+    if (p.Button(id, r, key, p.fonts().large, key == "OK" ? Look::kPrimary : Look::kPlain, as)) {
       if (key == "<") {
         w.PinErase();
       } else if (key == "OK") {
@@ -633,7 +777,10 @@ void DrawPin(Painter& p, const Layout& l) {
     }
   }
   y += 4 * (cell + 8 * s);
-  if (!w.error().empty()) p.Text(p.fonts().body, l.x0, y, l.cw, p.T("wrong_pin"), kError, true);
+  if (!w.error().empty()) {
+    p.Text(p.fonts().body, l.x0, y, l.cw, p.T("wrong_pin"), kError, true);
+    p.sem().Status("error", p.T("wrong_pin"));
+  }
   if (p.Button("pin:cancel", Rect{l.pad, l.pad * 0.5f, 120 * s, 44 * s}, p.T("back"),
                p.fonts().body, Look::kQuiet)) {
     w.LeaveStaff();
@@ -646,10 +793,15 @@ void DrawStaff(Painter& p, const Layout& l) {
   const DeviceStatus& st = w.status();
   ImFont* f = p.fonts().body;
   float y = l.pad;
-  y += p.Text(p.fonts().large, l.x0, y, l.cw, p.T("staff_panel"), kInk) + 16 * s;
+  y += p.Label(host::Role::kHeading, "title", p.fonts().large, l.x0, y, l.cw, p.T("staff_panel"),
+               kInk) +
+       16 * s;
+  p.sem().Announce(p.T("staff_panel"));
   auto line = [&](const std::string& label, const std::string& value, ImU32 colour) {
     p.Text(f, l.x0, y, l.cw * 0.5f, label, kMuted);
-    y += p.Text(f, l.x0 + l.cw * 0.5f, y, l.cw * 0.5f, value, colour) + 8 * s;
+    const float h = p.Text(f, l.x0 + l.cw * 0.5f, y, l.cw * 0.5f, value, colour);
+    p.sem().Text("staff:" + label, label + ": " + value, {l.x0, y, l.cw, h});
+    y += h + 8 * s;
   };
   line(p.T("device"), w.device_id().empty() ? "-" : w.device_id(), kInk);
   line(p.T("pending"), std::to_string(st.pending), st.pending > 0 ? kWarnText : kOkText);
@@ -660,8 +812,14 @@ void DrawStaff(Painter& p, const Layout& l) {
   }
   line(p.T("last_sync"), last + " (" + p.T(st.online ? "online" : "offline") + ")",
        st.online ? kInk : kWarnText);
-  if (!st.persistent_storage) y += p.Text(f, l.x0, y, l.cw, p.T("storage_refused"), kError) + 8 * s;
-  if (!st.message.empty()) y += p.Text(f, l.x0, y, l.cw, st.message, kError) + 8 * s;
+  if (!st.persistent_storage) {
+    y += p.Label(host::Role::kText, "staff:storage", f, l.x0, y, l.cw, p.T("storage_refused"),
+                 kError) +
+         8 * s;
+  }
+  if (!st.message.empty()) {
+    y += p.Label(host::Role::kText, "staff:message", f, l.x0, y, l.cw, st.message, kError) + 8 * s;
+  }
   y += 16 * s;
   const float bw = std::min(l.cw, 360 * s);
   if (p.Button("staff:sync", Rect{l.x0, y, bw, 60 * s}, p.T("sync_now"), f, Look::kPrimary)) {
@@ -706,6 +864,7 @@ void DrawWidget(Widget& widget, const UiFonts& fonts, float scale, std::int64_t 
                 UiFrame* frame) {
   frame->items.clear();
   frame->text_fields.clear();
+  frame->semantics.BeginFrame(widget.language().empty() ? "en" : widget.language(), scale);
   widget.Tick(now_ms);
   const ImGuiIO& io = ImGui::GetIO();
   ImGui::SetNextWindowPos(ImVec2(0, 0));
@@ -757,6 +916,7 @@ void DrawWidget(Widget& widget, const UiFonts& fonts, float scale, std::int64_t 
   ImGui::End();
   ImGui::PopStyleColor();
   ImGui::PopStyleVar(2);
+  frame->semantics.EndFrame();
 }
 
 }  // namespace canvass::widget
