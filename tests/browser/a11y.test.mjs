@@ -2,18 +2,22 @@
 // read from Chromium's own accessibility tree over CDP (Accessibility.getFullAXTree), for the
 // embed demo page and the kiosk, and answering through the DOM mirror — element.click() on a
 // radio, and Space on a focused one — which must store exactly one record with that score in the
-// server's export. Real canvass-server, real headless chromium (tests/browser/browser.mjs).
+// server's export; and axe-core's WCAG 2.1 A/AA rules on both pages in English and Ukrainian.
+// Real canvass-server, real headless chromium (tests/browser/browser.mjs).
 //
 //   CANVASS_SITE_DIR  the site the wasm build made (default build/wasm/site)
 //   CANVASS_BIN_DIR   canvass-server and canvass (default build/native/native)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { startServer, freePort, tempDir, cleanup, repoRoot, sleep } from '../server/harness.mjs';
 import { launchChromium } from './browser.mjs';
 
 const siteDir = path.resolve(repoRoot, process.env.CANVASS_SITE_DIR || 'build/wasm/site');
+// axe-core from tests/browser/package-lock.json (npm ci --prefix tests/browser).
+const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 // An NPS question with end labels, then an optional reason, in English, Ukrainian and Russian.
 const TEXT = {
@@ -259,3 +263,49 @@ test('kiosk in Ukrainian: the question screen reads in Ukrainian', async () => {
     await context.close();
   }
 });
+
+// axe-core's WCAG 2.1 A and AA rules on the page as it is now; fails listing each violation with
+// the elements it found.
+async function assertNoAxeViolations(page, what) {
+  await page.evaluate(axeSource);
+  const violations = await page.evaluate(async () => {
+    const r = await window.axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+    });
+    return r.violations.map((v) => ({
+      id: v.id, help: v.help, nodes: v.nodes.map((n) => `${n.target.join(' ')}: ${n.failureSummary}`),
+    }));
+  });
+  assert.deepEqual(violations, [], `${what}: ${JSON.stringify(violations, null, 2)}`);
+}
+
+for (const lang of ['en', 'uk']) {
+  test(`axe-core: no WCAG 2.1 A/AA violations on the embed demo and the kiosk (${lang})`, async () => {
+    const { context, page } = await newPage();
+    try {
+      await openEmbed(page, lang);
+      await waitAx(page, (t) => npsProblem(t, lang, { close: true }));
+      await assertNoAxeViolations(page, `embed demo, ${lang}, first question`);
+    } finally {
+      await context.close();
+    }
+    // The kiosk in a context of its own: the embed's device log (same origin) must not be reused.
+    const { context: kioskContext, page: kiosk } = await newPage();
+    try {
+      const page = kiosk;
+      await openKiosk(page, lang);
+      await waitAx(page, (t) => (t.all('button', { en: 'Start', uk: 'Почати' }[lang]).length ? null : 'no Start button'));
+      await assertNoAxeViolations(page, `kiosk, ${lang}, attract screen`);
+      await page.evaluate(() => document.querySelector('[data-canvass-item="start"]').click());
+      await waitState(page, (st) => st.question === 'recommend', 'the NPS question');
+      await waitAx(page, (t) => npsProblem(t, lang, { close: false }));
+      await assertNoAxeViolations(page, `kiosk, ${lang}, NPS question`);
+      await page.evaluate(() => document.querySelector('[data-canvass-item="nps:3"]').click());
+      await waitState(page, (st) => st.question === 'reason', 'the reason question');
+      await waitAx(page, (t) => (t.all('textbox').length ? null : 'no textbox'));
+      await assertNoAxeViolations(page, `kiosk, ${lang}, text question`);
+    } finally {
+      await kioskContext.close();
+    }
+  });
+}
