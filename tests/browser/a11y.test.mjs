@@ -185,6 +185,28 @@ for (const lang of ['en', 'uk']) {
       // The new screen was announced through the live region.
       const live = await page.evaluate(() => document.querySelector('[aria-live=polite]').textContent);
       assert.equal(live, `${{ en: 'Question', uk: 'Питання' }[lang]} 1 ${{ en: 'of', uk: 'з' }[lang]} 2: ${TEXT[lang]}`);
+      // The DOM changes only when the tree does: the pointer moving over the 0..10 row redraws the
+      // canvas (hover) many times, and the mirror not once.
+      await page.evaluate(() => {
+        window.mutations = 0;
+        new MutationObserver((list) => { window.mutations += list.length; })
+          .observe(document.querySelector('.canvass-sem'), { subtree: true, childList: true, attributes: true, characterData: true });
+      });
+      const row = await page.evaluate(() => {
+        const r = document.querySelector('[data-canvass-item="nps:0"]').getBoundingClientRect();
+        const e = document.querySelector('[data-canvass-item="nps:10"]').getBoundingClientRect();
+        return { x0: r.left + 5, x1: e.right - 5, y: r.top + r.height / 2 };
+      });
+      for (let i = 0; i <= 20; i++) {
+        await page.mouse.move(row.x0 + ((row.x1 - row.x0) * i) / 20, row.y);
+        await sleep(25);
+      }
+      await sleep(300);
+      assert.equal(await page.evaluate(() => window.mutations), 0, 'the mirror changed while the tree did not');
+      // Each update of the mirror counts itself on its root (data-renders): a few for the whole
+      // page so far, not one a frame.
+      const renders = Number(await page.evaluate(() => document.querySelector('.canvass-sem').dataset.renders));
+      assert.ok(renders >= 1 && renders <= 10, `the mirror was updated ${renders} times`);
     } finally {
       await context.close();
     }

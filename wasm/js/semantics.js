@@ -95,7 +95,9 @@ export function mirrorSemantics(mod, wrap) {
   };
   const refs = (ids) => (ids ? ids.split(' ').filter(Boolean).map(domId).join(' ') : '');
 
+  let renders = 0;
   const render = (tree) => {
+    root.dataset.renders = String(++renders);  // how often the DOM was updated (tests count it)
     setAttr(root, 'lang', tree.lang);
     const focused = document.activeElement;
     const hadFocus = root.contains(focused) && focused !== root;
