@@ -86,6 +86,28 @@ TEST_CASE("semantics: the version changes only when the tree does", "[semantics]
   CHECK(sem.version() == first + 2);
   NpsFrame(sem, 1, 4, "ru", 1.5f);  // a larger layout
   CHECK(sem.version() == first + 3);
+
+  // Any field of any item counts (the comparison that spares serialising unchanged frames).
+  const std::uint32_t before = sem.version();
+  sem.BeginFrame("ru", 1);
+  sem.Heading("q", "Question", {0, 0, 100, 20});
+  sem.EndFrame();
+  CHECK(sem.version() == before + 1);
+  sem.BeginFrame("ru", 1);
+  sem.Heading("q", "Question", {0, 0, 100, 20}).error = "Please choose an answer";
+  sem.EndFrame();
+  CHECK(sem.version() == before + 2);
+  CHECK(sem.json().find("\"error\":\"Please choose an answer\"") != std::string::npos);
+  sem.BeginFrame("ru", 1);
+  sem.Heading("q", "Question", {0, 0, 100, 20}).error = "Please choose an answer";
+  sem.Announce("Question 1 of 1: Question");
+  sem.EndFrame();
+  CHECK(sem.version() == before + 3);
+  sem.BeginFrame("ru", 1);
+  sem.Heading("q", "Question", {0, 0, 100, 20}).error = "Please choose an answer";
+  sem.Announce("Question 1 of 1: Question");
+  sem.EndFrame();
+  CHECK(sem.version() == before + 3);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "semantics.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -53,6 +54,18 @@ void Int(std::string* out, const char* key, float value) {
   *out += key;
   *out += "\":";
   *out += std::to_string(static_cast<long long>(std::lround(value)));
+}
+
+long Px(float v) { return std::lround(v); }
+
+// Equal as the serialised form would be (rectangles in whole CSS pixels).
+bool Same(const SemItem& a, const SemItem& b) {
+  return a.role == b.role && a.pressed == b.pressed && a.checked == b.checked &&
+         a.disabled == b.disabled && a.level == b.level && a.parent == b.parent &&
+         Px(a.rect.x) == Px(b.rect.x) && Px(a.rect.y) == Px(b.rect.y) &&
+         Px(a.rect.w) == Px(b.rect.w) && Px(a.rect.h) == Px(b.rect.h) && a.id == b.id &&
+         a.name == b.name && a.description == b.description && a.labelled_by == b.labelled_by &&
+         a.described_by == b.described_by && a.lang == b.lang && a.error == b.error;
 }
 
 }  // namespace
@@ -154,6 +167,16 @@ SemItem* Semantics::Find(const std::string& id) {
 
 void Semantics::EndFrame() {
   open_.clear();
+  // Most frames draw what the last one drew (hover, idle redraws): comparing is cheaper than
+  // serialising, which is left for frames that changed something.
+  if (version_ > 0 && lang_ == last_lang_ && announce_ == last_announce_ &&
+      items_.size() == last_items_.size() &&
+      std::equal(items_.begin(), items_.end(), last_items_.begin(), Same)) {
+    return;
+  }
+  last_items_ = items_;
+  last_lang_ = lang_;
+  last_announce_ = announce_;
   std::string out = "{\"lang\":";
   Quote(&out, lang_);
   out += ",\"announce\":";

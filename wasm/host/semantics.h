@@ -97,6 +97,9 @@ class Semantics {
   float px_per_css_ = 1;
   std::string json_;
   std::uint32_t version_ = 0;
+  // The frame json_ was made from, to compare the next frame with.
+  std::vector<SemItem> last_items_;
+  std::string last_lang_, last_announce_;
 };
 
 }  // namespace canvass::host
