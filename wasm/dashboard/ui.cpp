@@ -73,6 +73,10 @@ constexpr UiString kStrings[] = {
     {"week", "week", "неделям", "тижнями"},
     {"month", "month", "месяцам", "місяцями"},
     {"distribution", "Scores 0-10", "Оценки 0-10", "Оцінки 0-10"},
+    // Only for assistive technology (the semantics tree): never drawn.
+    {"day_earlier", "One day earlier", "На день раньше", "На день раніше"},
+    {"day_later", "One day later", "На день позже", "На день пізніше"},
+    {"answers_n", "answers", "ответов", "відповідей"},
     {"detractors", "Detractors", "Критики", "Критики"},
     {"passives", "Passives", "Нейтральные", "Нейтральні"},
     {"promoters", "Promoters", "Промоутеры", "Промоутери"},
@@ -257,6 +261,7 @@ class Painter {
          label);
     dl->PopClipRect();
     Item(id, r, visible);
+    Semantic(id, r, label, look);
     return clicked && look != Look::kDisabled;
   }
 
@@ -274,6 +279,29 @@ class Painter {
     Item(id, r, visible);
     return clicked;
   }
+
+  // How a chip reads to assistive technology: a button; a filter, tab or language chip is a toggle
+  // button (aria-pressed), the others (date steps, case actions, log out) plain ones.
+  void Semantic(const std::string& id, UiRect r, const std::string& label, Look look) {
+    std::string name = label;
+    std::string lang;
+    if (id == "from:-1" || id == "to:-1") name = T("day_earlier");
+    if (id == "from:+1" || id == "to:+1") name = T("day_later");
+    if (id.rfind("lang:", 0) == 0) {
+      lang = id.substr(5);
+      name = lang == "uk" ? "Українська" : lang == "ru" ? "Русский" : "English";
+    }
+    host::SemItem& it = frame_->semantics.Button(id, name, {r.x, r.y, r.w, r.h});
+    it.lang = lang;
+    it.disabled = look == Look::kDisabled;
+    const bool action = id.rfind("case:", 0) == 0 || id.rfind("cases:", 0) == 0 || id.size() < 3 ||
+                        id.compare(id.size() - 3, 3, ":-1") == 0 ||
+                        id.compare(id.size() - 3, 3, ":+1") == 0;
+    if (!action && (look == Look::kSelected || look == Look::kChip)) {
+      it.pressed = look == Look::kSelected ? host::Tri::kTrue : host::Tri::kFalse;
+    }
+  }
+  host::Semantics& sem() { return frame_->semantics; }
 
   // A chip as wide as its label.
   float ChipWidth(const std::string& label) const { return Width(f.body, label) + 20 * s; }
@@ -600,6 +628,14 @@ void DrawCard(Painter& p, const Card& c, UiRect r, const UiRect& visible) {
   const float s = p.s;
   p.Panel(r);
   p.Item(c.id, r, visible);
+  // Read as one text: "NPS +42.9, 95%: 38.2 .. 47.3, n = 1,012. ... +3.1 vs previous 30 days".
+  std::string spoken = c.label + " " + (c.no_data ? "-" : c.value) + ", " + c.interval;
+  for (const CardLine& line : c.extra) spoken += ". " + line.text;
+  if (!c.change.text.empty()) spoken += ". " + c.change.text;
+  for (char& ch : spoken) {
+    if (ch == '\n') ch = ' ';
+  }
+  p.sem().Text(c.id, spoken, {r.x, r.y, r.w, r.h});
   float y = r.y + 12 * s;
   const float x = r.x + 14 * s;
   p.Text(p.f.body, x, y, kMuted, c.label);
@@ -715,6 +751,18 @@ float DrawTrend(Painter& p, Model& m, const Figures& fig, UiRect r, const UiRect
     lo = std::min(lo, pt.e.lo);
     hi = std::max(hi, pt.e.hi);
   }
+  // The chart's text alternative: a list of its points, one text each.
+  p.sem().BeginGroup(host::Role::kGroup, "chart:trend",
+                     std::string(p.T("trend")) + " " + p.T(PeriodName(period)),
+                     {r.x, r.y, r.w, r.h});
+  for (const Point& pt : points) {
+    p.sem().Text("trend-point:" + pt.label,
+                 ShortPeriod(period, pt.label) + ": NPS " + Fixed(pt.e.value, 1, true) + ", " +
+                     p.T("interval") + " " + Fixed(pt.e.lo, 1, true) + " .. " +
+                     Fixed(pt.e.hi, 1, true) + ", n = " + Count(pt.e.n),
+                 {r.x, top, r.w, bottom - top});
+  }
+  p.sem().EndGroup();
   const Axis a = AxisFor(lo, hi, -100, 100, top, bottom);
   DrawGrid(p, a, left, right);
   const std::size_t n = points.size();
@@ -774,6 +822,16 @@ void DrawDistribution(Painter& p, const Figures& fig, UiRect r, const UiRect& vi
   for (uint64_t c : counts->counts()) most = std::max(most, c);
   const int points = counts->Points();
   const float slot = (right - left) / static_cast<float>(points);
+  // The chart's text alternative: each score with its count, then the three shares.
+  p.sem().BeginGroup(host::Role::kGroup, "chart:distribution", p.T("distribution"),
+                     {r.x, r.y, r.w, r.h});
+  for (int i = 0; i < points; ++i) {
+    const int point = counts->min_point() + i;
+    p.sem().Text(
+        "distribution:" + std::to_string(point),
+        std::to_string(point) + ": " + Count(counts->Count(point)) + " " + p.T("answers_n"),
+        {left + slot * static_cast<float>(i), top, slot, bottom - top});
+  }
   for (int i = 0; i < points; ++i) {
     const int point = counts->min_point() + i;
     const uint64_t c = counts->Count(point);
@@ -801,8 +859,11 @@ void DrawDistribution(Painter& p, const Figures& fig, UiRect r, const UiRect& vi
       {kGood, std::string(p.T("promoters")) + " " + share(n.promoters)}};
   for (const auto& [colour, text] : legend) {
     p.dl->AddRectFilled(ImVec2(x, ly + 3 * s), ImVec2(x + 10 * s, ly + 13 * s), colour, 2 * s);
-    x += 14 * s + p.Text(p.f.small, x + 14 * s, ly, kMuted, text) + 12 * s;
+    const float w = p.Text(p.f.small, x + 14 * s, ly, kMuted, text);
+    p.sem().Text("distribution:" + text, text, {x + 14 * s, ly, w, p.f.small->FontSize});
+    x += 14 * s + w + 12 * s;
   }
+  p.sem().EndGroup();
 }
 
 float DrawGroups(Painter& p, Model& m, const Figures& fig, UiRect r, const UiRect& visible,
@@ -1512,6 +1573,7 @@ bool DrawDashboard(Model& model, CaseList& cases, UiState& state, const UiFonts&
                    UiFrame* frame) {
   frame->items.clear();
   frame->text_fields.clear();
+  frame->semantics.BeginFrame(state.language, scale);
   const ImGuiIO& io = ImGui::GetIO();
   ImGui::SetNextWindowPos(ImVec2(0, 0));
   ImGui::SetNextWindowSize(io.DisplaySize);
@@ -1535,6 +1597,7 @@ bool DrawDashboard(Model& model, CaseList& cases, UiState& state, const UiFonts&
   ImGui::End();
   ImGui::PopStyleColor();
   ImGui::PopStyleVar(2);
+  frame->semantics.EndFrame();
   return changed;
 }
 

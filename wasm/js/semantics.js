@@ -26,7 +26,7 @@ function addStyle() {
   styleAdded = true;
   const s = document.createElement('style');
   s.textContent = '.canvass-sem{position:absolute;left:0;top:0;right:0;bottom:0;pointer-events:none}' +
-    '.canvass-sem .canvass-input{pointer-events:auto}' +
+    '.canvass-sem [data-canvass-field]{pointer-events:auto}' +
     '.canvass-sem-el{position:absolute;box-sizing:border-box;margin:0;padding:0;border:0;' +
     'background:transparent;color:#1f2933;font:14px/1.2 system-ui,sans-serif;overflow:hidden;' +
     'opacity:0;pointer-events:none;white-space:nowrap}' +
