@@ -10,6 +10,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import {
   startServer, tempDir, cleanup, repoRoot, RESTAURANT, Device, mustCli, pool, sleep, request,
@@ -22,6 +23,8 @@ import {
 const siteDir = path.resolve(repoRoot, process.env.CANVASS_SITE_DIR || 'build/wasm/site');
 const artifacts = path.join(repoRoot, 'tests/artifacts');
 const PASSWORD = 'dashboard-test-password';
+// axe-core from tests/browser/package-lock.json (npm ci --prefix tests/browser).
+const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 let server;
 let browser;
@@ -232,7 +235,7 @@ async function axNodes(page) {
   }
 }
 
-test('a screen reader gets the cards, the filters as toggle buttons and the 0..10 chart as text', async () => {
+test('a screen reader gets the cards, the filters as toggle buttons and the 0..10 chart as text; axe-core passes', async () => {
   const context = await browser.newContext({
     viewport: { width: 1366, height: 860 }, deviceScaleFactor: 1, locale: 'en-GB',
   });
@@ -270,6 +273,18 @@ test('a screen reader gets the cards, the filters as toggle buttons and the 0..1
   await page.evaluate(() => document.querySelector('[data-canvass-item="location:airport"]').click());
   await waitFigures(page, (x) => x.filter.location === 'airport', 'the airport filter');
   await find((n) => n.role === 'button' && n.name === 'airport' && n.pressed === 'true', 'airport pressed');
+  for (const lang of ['en', 'uk']) {
+    if (lang === 'uk') {
+      await page.evaluate(() => document.querySelector('[data-canvass-item="lang:uk"]').click());
+      await waitFigures(page, (x) => x.language === 'uk', 'Ukrainian');
+      await find((n) => n.role === 'group' && n.name === 'Оцінки 0-10', 'the chart in Ukrainian');
+    }
+    await page.evaluate(axeSource);
+    const violations = await page.evaluate(async () => (await window.axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+    })).violations.map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.map((n) => `${n.target.join(' ')}: ${n.failureSummary}`) })));
+    assert.deepEqual(violations, [], `axe-core, dashboard overview (${lang}): ${JSON.stringify(violations, null, 2)}`);
+  }
   await context.close();
 });
 
