@@ -41,6 +41,21 @@ const SURVEY = {
       text: { en: 'Why that score?', uk: 'Чому така оцінка?', ru: 'Почему такая оценка?' } },
   ],
 };
+// A required single choice: Next without an answer gives a validation message.
+const CHOICE = {
+  format: 'canvass.survey/1',
+  id: 'a11y-choice',
+  revision: 1,
+  languages: ['en', 'uk'],
+  fallback_language: 'en',
+  title: { en: 'Your visit', uk: 'Ваш візит' },
+  questions: [
+    { id: 'visit', kind: 'single_choice', required: true,
+      text: { en: 'When did you come?', uk: 'Коли ви прийшли?' },
+      choices: [{ id: 'lunch', text: { en: 'Lunch', uk: 'Обід' } },
+        { id: 'dinner', text: { en: 'Dinner', uk: 'Вечеря' } }] },
+  ],
+};
 const CLOSE = { en: 'Close', uk: 'Закрити', ru: 'Закрыть' };
 const LANGUAGES = ['English', 'Українська', 'Русский'];
 
@@ -54,9 +69,11 @@ before(async () => {
   const dir = tempDir('canvass-a11y-');
   const file = path.join(dir, 'a11y.json');
   fs.writeFileSync(file, JSON.stringify(SURVEY, null, 2));
+  const choice = path.join(dir, 'a11y-choice.json');
+  fs.writeFileSync(choice, JSON.stringify(CHOICE, null, 2));
   const port = await freePort();
   server = await startServer({
-    port, publish: [file], webOrigins: [`http://127.0.0.1:${port}`], extraArgs: ['--static', siteDir],
+    port, publish: [file, choice], webOrigins: [`http://127.0.0.1:${port}`], extraArgs: ['--static', siteDir],
   });
   browser = await launchChromium();
 });
@@ -93,9 +110,9 @@ async function openEmbed(page, lang) {
   return waitState(page, (s) => s.question === 'recommend', 'the first question');
 }
 
-async function openKiosk(page, lang) {
+async function openKiosk(page, lang, survey = 'a11y') {
   const code = await server.enrollCode('Kyiv-Podil');
-  await page.goto(`${server.url}/kiosk/index.html?survey=a11y&code=${code}&fullscreen=0&sw=0&lang=${lang}`);
+  await page.goto(`${server.url}/kiosk/index.html?survey=${survey}&code=${code}&fullscreen=0&sw=0&lang=${lang}`);
   await page.waitForFunction(() => window.kiosk, null, { timeout: 30000 });
   await page.evaluate(async () => { window.handle = await window.kiosk; });
   return waitState(page, (s) => s.screen === 'attract', 'the attract screen');
@@ -254,6 +271,8 @@ test('kiosk: attract and question screens in the accessibility tree; Space on a 
     await page.focus('[data-canvass-item="nps:6"]');
     await page.keyboard.press('ArrowRight');
     assert.equal(await page.evaluate(() => document.activeElement.dataset.canvassItem), 'nps:7');
+    // The focus is visible: the canvas draws its ring on the focused mirror item.
+    await waitState(page, (st) => st.focus === 'nps:7', 'the focus ring on nps:7');
     assert.equal((await state(page)).question, 'recommend', 'an arrow key must not answer');
     await page.keyboard.press('Space');
     await waitState(page, (st) => st.question === 'reason', 'the reason question');
@@ -331,3 +350,40 @@ for (const lang of ['en', 'uk']) {
     }
   });
 }
+
+test('kiosk: a validation message is announced, the group marked invalid; checkboxes and radios answer', async () => {
+  const { context, page } = await newPage();
+  try {
+    const s = await openKiosk(page, 'en', 'a11y-choice');
+    await page.evaluate(() => document.querySelector('[data-canvass-item="start"]').click());
+    await waitState(page, (st) => st.question === 'visit', 'the choice question');
+    await waitAx(page, (t) => {
+      const group = t.all('radiogroup', 'When did you come?');
+      if (group.length !== 1) return 'no radiogroup named by the question';
+      const names = t.descendants(group[0]).filter((n) => t.role(n) === 'radio').map(t.name);
+      return JSON.stringify(names) === '["Lunch","Dinner"]' ? null : `radios ${JSON.stringify(names)}`;
+    });
+    // Next with nothing chosen: the message goes to the alert region, the group is invalid.
+    await page.evaluate(() => document.querySelector('[data-canvass-item="next"]').click());
+    const invalid = await waitState(page, (st) => st.error !== '', 'the validation message');
+    assert.equal(invalid.question, 'visit');
+    await waitAx(page, (t) => {
+      const alert = t.all('alert')[0];
+      const text = alert ? t.descendants(alert).filter((n) => t.role(n) === 'StaticText').map(t.name).join('') : '';
+      if (text !== invalid.error) return `alert region says '${text}', not '${invalid.error}'`;
+      const group = t.all('radiogroup', 'When did you come?')[0];
+      return t.prop(group, 'invalid') === 'true' ? null : 'the radiogroup is not invalid';
+    });
+    await page.evaluate(() => document.querySelector('[data-canvass-item="choice:dinner"]').click());
+    await waitAx(page, (t) => (t.all('radio', 'Dinner').some((n) => t.prop(n, 'checked') === 'true')
+      ? null : 'Dinner is not checked'));
+    await page.evaluate(() => document.querySelector('[data-canvass-item="next"]').click());
+    await waitState(page, (st) => st.screen === 'thanks', 'the thank-you screen');
+    await page.evaluate(() => window.handle.sync());
+    const mine = await exportedFor(s.device_id);
+    assert.equal(mine.length, 1, JSON.stringify(mine));
+    assert.deepEqual(mine[0].answers.visit, ['dinner']);
+  } finally {
+    await context.close();
+  }
+});
