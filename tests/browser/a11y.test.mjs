@@ -387,3 +387,21 @@ test('kiosk: a validation message is announced, the group marked invalid; checkb
     await context.close();
   }
 });
+
+test('prefers-contrast: more draws the high-contrast theme, and follows the setting live', async () => {
+  const context = await browser.newContext({ viewport: { width: 1024, height: 720 }, contrast: 'more' });
+  const page = await context.newPage();
+  try {
+    await openEmbed(page, 'en');
+    assert.equal((await state(page)).theme, 'high-contrast');
+    await waitAx(page, (t) => npsProblem(t, 'en', { close: true }));
+    await assertNoAxeViolations(page, 'embed demo, high contrast');
+    await page.emulateMedia({ contrast: 'no-preference' });
+    await waitState(page, (st) => st.theme === 'standard', 'the standard theme');
+    await page.emulateMedia({ contrast: 'more' });
+    await waitState(page, (st) => st.theme === 'high-contrast', 'the high-contrast theme again');
+    await page.screenshot({ path: path.join(repoRoot, 'tests/artifacts/embed-high-contrast.png') });
+  } finally {
+    await context.close();
+  }
+});

@@ -1,6 +1,6 @@
 // Tests for host/contrast.h (WCAG 2.1 contrast ratio) and the survey widget's theme
 // (widget/theme.h): every text colour the widget draws, on every background it is drawn on, has
-// at least 4.5:1.
+// at least 4.5:1 in the standard theme and 7:1 in the high-contrast one.
 #include "contrast.h"
 
 #include <catch2/catch.hpp>
@@ -23,19 +23,34 @@ TEST_CASE("contrast ratio follows WCAG 2.1's definition", "[contrast]") {
   CHECK(ContrastRatio(Rgb{37, 99, 235}, Rgb{255, 255, 255}) == Approx(5.17).margin(0.01));
 }
 
-TEST_CASE("every text colour of the widget's theme meets 4.5:1 on its background", "[contrast]") {
-  for (const widget::theme::TextPair& pair : widget::theme::kTextPairs) {
-    INFO(pair.where << ": " << ContrastRatio(pair.text, pair.background) << ":1");
+TEST_CASE("every text colour of the widget's themes meets 4.5:1 on its background", "[contrast]") {
+  for (const widget::theme::TextPair& pair : widget::theme::TextPairs(widget::theme::kStandard)) {
+    INFO("standard, " << pair.where << ": " << ContrastRatio(pair.text, pair.background) << ":1");
     CHECK(ContrastRatio(pair.text, pair.background) >= kMinTextContrast);
   }
+}
+
+TEST_CASE("the high-contrast theme meets 7:1 for every text pair", "[contrast]") {
+  for (const widget::theme::TextPair& pair :
+       widget::theme::TextPairs(widget::theme::kHighContrast)) {
+    INFO("high contrast, " << pair.where << ": " << ContrastRatio(pair.text, pair.background)
+                           << ":1");
+    CHECK(ContrastRatio(pair.text, pair.background) >= 7.0);
+  }
+  // Shapes that carry meaning (the sync dot, the tick) keep 3:1 against the background.
+  const widget::theme::Palette& hc = widget::theme::kHighContrast;
+  CHECK(ContrastRatio(hc.ok, hc.background) >= 3.0);
+  CHECK(ContrastRatio(hc.warn, hc.background) >= 3.0);
+  CHECK(ContrastRatio(hc.border, hc.background) >= 3.0);
 }
 
 TEST_CASE("regression: the old muted grey and status colours failed 4.5:1", "[contrast]") {
   // What the widget drew before the theme was checked: muted text on a hovered quiet button,
   // green and amber figures on the staff panel.
-  CHECK(ContrastRatio(Rgb{100, 110, 120}, widget::theme::kButtonHover) < kMinTextContrast);
-  CHECK(ContrastRatio(widget::theme::kOk, widget::theme::kBackground) < kMinTextContrast);
-  CHECK(ContrastRatio(widget::theme::kWarn, widget::theme::kBackground) < kMinTextContrast);
+  const widget::theme::Palette& p = widget::theme::kStandard;
+  CHECK(ContrastRatio(Rgb{100, 110, 120}, p.button_hover) < kMinTextContrast);
+  CHECK(ContrastRatio(p.ok, p.background) < kMinTextContrast);
+  CHECK(ContrastRatio(p.warn, p.background) < kMinTextContrast);
 }
 
 }  // namespace

@@ -178,8 +178,10 @@ function addStyle() {
     'display:block;touch-action:none;outline:none}' +
     '.canvass-input{position:absolute;box-sizing:border-box;border:0;background:transparent;' +
     'padding:8px 12px;margin:0;color:#1f2933;font-family:system-ui,sans-serif;resize:none;outline:none}' +
-    // The placeholder in the theme's muted grey (wasm/widget/theme.h, checked on white).
-    '.canvass-input::placeholder{color:#58616b;opacity:1}';
+    // Text and placeholder colours of wasm/widget/theme.h (field_text, placeholder), both themes.
+    '.canvass-input::placeholder{color:#58616b;opacity:1}' +
+    '@media (prefers-contrast: more){.canvass-input{color:#000}' +
+    '.canvass-input::placeholder{color:#333}}';
   document.head.appendChild(s);
 }
 
@@ -256,6 +258,9 @@ export async function mount(element, options = {}) {
   };
 
   const rect = () => canvas.getBoundingClientRect();
+  // prefers-contrast: more draws with the high-contrast palette, and follows the setting live.
+  const contrastQuery = matchMedia('(prefers-contrast: more)');
+  const onContrast = (e) => mod.setHighContrast(e.matches);
   const languages = [...(options.lang ? [options.lang] : []), ...(navigator.languages || [])]
     .map((l) => l.slice(0, 2).toLowerCase());
   const [w, h] = cssSize(wrap);
@@ -265,6 +270,7 @@ export async function mount(element, options = {}) {
     pin: String(options.pin ?? '1234'), tags: options.tags || {},
     seed: picker.seed, rotation_draws: picker.draws, sampler_visits: picker.visits,
     last_response_ms: lastResponse ? String(lastResponse) : '', force: !!options.force,
+    high_contrast: contrastQuery.matches,
   };
   const startError = withoutGlfwKeyListeners(() =>
     mod.start(JSON.stringify(config), font ? new Uint8Array(font) : new Uint8Array(0)));
@@ -273,6 +279,7 @@ export async function mount(element, options = {}) {
     throw new Error(startError);
   }
 
+  contrastQuery.addEventListener?.('change', onContrast);
   // Sizing and pointer input (mouse, touch, pen): the shared canvas glue.
   const disconnect = connectCanvas(mod, wrap, canvas, {
     onDown: () => {
@@ -569,6 +576,7 @@ export async function mount(element, options = {}) {
       if (unmounted) return;
       unmounted = true;
       stopSemantics();
+      contrastQuery.removeEventListener?.('change', onContrast);
       stopMirror();
       clearTimeout(retryTimer);
       clearInterval(bundleTimer);

@@ -226,6 +226,9 @@ std::string Start(const std::string& config_json, const std::string& font_ttf) {
   } catch (...) {
     return "seed, rotation_draws, sampler_visits and last_response_ms must be decimal strings";
   }
+  if (const rapidjson::Value* hc = Member(c, "high_contrast"); hc && hc->IsBool()) {
+    UseHighContrast(hc->GetBool());
+  }
   g_widget = std::make_unique<Widget>(std::move(o));
   g_font_ttf = font_ttf;
   host::App app;
@@ -320,6 +323,12 @@ bool Activate(const std::string& id) {
 // canvas ("" when the mirror lost it).
 void FocusItem(const std::string& id) {
   g_focus = id;
+  host::Invalidate();
+}
+
+// prefers-contrast: more changed: the high-contrast palette (theme.h) or the standard one.
+void SetHighContrast(bool on) {
+  UseHighContrast(on);
   host::Invalidate();
 }
 
@@ -418,6 +427,7 @@ std::string State() {
   out += ",\"error\":" + JsonQuote(w.error());
   out += ",\"not_offered\":" + JsonQuote(w.not_offered());
   out += ",\"focus\":" + JsonQuote(g_focus);
+  out += std::string(",\"theme\":\"") + (HighContrast() ? "high-contrast" : "standard") + "\"";
   out += ",\"rotation_draws\":\"" + std::to_string(w.rotation_draws()) + "\"}";
   return out;
 }
@@ -469,6 +479,7 @@ EMSCRIPTEN_BINDINGS(canvass_widget) {
   emscripten::function("key", &KeyDown);
   emscripten::function("activate", &Activate);
   emscripten::function("focusItem", &FocusItem);
+  emscripten::function("setHighContrast", &SetHighContrast);
   emscripten::function("semanticsVersion", &SemanticsVersion);
   emscripten::function("semantics", &SemanticsTree);
   emscripten::function("setDevice", &SetDevice);

@@ -1,8 +1,11 @@
-// The survey widget's colours (ui.cpp draws with these and no others), and every pair of a text
-// colour and the background it is drawn on, so that tests/unit/contrast_test.cpp can hold each
-// pair to WCAG's 4.5:1 (host/contrast.h). A new text colour or a new place text is drawn on goes
-// into kTextPairs too. Plain data, no ImGui: the test runs natively and under node.
+// The survey widget's palettes — standard, and high contrast for prefers-contrast: more — (ui.cpp
+// draws with these colours and no others), and every pair of a text colour and the background it
+// is drawn on, so that tests/unit/contrast_test.cpp can hold each pair to WCAG's 4.5:1
+// (host/contrast.h). A new text colour or a new place text is drawn on goes into TextPairs() too.
+// Plain data, no ImGui: the test runs natively and under node.
 #pragma once
+
+#include <array>
 
 #include "contrast.h"
 
@@ -10,46 +13,87 @@ namespace canvass::widget::theme {
 
 using host::Rgb;
 
-constexpr Rgb kBackground{250, 250, 247};
-constexpr Rgb kInk{31, 41, 51};
-// Muted text (progress, hints, end labels, quiet buttons): 100,110,120 gave 4.1:1 on a hovered
-// quiet button; one step darker passes everywhere it is drawn.
-constexpr Rgb kMuted{88, 97, 107};
-constexpr Rgb kButton{236, 240, 245};
-constexpr Rgb kButtonHover{222, 229, 238};
-constexpr Rgb kBorder{200, 207, 216};
-constexpr Rgb kAccent{37, 99, 235};
-constexpr Rgb kAccentDark{29, 78, 216};
-constexpr Rgb kOnAccent{255, 255, 255};  // also the text fields' fill
-constexpr Rgb kError{200, 30, 30};
-constexpr Rgb kStar{245, 180, 20};
-// Shapes only (the staff dot, the thank-you tick): 3:1 against the background is enough there.
-constexpr Rgb kOk{22, 163, 74};
-constexpr Rgb kWarn{217, 119, 6};
-// The same meanings as text (the staff panel's figures): kOk and kWarn gave 3.2:1 and 3.1:1.
-constexpr Rgb kOkText{21, 128, 61};
-constexpr Rgb kWarnText{180, 83, 9};
+// Every colour the widget draws with.
+struct Palette {
+  Rgb background, ink;
+  Rgb muted;  // progress, hints, end labels, quiet buttons
+  Rgb button, button_hover, border;
+  Rgb accent, accent_dark;
+  Rgb on_accent;  // also the text fields' fill
+  Rgb error, star;
+  Rgb ok, warn;            // shapes only (the staff dot, the thank-you tick): 3:1 is enough there
+  Rgb ok_text, warn_text;  // the same meanings as text (the staff panel's figures)
+  // The <input> mirrors' text and placeholder: CSS in wasm/js/widget.js, kept equal to these.
+  Rgb field_text, placeholder;
+};
+
+// The standard theme. Muted text was 100,110,120 (4.1:1 on a hovered quiet button) and the staff
+// panel's figures were drawn in the shape colours (3.2:1 and 3.1:1): the unit test found both.
+constexpr Palette kStandard{
+    .background = {250, 250, 247},
+    .ink = {31, 41, 51},
+    .muted = {88, 97, 107},
+    .button = {236, 240, 245},
+    .button_hover = {222, 229, 238},
+    .border = {200, 207, 216},
+    .accent = {37, 99, 235},
+    .accent_dark = {29, 78, 216},
+    .on_accent = {255, 255, 255},
+    .error = {200, 30, 30},
+    .star = {245, 180, 20},
+    .ok = {22, 163, 74},
+    .warn = {217, 119, 6},
+    .ok_text = {21, 128, 61},
+    .warn_text = {180, 83, 9},
+    .field_text = {31, 41, 51},
+    .placeholder = {88, 97, 107},
+};
+
+// prefers-contrast: more. Black on white, black borders, a darker accent: every text pair has at
+// least 7:1 (WCAG's enhanced contrast, 1.4.6).
+constexpr Palette kHighContrast{
+    .background = {255, 255, 255},
+    .ink = {0, 0, 0},
+    .muted = {40, 40, 40},
+    .button = {255, 255, 255},
+    .button_hover = {225, 225, 225},
+    .border = {0, 0, 0},
+    .accent = {0, 51, 153},
+    .accent_dark = {0, 32, 96},
+    .on_accent = {255, 255, 255},
+    .error = {150, 0, 0},
+    .star = {150, 95, 0},
+    .ok = {0, 110, 0},
+    .warn = {160, 70, 0},
+    .ok_text = {0, 90, 0},
+    .warn_text = {130, 50, 0},
+    .field_text = {0, 0, 0},
+    .placeholder = {51, 51, 51},
+};
 
 struct TextPair {
   const char* where;
   Rgb text, background;
 };
 
-constexpr TextPair kTextPairs[] = {
-    {"text on the page", kInk, kBackground},
-    {"muted text on the page", kMuted, kBackground},
-    {"error and validation messages", kError, kBackground},
-    {"staff panel: synced", kOkText, kBackground},
-    {"staff panel: waiting, offline", kWarnText, kBackground},
-    {"plain button", kInk, kButton},
-    {"plain button hovered or held", kInk, kButtonHover},
-    {"quiet button (Back, Skip, Close, languages)", kMuted, kBackground},
-    {"quiet button hovered or held", kMuted, kButtonHover},
-    {"selected answer", kOnAccent, kAccent},
-    {"primary button (Next, Start)", kOnAccent, kAccent},
-    {"primary button held", kOnAccent, kAccentDark},
-    {"typed text in a text field (the <input> mirror, color #1f2933)", kInk, kOnAccent},
-    {"placeholder in a text field (::placeholder, color #58616b)", kMuted, kOnAccent},
-};
+// Every pair of a text colour and the background it is drawn on, for `p`.
+constexpr std::array<TextPair, 14> TextPairs(const Palette& p) {
+  return {{
+      {"text on the page", p.ink, p.background},
+      {"muted text on the page", p.muted, p.background},
+      {"error and validation messages", p.error, p.background},
+      {"staff panel: synced", p.ok_text, p.background},
+      {"staff panel: waiting, offline", p.warn_text, p.background},
+      {"plain button", p.ink, p.button},
+      {"plain button hovered or held", p.ink, p.button_hover},
+      {"quiet button (Back, Skip, Close, languages)", p.muted, p.background},
+      {"quiet button hovered or held", p.muted, p.button_hover},
+      {"selected answer", p.on_accent, p.accent},
+      {"primary button (Next, Start)", p.on_accent, p.accent},
+      {"primary button held", p.on_accent, p.accent_dark},
+      {"typed text in a text field (the <input> mirror)", p.field_text, p.on_accent},
+      {"placeholder in a text field (::placeholder)", p.placeholder, p.on_accent},
+  }};
+}
 
 }  // namespace canvass::widget::theme

@@ -76,21 +76,19 @@ constexpr UiString kStrings[] = {
 // [SECTION] Colours and sizes -----------------------------------------------------------------
 
 constexpr ImU32 Col(host::Rgb c) { return IM_COL32(c.r, c.g, c.b, 255); }
-constexpr ImU32 kBackground = Col(theme::kBackground);
-constexpr ImU32 kInk = Col(theme::kInk);
-constexpr ImU32 kMuted = Col(theme::kMuted);
-constexpr ImU32 kButton = Col(theme::kButton);
-constexpr ImU32 kButtonHover = Col(theme::kButtonHover);
-constexpr ImU32 kBorder = Col(theme::kBorder);
-constexpr ImU32 kAccent = Col(theme::kAccent);
-constexpr ImU32 kAccentDark = Col(theme::kAccentDark);
-constexpr ImU32 kOnAccent = Col(theme::kOnAccent);
-constexpr ImU32 kError = Col(theme::kError);
-constexpr ImU32 kStar = Col(theme::kStar);
-constexpr ImU32 kOk = Col(theme::kOk);
-constexpr ImU32 kWarn = Col(theme::kWarn);
-constexpr ImU32 kOkText = Col(theme::kOkText);
-constexpr ImU32 kWarnText = Col(theme::kWarnText);
+// The colours in use: the standard palette, or the high-contrast one (UseHighContrast).
+struct Colours {
+  ImU32 background, ink, muted, button, button_hover, border, accent, accent_dark, on_accent, error,
+      star, ok, warn, ok_text, warn_text;
+};
+Colours ColoursOf(const theme::Palette& p) {
+  return {Col(p.background),   Col(p.ink),     Col(p.muted),    Col(p.button),
+          Col(p.button_hover), Col(p.border),  Col(p.accent),   Col(p.accent_dark),
+          Col(p.on_accent),    Col(p.error),   Col(p.star),     Col(p.ok),
+          Col(p.warn),         Col(p.ok_text), Col(p.warn_text)};
+}
+Colours g_colours = ColoursOf(theme::kStandard);
+bool g_high_contrast = false;
 constexpr float kPi = 3.14159265f;
 
 ImU32 Lerp(ImU32 a, ImU32 b, float t) {
@@ -144,25 +142,25 @@ class Painter {
     const bool hovered = ImGui::IsItemHovered();
     const bool held = ImGui::IsItemActive();
     ImGui::PopID();
-    ImU32 fill = kButton, text = kInk, border = kBorder;
+    ImU32 fill = g_colours.button, text = g_colours.ink, border = g_colours.border;
     switch (look) {
       case Look::kPlain:
-        fill = held || hovered ? kButtonHover : kButton;
+        fill = held || hovered ? g_colours.button_hover : g_colours.button;
         break;
       case Look::kSelected:
-        fill = kAccent;
-        text = kOnAccent;
-        border = kAccentDark;
+        fill = g_colours.accent;
+        text = g_colours.on_accent;
+        border = g_colours.accent_dark;
         break;
       case Look::kPrimary:
-        fill = held ? kAccentDark : kAccent;
-        text = kOnAccent;
-        border = kAccentDark;
+        fill = held ? g_colours.accent_dark : g_colours.accent;
+        text = g_colours.on_accent;
+        border = g_colours.accent_dark;
         break;
       case Look::kQuiet:
-        fill = held || hovered ? kButtonHover : kBackground;
-        text = kMuted;
-        border = kBackground;
+        fill = held || hovered ? g_colours.button_hover : g_colours.background;
+        text = g_colours.muted;
+        border = g_colours.background;
         break;
     }
     const ImVec2 a(r.x, r.y), b(r.x + r.w, r.y + r.h);
@@ -230,8 +228,9 @@ class Painter {
   // `name` is what assistive technology calls the field (its visible label or the question).
   void TextField(const std::string& key, Rect r, bool multiline, const std::string& placeholder,
                  const std::string& name) {
-    dl_->AddRectFilled(ImVec2(r.x, r.y), ImVec2(r.x + r.w, r.y + r.h), kOnAccent, 8 * s_);
-    dl_->AddRect(ImVec2(r.x, r.y), ImVec2(r.x + r.w, r.y + r.h), kBorder, 8 * s_, 0, 1.5f * s_);
+    dl_->AddRectFilled(ImVec2(r.x, r.y), ImVec2(r.x + r.w, r.y + r.h), g_colours.on_accent, 8 * s_);
+    dl_->AddRect(ImVec2(r.x, r.y), ImVec2(r.x + r.w, r.y + r.h), g_colours.border, 8 * s_, 0,
+                 1.5f * s_);
     // The text itself is drawn by the host's <input> laid over this rectangle.
     frame_->text_fields.push_back({key, r, multiline, fonts_.body->FontSize, placeholder});
     Item("field:" + key, r);
@@ -256,8 +255,8 @@ void DrawSmiley(ImDrawList* dl, ImVec2 c, float r, float t, bool selected, bool 
   // t in [-1, 1]: -1 sad, 0 neutral, 1 happy. Colour from red through amber to green.
   ImU32 face = t < 0 ? Lerp(IM_COL32(239, 68, 68, 255), IM_COL32(250, 204, 21, 255), t + 1)
                      : Lerp(IM_COL32(250, 204, 21, 255), IM_COL32(34, 197, 94, 255), t);
-  if (!selected && !hovered) face = Lerp(face, kBackground, 0.35f);
-  if (selected) dl->AddCircle(c, r + 5 * s, kAccent, 0, 4 * s);
+  if (!selected && !hovered) face = Lerp(face, g_colours.background, 0.35f);
+  if (selected) dl->AddCircle(c, r + 5 * s, g_colours.accent, 0, 4 * s);
   dl->AddCircleFilled(c, r, face, 0);
   const ImU32 ink = IM_COL32(40, 30, 20, 255);
   dl->AddCircleFilled(ImVec2(c.x - r * 0.33f, c.y - r * 0.22f), r * 0.1f, ink);
@@ -325,7 +324,8 @@ float ScaleRow(Painter& p, const std::string& prefix, const Scale& scale, float 
         DrawSmiley(p.dl(), c, cell * 0.42f, t, v == selected, hovered, s);
       } else {
         const bool lit = selected >= 0 ? v <= selected : false;
-        DrawStar(p.dl(), c, cell * 0.45f, lit ? kStar : (hovered ? kButtonHover : kBorder));
+        DrawStar(p.dl(), c, cell * 0.45f,
+                 lit ? g_colours.star : (hovered ? g_colours.button_hover : g_colours.border));
       }
     }
     total = cell;
@@ -358,9 +358,9 @@ float ScaleRow(Painter& p, const std::string& prefix, const Scale& scale, float 
   if (!lo.empty() || !hi.empty()) {
     ImFont* f = p.fonts().body;
     const float ly = y + total + 6 * s;
-    const float lh = p.Text(f, x, ly, width / 2, lo, kMuted);
+    const float lh = p.Text(f, x, ly, width / 2, lo, g_colours.muted);
     ImVec2 hs = f->CalcTextSizeA(f->FontSize, FLT_MAX, width / 2, hi.c_str());
-    p.Text(f, x + width - hs.x, ly, width / 2, hi, kMuted);
+    p.Text(f, x + width - hs.x, ly, width / 2, hi, g_colours.muted);
     if (!lo.empty()) {
       p.sem().Text(prefix + "lo", std::to_string(scale.min) + ": " + lo, {x, ly, width / 2, lh});
     }
@@ -440,7 +440,7 @@ void DrawQuestion(Painter& p, const Layout& l) {
   const FlowSession* session = w.session();
   std::string progress = std::to_string(session->ShownCount()) + " / " +
                          std::to_string(std::max(session->EstimatedTotal(), session->ShownCount()));
-  p.Text(p.fonts().body, l.pad, y + 10 * s, l.width, progress, kMuted);
+  p.Text(p.fonts().body, l.pad, y + 10 * s, l.width, progress, g_colours.muted);
   // Read as "Question 2 of 7", and said on arrival with the question's text.
   const std::string question_text = q->text.Get(lang, fb);
   const std::string spoken_progress =
@@ -464,11 +464,12 @@ void DrawQuestion(Painter& p, const Layout& l) {
   y += 60 * s;
 
   const std::string heading = "q:" + q->id;
-  y += p.Label(host::Role::kHeading, heading, p.fonts().large, l.x0, y, l.cw, question_text, kInk) +
+  y += p.Label(host::Role::kHeading, heading, p.fonts().large, l.x0, y, l.cw, question_text,
+               g_colours.ink) +
        10 * s;
   if (!q->hint.empty()) {
     y += p.Label(host::Role::kText, "hint:" + q->id, p.fonts().body, l.x0, y, l.cw,
-                 q->hint.Get(lang, fb), kMuted);
+                 q->hint.Get(lang, fb), g_colours.muted);
   }
   y += 16 * s;
 
@@ -485,7 +486,7 @@ void DrawQuestion(Painter& p, const Layout& l) {
     case QuestionKind::kCsiAttribute: {
       const std::string how_important = "csi:" + q->id + ":how_important";
       y += p.Label(host::Role::kText, how_important, p.fonts().body, l.x0, y, l.cw,
-                   p.T("how_important"), kMuted) +
+                   p.T("how_important"), g_colours.muted) +
            8 * s;
       if (q->importance_binary) {
         const float bw = (l.cw - 12 * s) / 2;
@@ -520,7 +521,7 @@ void DrawQuestion(Painter& p, const Layout& l) {
       y += 20 * s;
       const std::string how_satisfied = "csi:" + q->id + ":how_satisfied";
       y += p.Label(host::Role::kText, how_satisfied, p.fonts().body, l.x0, y, l.cw,
-                   p.T("how_satisfied"), kMuted) +
+                   p.T("how_satisfied"), g_colours.muted) +
            8 * s;
       clicked = -1;
       y += ScaleRow(p, "csi:" + q->id + ":satisfaction:", q->scale, l.x0, y, l.cw, d.satisfaction,
@@ -546,21 +547,23 @@ void DrawQuestion(Painter& p, const Layout& l) {
         const float box = 26 * s;
         ImVec2 a(r.x + 16 * s, r.y + (r.h - box) / 2);
         if (multi) {
-          p.dl()->AddRect(a, ImVec2(a.x + box, a.y + box), on ? kOnAccent : kMuted, 4 * s, 0,
-                          2 * s);
+          p.dl()->AddRect(a, ImVec2(a.x + box, a.y + box),
+                          on ? g_colours.on_accent : g_colours.muted, 4 * s, 0, 2 * s);
           if (on) {
             p.dl()->AddLine(ImVec2(a.x + box * 0.2f, a.y + box * 0.5f),
-                            ImVec2(a.x + box * 0.42f, a.y + box * 0.75f), kOnAccent, 3 * s);
+                            ImVec2(a.x + box * 0.42f, a.y + box * 0.75f), g_colours.on_accent,
+                            3 * s);
             p.dl()->AddLine(ImVec2(a.x + box * 0.42f, a.y + box * 0.75f),
-                            ImVec2(a.x + box * 0.82f, a.y + box * 0.25f), kOnAccent, 3 * s);
+                            ImVec2(a.x + box * 0.82f, a.y + box * 0.25f), g_colours.on_accent,
+                            3 * s);
           }
         } else {
           ImVec2 c(a.x + box / 2, a.y + box / 2);
-          p.dl()->AddCircle(c, box / 2, on ? kOnAccent : kMuted, 0, 2 * s);
-          if (on) p.dl()->AddCircleFilled(c, box * 0.25f, kOnAccent);
+          p.dl()->AddCircle(c, box / 2, on ? g_colours.on_accent : g_colours.muted, 0, 2 * s);
+          if (on) p.dl()->AddCircleFilled(c, box * 0.25f, g_colours.on_accent);
         }
         p.Text(p.fonts().body, r.x + 56 * s, r.y + (r.h - p.fonts().body->FontSize) / 2,
-               r.w - 64 * s, label, on ? kOnAccent : kInk);
+               r.w - 64 * s, label, on ? g_colours.on_accent : g_colours.ink);
         y += r.h + 8 * s;
         return hit;
       };
@@ -600,19 +603,19 @@ void DrawQuestion(Painter& p, const Layout& l) {
       const float box = 30 * s;
       ImVec2 a(r.x + 16 * s, r.y + (r.h - box) / 2);
       p.dl()->AddRectFilled(a, ImVec2(a.x + box, a.y + box),
-                            w.draft().consent ? kAccent : kOnAccent, 4 * s);
-      p.dl()->AddRect(a, ImVec2(a.x + box, a.y + box), kMuted, 4 * s, 0, 2 * s);
+                            w.draft().consent ? g_colours.accent : g_colours.on_accent, 4 * s);
+      p.dl()->AddRect(a, ImVec2(a.x + box, a.y + box), g_colours.muted, 4 * s, 0, 2 * s);
       if (w.draft().consent) {
         p.dl()->AddLine(ImVec2(a.x + box * 0.2f, a.y + box * 0.5f),
-                        ImVec2(a.x + box * 0.42f, a.y + box * 0.75f), kOnAccent, 3 * s);
+                        ImVec2(a.x + box * 0.42f, a.y + box * 0.75f), g_colours.on_accent, 3 * s);
         p.dl()->AddLine(ImVec2(a.x + box * 0.42f, a.y + box * 0.75f),
-                        ImVec2(a.x + box * 0.82f, a.y + box * 0.25f), kOnAccent, 3 * s);
+                        ImVec2(a.x + box * 0.82f, a.y + box * 0.25f), g_colours.on_accent, 3 * s);
       }
-      p.Text(f, r.x + 60 * s, r.y + (r.h - th) / 2, l.cw - 72 * s, consent, kInk);
+      p.Text(f, r.x + 60 * s, r.y + (r.h - th) / 2, l.cw - 72 * s, consent, g_colours.ink);
       y += r.h + 12 * s;
       if (w.draft().consent) {
         for (const std::string& field : q->contact_fields) {
-          y += p.Text(f, l.x0, y, l.cw, p.T(field.c_str()), kMuted) + 4 * s;
+          y += p.Text(f, l.x0, y, l.cw, p.T(field.c_str()), g_colours.muted) + 4 * s;
           p.TextField("contact." + field, Rect{l.x0, y, l.cw, 52 * s}, false, "",
                       p.T(field.c_str()));
           y += 60 * s;
@@ -624,7 +627,7 @@ void DrawQuestion(Painter& p, const Layout& l) {
   if (w.current() != q || w.screen() != Screen::kQuestion) return;
 
   if (!w.error().empty()) {
-    y += p.Text(p.fonts().body, l.x0, y + 8 * s, l.cw, w.error(), kError);
+    y += p.Text(p.fonts().body, l.x0, y + 8 * s, l.cw, w.error(), g_colours.error);
     p.sem().Status("error", w.error());
     for (const std::string& id :
          {"choices:" + q->id, std::string("field:text"), std::string("field:other"),
@@ -660,12 +663,13 @@ void DrawAttract(Painter& p, const Layout& l) {
   float y = l.height * 0.22f;
   if (survey) {
     const std::string title = survey->title.Get(lang, survey->fallback_language);
-    y += p.Label(host::Role::kHeading, "title", p.fonts().huge, l.x0, y, l.cw, title, kInk, true) +
+    y += p.Label(host::Role::kHeading, "title", p.fonts().huge, l.x0, y, l.cw, title, g_colours.ink,
+                 true) +
          16 * s;
     p.sem().Announce(title);
     if (!survey->intro.empty()) {
       y += p.Label(host::Role::kText, "intro", p.fonts().large, l.x0, y, l.cw,
-                   survey->intro.Get(lang, survey->fallback_language), kMuted, true);
+                   survey->intro.Get(lang, survey->fallback_language), g_colours.muted, true);
     }
   }
   y += 40 * s;
@@ -681,15 +685,16 @@ void DrawAttract(Painter& p, const Layout& l) {
   staff_as.name = p.T("staff_panel");
   if (p.Button("staff", staff, "", p.fonts().body, Look::kQuiet, staff_as)) w.OpenStaff();
   const DeviceStatus& st = w.status();
-  ImU32 dot = !st.online ? kMuted : (st.pending > 0 ? kWarn : kOk);
-  if (!st.persistent_storage) dot = kError;
+  ImU32 dot = !st.online ? g_colours.muted : (st.pending > 0 ? g_colours.warn : g_colours.ok);
+  if (!st.persistent_storage) dot = g_colours.error;
   p.dl()->AddCircleFilled(ImVec2(staff.x + staff.w / 2, staff.y + staff.h / 2), 7 * s, dot);
 }
 
 // A screen of one message (loading, saving, an error): a status that is also announced.
 void DrawCentered(Painter& p, const Layout& l, const std::string& text, ImFont* font) {
   const float h = font->CalcTextSizeA(font->FontSize, FLT_MAX, l.cw, text.c_str()).y;
-  p.Label(host::Role::kText, "message", font, l.x0, (l.height - h) / 2, l.cw, text, kInk, true);
+  p.Label(host::Role::kText, "message", font, l.x0, (l.height - h) / 2, l.cw, text, g_colours.ink,
+          true);
   p.sem().Announce(text);
 }
 
@@ -702,13 +707,13 @@ void DrawThanks(Painter& p, const Layout& l) {
     text = survey->thanks.Get(w.language(), survey->fallback_language);
   const ImVec2 c(l.width / 2, l.height * 0.35f);
   const float r = std::min(60 * s, l.height * 0.12f);
-  p.dl()->AddCircleFilled(c, r, kOk);
-  p.dl()->AddLine(ImVec2(c.x - r * 0.45f, c.y), ImVec2(c.x - r * 0.1f, c.y + r * 0.35f), kOnAccent,
-                  r * 0.14f);
+  p.dl()->AddCircleFilled(c, r, g_colours.ok);
+  p.dl()->AddLine(ImVec2(c.x - r * 0.45f, c.y), ImVec2(c.x - r * 0.1f, c.y + r * 0.35f),
+                  g_colours.on_accent, r * 0.14f);
   p.dl()->AddLine(ImVec2(c.x - r * 0.1f, c.y + r * 0.35f), ImVec2(c.x + r * 0.5f, c.y - r * 0.35f),
-                  kOnAccent, r * 0.14f);
-  p.Label(host::Role::kHeading, "thanks", p.fonts().large, l.x0, c.y + r + 24 * s, l.cw, text, kInk,
-          true);
+                  g_colours.on_accent, r * 0.14f);
+  p.Label(host::Role::kHeading, "thanks", p.fonts().large, l.x0, c.y + r + 24 * s, l.cw, text,
+          g_colours.ink, true);
   p.sem().Announce(text);
   if (w.options().mode == Mode::kEmbed) {
     Rect close{l.width - l.pad - 44 * s, l.pad * 0.5f, 44 * s, 44 * s};
@@ -723,11 +728,11 @@ void DrawEnroll(Painter& p, const Layout& l) {
   const float s = p.s();
   float y = l.height * 0.2f;
   y += p.Label(host::Role::kHeading, "title", p.fonts().large, l.x0, y, l.cw, p.T("not_enrolled"),
-               kInk, true) +
+               g_colours.ink, true) +
        12 * s;
   p.sem().Announce(p.T("not_enrolled"));
-  y += p.Label(host::Role::kText, "hint", p.fonts().body, l.x0, y, l.cw, p.T("enroll_hint"), kMuted,
-               true) +
+  y += p.Label(host::Role::kText, "hint", p.fonts().body, l.x0, y, l.cw, p.T("enroll_hint"),
+               g_colours.muted, true) +
        20 * s;
   const float fw = std::min(l.cw, 420 * s);
   p.TextField("enroll", Rect{(l.width - fw) / 2, y, fw, 56 * s}, false, "ABCD-EFGH",
@@ -739,7 +744,7 @@ void DrawEnroll(Painter& p, const Layout& l) {
   }
   y += 80 * s;
   const std::string& msg = !w.error().empty() ? w.error() : w.status().message;
-  p.Text(p.fonts().body, l.x0, y, l.cw, msg, kError, true);
+  p.Text(p.fonts().body, l.x0, y, l.cw, msg, g_colours.error, true);
   if (!msg.empty()) p.sem().Status("error", msg);
 }
 
@@ -748,12 +753,12 @@ void DrawPin(Painter& p, const Layout& l) {
   const float s = p.s();
   float y = l.pad;
   y += p.Label(host::Role::kHeading, "title", p.fonts().large, l.x0, y, l.cw, p.T("staff_pin"),
-               kInk, true) +
+               g_colours.ink, true) +
        12 * s;
   p.sem().Announce(p.T("staff_pin"));
   std::string dots(w.pin_entry().size() * 2, ' ');
   for (std::size_t i = 0; i < w.pin_entry().size(); ++i) dots[i * 2] = '*';
-  p.Text(p.fonts().huge, l.x0, y, l.cw, dots.empty() ? " " : dots, kInk, true);
+  p.Text(p.fonts().huge, l.x0, y, l.cw, dots.empty() ? " " : dots, g_colours.ink, true);
   p.sem().Text("pin:entered", std::to_string(w.pin_entry().size()) + " " + p.T("digits_entered"),
                {l.x0, y, l.cw, p.fonts().huge->FontSize});
   y += p.fonts().huge->FontSize + 12 * s;
@@ -778,7 +783,7 @@ void DrawPin(Painter& p, const Layout& l) {
   }
   y += 4 * (cell + 8 * s);
   if (!w.error().empty()) {
-    p.Text(p.fonts().body, l.x0, y, l.cw, p.T("wrong_pin"), kError, true);
+    p.Text(p.fonts().body, l.x0, y, l.cw, p.T("wrong_pin"), g_colours.error, true);
     p.sem().Status("error", p.T("wrong_pin"));
   }
   if (p.Button("pin:cancel", Rect{l.pad, l.pad * 0.5f, 120 * s, 44 * s}, p.T("back"),
@@ -794,31 +799,34 @@ void DrawStaff(Painter& p, const Layout& l) {
   ImFont* f = p.fonts().body;
   float y = l.pad;
   y += p.Label(host::Role::kHeading, "title", p.fonts().large, l.x0, y, l.cw, p.T("staff_panel"),
-               kInk) +
+               g_colours.ink) +
        16 * s;
   p.sem().Announce(p.T("staff_panel"));
   auto line = [&](const std::string& label, const std::string& value, ImU32 colour) {
-    p.Text(f, l.x0, y, l.cw * 0.5f, label, kMuted);
+    p.Text(f, l.x0, y, l.cw * 0.5f, label, g_colours.muted);
     const float h = p.Text(f, l.x0 + l.cw * 0.5f, y, l.cw * 0.5f, value, colour);
     p.sem().Text("staff:" + label, label + ": " + value, {l.x0, y, l.cw, h});
     y += h + 8 * s;
   };
-  line(p.T("device"), w.device_id().empty() ? "-" : w.device_id(), kInk);
-  line(p.T("pending"), std::to_string(st.pending), st.pending > 0 ? kWarnText : kOkText);
+  line(p.T("device"), w.device_id().empty() ? "-" : w.device_id(), g_colours.ink);
+  line(p.T("pending"), std::to_string(st.pending),
+       st.pending > 0 ? g_colours.warn_text : g_colours.ok_text);
   std::string last = p.T("never");
   if (st.last_sync_ms > 0) {
     last = std::to_string(std::max<std::int64_t>(0, (p.now() - st.last_sync_ms) / 1000)) +
            p.T("seconds_ago");
   }
   line(p.T("last_sync"), last + " (" + p.T(st.online ? "online" : "offline") + ")",
-       st.online ? kInk : kWarnText);
+       st.online ? g_colours.ink : g_colours.warn_text);
   if (!st.persistent_storage) {
     y += p.Label(host::Role::kText, "staff:storage", f, l.x0, y, l.cw, p.T("storage_refused"),
-                 kError) +
+                 g_colours.error) +
          8 * s;
   }
   if (!st.message.empty()) {
-    y += p.Label(host::Role::kText, "staff:message", f, l.x0, y, l.cw, st.message, kError) + 8 * s;
+    y +=
+        p.Label(host::Role::kText, "staff:message", f, l.x0, y, l.cw, st.message, g_colours.error) +
+        8 * s;
   }
   y += 16 * s;
   const float bw = std::min(l.cw, 360 * s);
@@ -847,6 +855,12 @@ const char* UiText(const std::string& language, const char* key) {
   return key;
 }
 
+void UseHighContrast(bool on) {
+  g_high_contrast = on;
+  g_colours = ColoursOf(on ? theme::kHighContrast : theme::kStandard);
+}
+bool HighContrast() { return g_high_contrast; }
+
 void DrawFocusRing(const UiFrame& frame, const std::string& focus, float scale) {
   if (focus.empty()) return;
   for (const UiItem& it : frame.items) {
@@ -854,8 +868,8 @@ void DrawFocusRing(const UiFrame& frame, const std::string& focus, float scale) 
     const float pad = 3 * scale;
     ImGui::GetForegroundDrawList()->AddRect(
         ImVec2(it.rect.x - pad, it.rect.y - pad),
-        ImVec2(it.rect.x + it.rect.w + pad, it.rect.y + it.rect.h + pad),
-        IM_COL32(37, 99, 235, 255), 8 * scale, 0, 3 * scale);
+        ImVec2(it.rect.x + it.rect.w + pad, it.rect.y + it.rect.h + pad), g_colours.accent,
+        8 * scale, 0, 3 * scale);
     return;
   }
 }
@@ -871,7 +885,7 @@ void DrawWidget(Widget& widget, const UiFonts& fonts, float scale, std::int64_t 
   ImGui::SetNextWindowSize(io.DisplaySize);
   ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(0, 0));
   ImGui::PushStyleVar(ImGuiStyleVar_WindowBorderSize, 0);
-  ImGui::PushStyleColor(ImGuiCol_WindowBg, kBackground);
+  ImGui::PushStyleColor(ImGuiCol_WindowBg, g_colours.background);
   ImGui::Begin("canvass", nullptr,
                ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove |
                    ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus);

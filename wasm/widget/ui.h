@@ -60,6 +60,10 @@ void DrawWidget(Widget& widget, const UiFonts& fonts, float scale, std::int64_t 
 // on top of everything else of the frame.
 void DrawFocusRing(const UiFrame& frame, const std::string& focus, float scale);
 
+// Draws with the high-contrast palette (theme.h: prefers-contrast: more) or the standard one.
+void UseHighContrast(bool on);
+bool HighContrast();
+
 // UI strings (buttons, labels) in the widget's language, English when missing.
 const char* UiText(const std::string& language, const char* key);
 
