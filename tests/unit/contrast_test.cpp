@@ -1,10 +1,12 @@
 // Tests for host/contrast.h (WCAG 2.1 contrast ratio) and the survey widget's theme
 // (widget/theme.h): every text colour the widget draws, on every background it is drawn on, has
-// at least 4.5:1 in the standard theme and 7:1 in the high-contrast one.
+// at least 4.5:1 in the standard theme and 7:1 in the high-contrast one; and the dashboard's theme
+// (dashboard/theme.h) at 4.5:1.
 #include "contrast.h"
 
 #include <catch2/catch.hpp>
 
+#include "dashboard/theme.h"
 #include "widget/theme.h"
 
 namespace canvass::host {
@@ -42,6 +44,20 @@ TEST_CASE("the high-contrast theme meets 7:1 for every text pair", "[contrast]")
   CHECK(ContrastRatio(hc.ok, hc.background) >= 3.0);
   CHECK(ContrastRatio(hc.warn, hc.background) >= 3.0);
   CHECK(ContrastRatio(hc.border, hc.background) >= 3.0);
+}
+
+TEST_CASE("every text colour of the dashboard meets 4.5:1 on its background", "[contrast]") {
+  for (const dashboard::theme::TextPair& pair : dashboard::theme::kTextPairs) {
+    INFO("dashboard, " << pair.where << ": " << ContrastRatio(pair.text, pair.background) << ":1");
+    CHECK(ContrastRatio(pair.text, pair.background) >= kMinTextContrast);
+  }
+}
+
+TEST_CASE("regression: the dashboard drew text in its shape colours", "[contrast]") {
+  // A missing value, a rise, the "possible overkill" quadrant, on a white panel.
+  CHECK(ContrastRatio(dashboard::theme::kFaint, dashboard::theme::kPanel) < kMinTextContrast);
+  CHECK(ContrastRatio(dashboard::theme::kGood, dashboard::theme::kPanel) < kMinTextContrast);
+  CHECK(ContrastRatio(dashboard::theme::kPassive, dashboard::theme::kPanel) < kMinTextContrast);
 }
 
 TEST_CASE("regression: the old muted grey and status colours failed 4.5:1", "[contrast]") {

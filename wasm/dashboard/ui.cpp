@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "imgui.h"
+#include "theme.h"
 
 namespace canvass::dashboard {
 namespace {
@@ -161,22 +162,31 @@ const char* TagKey(int tag) { return kCubeTags[static_cast<std::size_t>(tag)]; }
 
 // [SECTION] Colours, numbers ------------------------------------------------------------------
 
-constexpr ImU32 kBackground = IM_COL32(246, 247, 249, 255);
-constexpr ImU32 kPanel = IM_COL32(255, 255, 255, 255);
-constexpr ImU32 kInk = IM_COL32(31, 41, 51, 255);
-constexpr ImU32 kMuted = IM_COL32(100, 110, 120, 255);
-constexpr ImU32 kFaint = IM_COL32(160, 168, 178, 255);
-constexpr ImU32 kGrid = IM_COL32(226, 230, 236, 255);
-constexpr ImU32 kChip = IM_COL32(236, 240, 245, 255);
-constexpr ImU32 kChipHover = IM_COL32(222, 229, 238, 255);
-constexpr ImU32 kBorder = IM_COL32(214, 220, 228, 255);
-constexpr ImU32 kAccent = IM_COL32(37, 99, 235, 255);
-constexpr ImU32 kAccentBand = IM_COL32(37, 99, 235, 48);
-constexpr ImU32 kOnAccent = IM_COL32(255, 255, 255, 255);
-constexpr ImU32 kGood = IM_COL32(22, 163, 74, 255);
-constexpr ImU32 kBad = IM_COL32(220, 38, 38, 255);
-constexpr ImU32 kPassive = IM_COL32(234, 179, 8, 255);
-constexpr ImU32 kGreyed = IM_COL32(196, 202, 210, 255);
+constexpr ImU32 Col(host::Rgb c) { return IM_COL32(c.r, c.g, c.b, 255); }
+constexpr ImU32 kBackground = Col(theme::kBackground);
+constexpr ImU32 kPanel = Col(theme::kPanel);
+constexpr ImU32 kInk = Col(theme::kInk);
+constexpr ImU32 kMuted = Col(theme::kMuted);
+constexpr ImU32 kFaint = Col(theme::kFaint);
+constexpr ImU32 kGrid = Col(theme::kGrid);
+constexpr ImU32 kChip = Col(theme::kChip);
+constexpr ImU32 kChipHover = Col(theme::kChipHover);
+constexpr ImU32 kBorder = Col(theme::kBorder);
+constexpr ImU32 kAccent = Col(theme::kAccent);
+constexpr ImU32 kOnAccent = Col(theme::kOnAccent);
+constexpr ImU32 kGood = Col(theme::kGood);
+constexpr ImU32 kBad = Col(theme::kBad);
+constexpr ImU32 kPassive = Col(theme::kPassive);
+constexpr ImU32 kGreyed = Col(theme::kGreyed);
+constexpr ImU32 kSelectedRow = Col(theme::kSelectedRow);
+constexpr ImU32 kLateRow = Col(theme::kLateRow);
+constexpr ImU32 kContactBox = Col(theme::kContactBox);
+constexpr ImU32 kFaintText = Col(theme::kFaintText);
+constexpr ImU32 kGoodText = Col(theme::kGoodText);
+constexpr ImU32 kBadText = Col(theme::kBadText);
+constexpr ImU32 kPassiveText = Col(theme::kPassiveText);
+constexpr ImU32 kAccentText = Col(theme::kAccentText);
+constexpr ImU32 kAccentBand = IM_COL32(37, 99, 235, 48);  // the trend's interval band
 
 // A figure as people read it: `decimals` kept even when zero ("22.0"), "+" on request. Built
 // on FormatNumber, so the digits are those of the report's JSON.
@@ -251,7 +261,7 @@ class Painter {
       text = kMuted;
     } else if (look == Look::kDisabled) {
       fill = kChip;
-      text = kFaint;
+      text = kFaintText;
     }
     dl->AddRectFilled(ImVec2(r.x, r.y), ImVec2(r.x + r.w, r.y + r.h), fill, 6 * s);
     const float tw = Width(f.body, label);
@@ -513,7 +523,7 @@ CardLine ChangeLine(const Painter& p, const Change& d, int64_t days, int decimal
   CardLine line;
   if (!d || d->difference.n == 0) {
     line.text = p.T("no_change");
-    line.colour = kFaint;
+    line.colour = kFaintText;
     return line;
   }
   const double v = d->difference.value;
@@ -522,7 +532,7 @@ CardLine ChangeLine(const Painter& p, const Change& d, int64_t days, int decimal
               (d->significant ? p.T("significant") : p.T("not_significant")) + "  (" +
               Fixed(d->difference.lo, decimals, true) + " .. " +
               Fixed(d->difference.hi, decimals, true) + ")";
-  line.colour = !d->significant ? kMuted : v > 0 ? kGood : kBad;
+  line.colour = !d->significant ? kMuted : v > 0 ? kGoodText : kBadText;
   return line;
 }
 
@@ -640,7 +650,7 @@ void DrawCard(Painter& p, const Card& c, UiRect r, const UiRect& visible) {
   const float x = r.x + 14 * s;
   p.Text(p.f.body, x, y, kMuted, c.label);
   y += p.f.body->FontSize + 4 * s;
-  p.Text(p.f.huge, x, y, c.no_data ? kFaint : kInk, c.no_data ? "-" : c.value);
+  p.Text(p.f.huge, x, y, c.no_data ? kFaintText : kInk, c.no_data ? "-" : c.value);
   y += p.f.huge->FontSize + 6 * s;
   p.dl->PushClipRect(ImVec2(r.x, r.y), ImVec2(r.x + r.w - 8 * s, r.y + r.h), true);
   p.Text(p.f.small, x, y, kMuted, c.interval);
@@ -934,8 +944,8 @@ float DrawGroups(Painter& p, Model& m, const Figures& fig, UiRect r, const UiRec
     const std::string name = e->key[0].empty() ? p.T("none") : e->key[0];
     p.dl->PushClipRect(ImVec2(r.x, y), ImVec2(left - 8 * s, y + row_h), true);
     const std::string prefix = e->rank && !too_few ? std::to_string(e->rank->position) + ". " : "";
-    p.Text(p.f.body, r.x + 14 * s, y + (row_h - p.f.body->FontSize) / 2, too_few ? kFaint : kInk,
-           prefix + name);
+    p.Text(p.f.body, r.x + 14 * s, y + (row_h - p.f.body->FontSize) / 2,
+           too_few ? kFaintText : kInk, prefix + name);
     p.dl->PopClipRect();
     std::optional<metrics::Estimate> est = IndexEstimate(e->indices, index);
     if (est && est->n > 0) {
@@ -952,7 +962,7 @@ float DrawGroups(Painter& p, Model& m, const Figures& fig, UiRect r, const UiRec
       p.dl->AddLine(ImVec2(at(est->hi), y0 + 2 * s), ImVec2(at(est->hi), y1 - 2 * s),
                     too_few ? kFaint : kInk, 1.5f * s);
       p.Text(p.f.small, right + 10 * s, y + (row_h - p.f.small->FontSize) / 2,
-             too_few ? kFaint : kInk,
+             too_few ? kFaintText : kInk,
              Fixed(est->value, 1, index == "nps" || index == "csi") + "  n=" + Count(est->n));
     }
     y += row_h;
@@ -960,7 +970,7 @@ float DrawGroups(Painter& p, Model& m, const Figures& fig, UiRect r, const UiRec
   if (any_too_few) {
     char buf[160];
     std::snprintf(buf, sizeof buf, p.T("too_few"), static_cast<int>(g.options.min_n));
-    p.Text(p.f.small, r.x + 14 * s, r.y + r.h - p.f.small->FontSize - 10 * s, kFaint, buf);
+    p.Text(p.f.small, r.x + 14 * s, r.y + r.h - p.f.small->FontSize - 10 * s, kFaintText, buf);
   }
   return r.y + r.h;
 }
@@ -1015,11 +1025,11 @@ void DrawQuadrant(Painter& p, const Model& m, const UiState& st, const Figures& 
   p.dl->AddLine(ImVec2(left, sy), ImVec2(right, sy), kMuted, 1.5f * s);
   // The four quadrant names (metrics::QuadrantName), in their corners.
   const float pad = 6 * s;
-  p.TextRight(p.f.small, right - pad, top + pad, kGood,
+  p.TextRight(p.f.small, right - pad, top + pad, kGoodText,
               p.T(metrics::QuadrantName(metrics::Quadrant::kKeepUp)));
-  p.TextRight(p.f.small, right - pad, bottom - p.f.small->FontSize - pad, kBad,
+  p.TextRight(p.f.small, right - pad, bottom - p.f.small->FontSize - pad, kBadText,
               p.T(metrics::QuadrantName(metrics::Quadrant::kFixFirst)));
-  p.Text(p.f.small, left + pad, top + pad, kPassive,
+  p.Text(p.f.small, left + pad, top + pad, kPassiveText,
          p.T(metrics::QuadrantName(metrics::Quadrant::kPossibleOverkill)));
   p.Text(p.f.small, left + pad, bottom - p.f.small->FontSize - pad, kMuted,
          p.T(metrics::QuadrantName(metrics::Quadrant::kLowPriority)));
@@ -1079,8 +1089,8 @@ void DrawDrivers(Painter& p, const Model& m, const UiState& st, const Figures& f
     p.Text(p.f.small, x_r, y + p.f.body->FontSize + 2 * s, kMuted,
            Fixed(d.correlation.lo, 2) + " .. " + Fixed(d.correlation.hi, 2));
     p.Text(p.f.body, x_perf, y, kInk, Fixed(d.performance.value, 1));
-    const ImU32 colour = d.quadrant == metrics::Quadrant::kFixFirst ? kBad
-                         : d.quadrant == metrics::Quadrant::kKeepUp ? kGood
+    const ImU32 colour = d.quadrant == metrics::Quadrant::kFixFirst ? kBadText
+                         : d.quadrant == metrics::Quadrant::kKeepUp ? kGoodText
                                                                     : kMuted;
     p.dl->PushClipRect(ImVec2(x_quad, y), ImVec2(r.x + r.w - 8 * s, y + 40 * s), true);
     p.Text(p.f.small, x_quad, y + 2 * s, colour, p.T(metrics::QuadrantName(d.quadrant)));
@@ -1092,10 +1102,10 @@ void DrawDrivers(Painter& p, const Model& m, const UiState& st, const Figures& f
 // [SECTION] Follow-up cases -------------------------------------------------------------------
 
 ImU32 StateColour(const std::string& state) {
-  if (state == "open") return kBad;
-  if (state == "contacted") return kPassive;
-  if (state == "root_cause_found") return kAccent;
-  return kGood;
+  if (state == "open") return kBadText;
+  if (state == "contacted") return kPassiveText;
+  if (state == "root_cause_found") return kAccentText;
+  return kGoodText;
 }
 
 std::string StateLabel(const Painter& p, const std::string& state) {
@@ -1179,10 +1189,7 @@ float DrawCaseList(Painter& p, const Model& m, CaseList& cases, UiRect r, const 
     }
     const bool selected = cases.selected() == c->id;
     const bool late = c->overdue || c->escalated_ms;
-    ImU32 fill = selected  ? IM_COL32(219, 234, 254, 255)
-                 : late    ? IM_COL32(254, 242, 242, 255)
-                 : hovered ? kChip
-                           : kPanel;
+    ImU32 fill = selected ? kSelectedRow : late ? kLateRow : hovered ? kChip : kPanel;
     p.dl->AddRectFilled(ImVec2(row.x, row.y), ImVec2(row.x + row.w, row.y + row.h), fill, 6 * s);
     if (late) {
       p.dl->AddRectFilled(ImVec2(row.x, row.y), ImVec2(row.x + 4 * s, row.y + row.h), kBad, 2 * s);
@@ -1192,7 +1199,7 @@ float DrawCaseList(Painter& p, const Model& m, CaseList& cases, UiRect r, const 
     // One badge in the row (an escalated case was overdue); the case panel shows both.
     if (c->escalated_ms || c->overdue) {
       p.dl->PushClipRect(ImVec2(x_state, row.y), ImVec2(x_loc - 6 * s, row.y + row.h), true);
-      Badge(p, x_state, ty2, kBad, p.T(c->escalated_ms ? "escalated" : "overdue"));
+      Badge(p, x_state, ty2, kBadText, p.T(c->escalated_ms ? "escalated" : "overdue"));
       p.dl->PopClipRect();
     }
     p.dl->PushClipRect(ImVec2(x_loc, row.y), ImVec2(x_score - 8 * s, row.y + row.h), true);
@@ -1247,8 +1254,8 @@ float DrawCaseDetail(Painter& p, CaseList& cases, UiRect r, const UiRect& visibl
   }
   p.Text(p.f.large, x, y, StateColour(c.state), StateLabel(p, c.state));
   float bx = x + p.Width(p.f.large, StateLabel(p, c.state)) + 10 * s;
-  if (c.overdue) bx += Badge(p, bx, y + 2 * s, kBad, p.T("overdue")) + 4 * s;
-  if (c.escalated_ms) Badge(p, bx, y + 2 * s, kBad, p.T("escalated"));
+  if (c.overdue) bx += Badge(p, bx, y + 2 * s, kBadText, p.T("overdue")) + 4 * s;
+  if (c.escalated_ms) Badge(p, bx, y + 2 * s, kBadText, p.T("escalated"));
   y += p.f.large->FontSize + 8 * s;
   p.Text(p.f.body, x, y, kInk, c.location + "   " + ScoreLabel(c) + "   " + c.survey);
   y += p.f.body->FontSize + 4 * s;
@@ -1267,8 +1274,8 @@ float DrawCaseDetail(Painter& p, CaseList& cases, UiRect r, const UiRect& visibl
   // The contact details: only what the server's answer holds, only while the case is open here.
   const float box_h = p.f.large->FontSize + p.f.small->FontSize + 26 * s;
   const UiRect box{x, y, w, box_h};
-  p.dl->AddRectFilled(ImVec2(box.x, box.y), ImVec2(box.x + box.w, box.y + box.h),
-                      IM_COL32(240, 253, 244, 255), 6 * s);
+  p.dl->AddRectFilled(ImVec2(box.x, box.y), ImVec2(box.x + box.w, box.y + box.h), kContactBox,
+                      6 * s);
   p.Text(p.f.small, x + 12 * s, y + 8 * s, kMuted, p.T("contact"));
   p.dl->PushClipRect(ImVec2(box.x, box.y), ImVec2(box.x + box.w - 8 * s, box.y + box.h), true);
   if (open->contact) {
