@@ -405,3 +405,35 @@ test('prefers-contrast: more draws the high-contrast theme, and follows the sett
     await context.close();
   }
 });
+
+// Every item a finger can press is at least 44 x 44 CSS px (WCAG 2.5.5's size, which the design
+// asks for: DESIGN.md §8), on the screens a customer sees.
+async function assertTargets(page, what) {
+  const items = await page.evaluate(() => window.handle.items());
+  assert.ok(items.length > 0, `${what}: no items`);
+  const small = items.filter((i) => !i.id.startsWith('field:') && (i.w < 43.95 || i.h < 43.95));
+  assert.deepEqual(small.map((i) => `${i.id} ${i.w}x${i.h}`), [], `${what}: targets under 44 CSS px`);
+}
+
+test('touch targets are at least 44 CSS px on the customer\'s screens (embed and kiosk)', async () => {
+  const { context, page } = await newPage();
+  try {
+    await openEmbed(page, 'uk');
+    await assertTargets(page, 'embed, 0..10 question');
+    await page.evaluate(() => document.querySelector('[data-canvass-item="nps:4"]').click());
+    await waitState(page, (st) => st.question === 'reason', 'the reason question');
+    await assertTargets(page, 'embed, text question');
+  } finally {
+    await context.close();
+  }
+  const { context: kioskContext, page: kiosk } = await newPage();
+  try {
+    await openKiosk(kiosk, 'en', 'a11y-choice');
+    await assertTargets(kiosk, 'kiosk, attract');
+    await kiosk.evaluate(() => document.querySelector('[data-canvass-item="start"]').click());
+    await waitState(kiosk, (st) => st.question === 'visit', 'the choice question');
+    await assertTargets(kiosk, 'kiosk, choice question');
+  } finally {
+    await kioskContext.close();
+  }
+});
