@@ -75,6 +75,10 @@ constexpr TextPair kTextPairs[] = {
     {"late case row", kInk, kLateRow},
     {"late case row, muted", kMuted, kLateRow},
     {"contact box", kInk, kContactBox},
+    {"contact box: no contact details", kBadText, kContactBox},
+    {"call back today, errors", kBadText, kPanel},
+    {"a case's due time, overdue, on a late row", kBadText, kLateRow},
+    {"a case's due time, overdue, on the selected row", kBadText, kSelectedRow},
     {"contact box, muted", kMuted, kContactBox},
     // A case's state, on every row it can be on.
     {"state open", kBadText, kSelectedRow},

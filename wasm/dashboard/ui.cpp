@@ -277,7 +277,9 @@ class Painter {
 
   // An invisible clickable area (a list row): true on a click; `hovered` tells whether the
   // pointer is over it. Reported like a button.
-  bool Area(const std::string& id, UiRect r, const UiRect& visible, bool* hovered) {
+  // `name` is what assistive technology reads for it (a toggle button, pressed when `pressed`).
+  bool Area(const std::string& id, UiRect r, const UiRect& visible, bool* hovered,
+            const std::string& name, bool pressed) {
     *hovered = false;
     if (r.y + r.h <= visible.y || r.y >= visible.y + visible.h) return false;
     ImGui::SetCursorScreenPos(ImVec2(r.x, r.y));
@@ -287,6 +289,8 @@ class Painter {
     *hovered = ImGui::IsItemHovered();
     ImGui::PopID();
     Item(id, r, visible);
+    frame_->semantics.Button(id, name, {r.x, r.y, r.w, r.h}).pressed =
+        pressed ? host::Tri::kTrue : host::Tri::kFalse;
     return clicked;
   }
 
@@ -1166,6 +1170,8 @@ float DrawCaseList(Painter& p, const Model& m, CaseList& cases, UiRect r, const 
            cases.loaded() ? p.T("no_cases") : p.T("loading_cases"));
     return r.y + panel_h;
   }
+  // A screen reader walks the list as a group of toggle buttons, one per case, read as a line.
+  p.sem().BeginGroup(host::Role::kGroup, "list:cases", p.T("cases"), {r.x, y, r.w, 0});
   int last_group = -1;
   for (const CaseSummary* c : shown) {
     const int g = c->call_back_today ? 0 : c->state == "resolved" ? 2 : 1;
@@ -1173,13 +1179,20 @@ float DrawCaseList(Painter& p, const Model& m, CaseList& cases, UiRect r, const 
       last_group = g;
       const char* key = g == 0 ? "call_back_today" : g == 1 ? "in_progress" : "resolved_group";
       p.dl->AddLine(ImVec2(r.x + 1, y), ImVec2(r.x + r.w - 1, y), kGrid, 1 * s);
-      p.Text(p.f.body, x_state, y + (head_h - p.f.body->FontSize) / 2, g == 0 ? kBad : kInk,
+      p.Text(p.f.body, x_state, y + (head_h - p.f.body->FontSize) / 2, g == 0 ? kBadText : kInk,
              p.T(key));
+      p.sem().Text(std::string("cases:") + key, p.T(key), {x_state, y, r.w, head_h});
       y += head_h;
     }
     const UiRect row{r.x + 6 * s, y, r.w - 12 * s, row_h - 4 * s};
     bool hovered = false;
-    if (p.Area("case:" + c->id, row, visible, &hovered)) {
+    std::string name = StateLabel(p, c->state) + ", " + c->location + ", " + ScoreLabel(*c) + ", " +
+                       p.T("col_opened") + " " +
+                       LocalTimeLabel(c->opened_ms, cases.utc_offset_min()) + ", " +
+                       p.T("col_due") + " " + LocalTimeLabel(c->due_ms, cases.utc_offset_min());
+    if (c->escalated_ms) name += ", " + std::string(p.T("escalated"));
+    if (c->overdue) name += ", " + std::string(p.T("overdue"));
+    if (p.Area("case:" + c->id, row, visible, &hovered, name, cases.selected() == c->id)) {
       if (cases.selected() == c->id) {
         cases.Deselect();
       } else {
@@ -1209,10 +1222,11 @@ float DrawCaseList(Painter& p, const Model& m, CaseList& cases, UiRect r, const 
     p.Text(p.f.body, x_score, ty, kInk, ScoreLabel(*c));
     p.Text(p.f.small, x_score, ty2, kMuted, c->survey);
     p.Text(p.f.body, x_opened, ty, kInk, LocalTimeLabel(c->opened_ms, cases.utc_offset_min()));
-    p.Text(p.f.body, x_due, ty, c->overdue ? kBad : kInk,
+    p.Text(p.f.body, x_due, ty, c->overdue ? kBadText : kInk,
            LocalTimeLabel(c->due_ms, cases.utc_offset_min()));
     y += row_h;
   }
+  p.sem().EndGroup();
   return r.y + panel_h;
 }
 
@@ -1239,7 +1253,7 @@ float DrawCaseDetail(Painter& p, CaseList& cases, UiRect r, const UiRect& visibl
     p.Text(p.f.body, x, y + 6 * s, kMuted, p.T(key));
     y += p.f.body->FontSize + 20 * s;
     if (!cases.error().empty()) {
-      p.Text(p.f.small, x, y, kBad, cases.error());
+      p.Text(p.f.small, x, y, kBadText, cases.error());
       y += p.f.small->FontSize + 14 * s;
     }
     return finish(y);
@@ -1281,7 +1295,7 @@ float DrawCaseDetail(Painter& p, CaseList& cases, UiRect r, const UiRect& visibl
   if (open->contact) {
     p.Text(p.f.large, x + 12 * s, y + 14 * s + p.f.small->FontSize, kInk, *open->contact);
   } else {
-    p.Text(p.f.body, x + 12 * s, y + 14 * s + p.f.small->FontSize, kBad,
+    p.Text(p.f.body, x + 12 * s, y + 14 * s + p.f.small->FontSize, kBadText,
            open->contact_error.empty() ? p.T("no_contact") : open->contact_error);
   }
   p.dl->PopClipRect();
@@ -1379,7 +1393,7 @@ float DrawCaseDetail(Painter& p, CaseList& cases, UiRect r, const UiRect& visibl
   }
   if (!cases.error().empty()) {
     p.dl->PushClipRect(ImVec2(x, y), ImVec2(right, y + 60 * s), true);
-    p.Text(p.f.small, x, y, kBad, cases.error());
+    p.Text(p.f.small, x, y, kBadText, cases.error());
     p.dl->PopClipRect();
     y += p.f.small->FontSize + 8 * s;
   }
@@ -1389,7 +1403,7 @@ float DrawCaseDetail(Painter& p, CaseList& cases, UiRect r, const UiRect& visibl
   p.Text(p.f.body, x, y, kInk, p.T("notes"));
   y += p.f.body->FontSize + 8 * s;
   if (open->notes.empty()) {
-    p.Text(p.f.small, x, y, kFaint, p.T("no_notes"));
+    p.Text(p.f.small, x, y, kFaintText, p.T("no_notes"));
     y += p.f.small->FontSize + 8 * s;
   }
   for (const CaseNoteView& n : open->notes) {
