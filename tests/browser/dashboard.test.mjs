@@ -274,6 +274,15 @@ test('a screen reader gets the cards, the filters as toggle buttons and the 0..1
   await page.evaluate(() => document.querySelector('[data-canvass-item="location:airport"]').click());
   await waitFigures(page, (x) => x.filter.location === 'airport', 'the airport filter');
   await find((n) => n.role === 'button' && n.name === 'airport' && n.pressed === 'true', 'airport pressed');
+  // The groups chart's text alternative, on the charts tab (opened through the mirror).
+  await page.evaluate(() => document.querySelector('[data-canvass-item="tab:charts"]').click());
+  const groups = await find((n) => n.role === 'group' && n.name.startsWith('NPS by ') &&
+    n.texts.some((t) => /^\d+\. /.test(t)), 'groups text alternative');
+  assert.ok(groups.texts.some((t) => /^\d+\. .+: [+-]?\d+\.\d, 95% [+-]?\d+\.\d \.\. [+-]?\d+\.\d, n = \d/.test(t)),
+    JSON.stringify(groups.texts));
+  console.log(`[dashboard a11y] ${groups.name}: ${groups.texts.join(' | ')}`);
+  await page.evaluate(() => document.querySelector('[data-canvass-item="tab:overview"]').click());
+  await waitItem(page, 'chart:distribution');
   for (const lang of ['en', 'uk']) {
     if (lang === 'uk') {
       await page.evaluate(() => document.querySelector('[data-canvass-item="lang:uk"]').click());

@@ -942,6 +942,12 @@ float DrawGroups(Painter& p, Model& m, const Figures& fig, UiRect r, const UiRec
   }
   float y = top;
   bool any_too_few = false;
+  // The chart's text alternative: a group with a line per row ("1. airport: -34.6, 95% -38.5 ..
+  // -30.4, n = 743"), then the min-n note.
+  p.sem().BeginGroup(host::Role::kGroup, "chart:groups",
+                     std::string(p.T(index.c_str())) + " " + p.T("groups") + " " +
+                         TagLabel(p, m.filter().group_by),
+                     {r.x, r.y, r.w, r.h});
   for (const GroupEntry* e : rows) {
     const bool too_few = e->rank && e->rank->too_few;
     any_too_few = any_too_few || too_few;
@@ -969,13 +975,24 @@ float DrawGroups(Painter& p, Model& m, const Figures& fig, UiRect r, const UiRec
              too_few ? kFaintText : kInk,
              Fixed(est->value, 1, index == "nps" || index == "csi") + "  n=" + Count(est->n));
     }
+    const bool signed_index = index == "nps" || index == "csi";
+    p.sem().Text(
+        "groups:row:" + name,
+        prefix + name + ": " +
+            (est && est->n > 0 ? Fixed(est->value, 1, signed_index) + ", " + p.T("interval") + " " +
+                                     Fixed(est->lo, 1, signed_index) + " .. " +
+                                     Fixed(est->hi, 1, signed_index) + ", n = " + Count(est->n)
+                               : std::string("-")),
+        {r.x, y, r.w, row_h});
     y += row_h;
   }
   if (any_too_few) {
     char buf[160];
     std::snprintf(buf, sizeof buf, p.T("too_few"), static_cast<int>(g.options.min_n));
     p.Text(p.f.small, r.x + 14 * s, r.y + r.h - p.f.small->FontSize - 10 * s, kFaintText, buf);
+    p.sem().Text("groups:too_few", buf, {r.x, r.y + r.h - 30 * s, r.w, 30 * s});
   }
+  p.sem().EndGroup();
   return r.y + r.h;
 }
 
