@@ -68,6 +68,30 @@ run_target wasm
 # Sanitizers: the native unit tests and the server integration tests again, built with ASan and
 # UBSan (preset asan, build/asan). CTest points the integration tests at that build's binaries
 # (CANVASS_BIN_DIR), so every server and CLI they start is sanitized; a report fails its test.
+# The Debian package (native/package/): built from the native build with the wasm build's web site,
+# then checked (tests/package: contents, systemd-analyze verify, the packaged layout serving).
+run_package() {
+  step "package (cpack -G DEB into build/package) and its tests"
+  rm -rf build/package
+  if ! (cd build/native && cpack -G DEB -B "$root/build/package") >"$log_dir/package.log" 2>&1; then
+    tail -n 40 "$log_dir/package.log"
+    echo "package: cpack failed; see $log_dir/package.log" >&2
+    total_failed=$((total_failed + 1))
+    return
+  fi
+  ls build/package/*.deb
+  local status=0
+  node --test tests/package/ 2>&1 | tee "$log_dir/package-test.log" |
+    { grep -E '^# (pass|fail)|^not ok' || true; } || status=$?
+  local n
+  n=$(grep -Eo '^# pass [0-9]+' "$log_dir/package-test.log" | awk '{n += $3} END {print n + 0}')
+  total_passed=$((total_passed + n))
+  if [ "$status" -ne 0 ]; then
+    grep -A30 '^not ok' "$log_dir/package-test.log" | head -n 60
+    total_failed=$((total_failed + 1))
+  fi
+}
+
 run_sanitized() {
   ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
     UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
@@ -85,6 +109,7 @@ run_fuzz() {
   fi
 }
 
+run_package
 run_sanitized
 run_fuzz
 

@@ -17,6 +17,7 @@ packages=(
   libsqlite3-dev sqlite3 libcpp-httplib-dev libssl-dev zlib1g-dev libpq-dev postgresql
   emscripten autoconf automake libtool
   fonts-dejavu-core python3-fonttools chromium
+  systemd
 )
 
 missing=()

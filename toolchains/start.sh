@@ -36,7 +36,7 @@ Canvass is starting on $url with SQLite in $data.
   metrics:       $url/metrics
   kiosk:         $url/kiosk/?survey=restaurant   (enroll it with a code, below)
   embed demo:    $url/embed-demo.html
-  dashboard:     $url/dashboard/   (log in with the admin token, below, or a password)
+  dashboard:     $url/dashboard/   (log in with the token in $data/initial-admin-token, or a password)
 Try it from another terminal:
   token=\$(cat $data/initial-admin-token)
   code=\$(build/native/native/canvass admin --server $url --token \$token enroll-code --location Kyiv-Podil)
@@ -45,9 +45,10 @@ Try it from another terminal:
   build/native/native/canvass device --state /tmp/kiosk1 record --survey restaurant --answers '{"recommend": 9, "price": {"importance": 1, "satisfaction": 5}, "staff": {"importance": 1, "satisfaction": 4}, "place": {"importance": 0, "satisfaction": 4}, "product": {"importance": 1, "satisfaction": 5}, "promotion": {"importance": 0, "satisfaction": 3}}'
   build/native/native/canvass device --state /tmp/kiosk1 push
   build/native/native/canvass admin --server $url --token \$token export
-  # demo data for the dashboard: 3,000 offers recorded and pushed by that device
+  # demo data for the dashboard: 3,000 offers recorded and pushed by that device (--here: at its
+  # own location, since a device never chooses its location; one device per location keeps them apart)
   build/native/native/canvass demo-data --survey examples/restaurant.json --count 3000 --seed 3 --days 60 --out /tmp/demo.jsonl
-  build/native/native/canvass device --state /tmp/kiosk1 import --survey restaurant --input /tmp/demo.jsonl
+  build/native/native/canvass device --state /tmp/kiosk1 import --here --survey restaurant --input /tmp/demo.jsonl
   build/native/native/canvass device --state /tmp/kiosk1 push
 Stop with Ctrl-C.
 

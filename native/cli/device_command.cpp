@@ -40,11 +40,12 @@ Commands:
         signed receipt verifies; also refreshes the surveys
   status
         JSON: device_id, pending, head_seq, acked_seq, server
-  import --survey ID --input FILE.jsonl
+  import --survey ID --input FILE.jsonl [--here]
         record every line of an interchange file (docs/interchange.md: e.g. canvass demo-data,
         answers collected elsewhere) as this device's next signed records, in file order: time,
-        outcome, answers, tags and customer key from the line (the device's location and channel
-        where the line has none); answers are checked as a report reads them. Nothing is
+        outcome, answers, tags and customer key from the line; answers are checked as a report
+        reads them. Location and channel are always the device's (its certificate): a line of
+        another location is refused, or recorded at the device's location with --here. Nothing is
         recorded unless every line is valid. Contact consent comes without details (an export
         never holds them), so imported records carry no sealed contact
   batch --out FILE [--max 500]
@@ -285,9 +286,41 @@ Result<DeviceSurvey> LoadSurvey(const DeviceState& d, const std::string& survey_
   return DeviceSurvey{std::move(*survey), SurveyVersion(bundle->definition_json)};
 }
 
+// The tags of a record this device makes from `given` (a --tag or an imported line): the
+// device's location and channel from its certificate, and the host tags the rules allow
+// (record.h). A location other than the device's is refused unless `here` (then the record is
+// the device's, at its location); a channel is always the device's own.
+Result<std::map<std::string, std::string>> TagsFor(const DeviceState& d, const Survey& survey,
+                                                   const std::map<std::string, std::string>& given,
+                                                   bool here) {
+  std::map<std::string, std::string> host;
+  for (const auto& [key, value] : given) {
+    if (key == "location") {
+      if (value == d.location || here) continue;
+      return Status::InvalidArgument(
+          "tag location=" + value + ": this device is enrolled for '" + d.location +
+          "', and a record's location comes from its device's certificate; enroll a device at '" +
+          value + "' for these answers, or pass --here to record them at '" + d.location + "'");
+    }
+    if (key == "channel") continue;
+    if (!IsHostTag(key, survey.context_tags)) {
+      std::string allowed;
+      for (std::string_view t : kHostTags) allowed += std::string(t) + ", ";
+      for (const std::string& t : survey.context_tags) {
+        if (IsHostTag(t, survey.context_tags) && !IsHostTag(t, {})) allowed += t + ", ";
+      }
+      allowed.resize(allowed.size() - 2);
+      return Status::InvalidArgument(
+          "tag " + key + ": not a tag a device may be given (allowed: " + allowed + ")");
+    }
+    host[key] = value;
+  }
+  return DeviceTags(host, survey.context_tags, d.location, d.channel);
+}
+
 int Record(const DeviceState& d, const std::vector<std::string>& args) {
   std::string survey_id, answers = "{}", outcome_name, time;
-  std::map<std::string, std::string> tags = {{"location", d.location}, {"channel", d.channel}};
+  std::map<std::string, std::string> given;
   for (std::size_t i = 0; i + 1 < args.size(); ++i) {
     if (args[i] == "--survey")
       survey_id = args[++i];
@@ -304,7 +337,7 @@ int Record(const DeviceState& d, const std::vector<std::string>& args) {
         std::cerr << "canvass device record: --tag takes key=value\n";
         return 2;
       }
-      tags[kv.substr(0, eq)] = kv.substr(eq + 1);
+      given[kv.substr(0, eq)] = kv.substr(eq + 1);
     }
   }
   if (survey_id.empty()) {
@@ -314,6 +347,8 @@ int Record(const DeviceState& d, const std::vector<std::string>& args) {
   Result<DeviceSurvey> loaded = LoadSurvey(d, survey_id);
   if (!loaded.ok()) return Fail(loaded.status());
   const Survey* survey = &loaded->survey;
+  Result<std::map<std::string, std::string>> tags = TagsFor(d, *survey, given, /*here=*/false);
+  if (!tags.ok()) return Fail(tags.status().WithContext("--tag"));
 
   // Type and validate the answers with the interchange reader, against this survey.
   std::int64_t now = NowMs();
@@ -368,7 +403,7 @@ int Record(const DeviceState& d, const std::vector<std::string>& args) {
     outcome = *o;
   }
   ResponseRecord draft =
-      BuildRecord(*survey, loaded->version, *session, outcome, now, tags, d.org_box);
+      BuildRecord(*survey, loaded->version, *session, outcome, now, *tags, d.org_box);
   std::unique_ptr<Store> store;
   Result<ResponseLog> log = OpenLog(d, &store);
   if (!log.ok()) return Fail(log.status());
@@ -381,10 +416,13 @@ int Record(const DeviceState& d, const std::vector<std::string>& args) {
 
 int Import(const DeviceState& d, const std::vector<std::string>& args) {
   std::string survey_id, input;
-  for (std::size_t i = 0; i + 1 < args.size(); ++i) {
-    if (args[i] == "--survey")
+  bool here = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--here")
+      here = true;
+    else if (args[i] == "--survey" && i + 1 < args.size())
       survey_id = args[++i];
-    else if (args[i] == "--input")
+    else if (args[i] == "--input" && i + 1 < args.size())
       input = args[++i];
   }
   if (survey_id.empty() || input.empty()) {
@@ -415,8 +453,10 @@ int Import(const DeviceState& d, const std::vector<std::string>& args) {
     draft.device_time_ms = parsed->device_time_ms;
     draft.outcome = parsed->outcome;
     draft.answers = std::move(parsed->answers);
-    draft.tags = {{"location", d.location}, {"channel", d.channel}};
-    for (auto& [key, value] : parsed->tags) draft.tags[key] = std::move(value);
+    Result<std::map<std::string, std::string>> tags =
+        TagsFor(d, loaded->survey, parsed->tags, here);
+    if (!tags.ok()) return Fail(tags.status().WithContext(where + ": nothing imported"));
+    draft.tags = std::move(*tags);
     draft.customer_key = std::move(parsed->customer_key);
     if (Result<std::string> bytes = EncodeRecord(draft); !bytes.ok()) {
       return Fail(bytes.status().WithContext(where + ": nothing imported"));

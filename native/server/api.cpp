@@ -70,16 +70,6 @@ std::string NormalizeCode(const std::string& code) {
   return out;
 }
 
-std::string CsvField(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
 // One export row: the fixed columns, then `tag_keys` and `columns` in order (empty where the
 // record has none).
 std::string CsvRow(const ResponseRecord& rec, const std::set<std::string>& tag_keys,
@@ -107,17 +97,17 @@ std::string CsvRow(const ResponseRecord& rec, const std::set<std::string>& tag_k
         },
         value);
   }
-  std::string csv = CsvField(rec.survey_id) + "," + ToHex(rec.survey_version) + "," +
-                    CsvField(rec.device_id) + "," + std::to_string(rec.seq) + "," +
+  std::string csv = CsvCell(rec.survey_id) + "," + ToHex(rec.survey_version) + "," +
+                    CsvCell(rec.device_id) + "," + std::to_string(rec.seq) + "," +
                     FormatIsoTime(rec.device_time_ms) + "," + OutcomeName(rec.outcome) + "," +
-                    CsvField(rec.customer_key);
+                    CsvCell(rec.customer_key);
   for (const auto& k : tag_keys) {
     auto it = rec.tags.find(k);
-    csv += "," + (it == rec.tags.end() ? std::string() : CsvField(it->second));
+    csv += "," + (it == rec.tags.end() ? std::string() : CsvCell(it->second));
   }
   for (const auto& c : columns) {
     auto it = cells.find(c);
-    csv += "," + (it == cells.end() ? std::string() : CsvField(it->second));
+    csv += "," + (it == cells.end() ? std::string() : CsvCell(it->second));
   }
   csv += "\r\n";
   return csv;
@@ -173,6 +163,15 @@ HttpResponse ErrorResponse(int status, const std::string& code, const std::strin
 }
 
 // Maps a Status from the store or core to an HTTP answer.
+std::string ErrorCodeOf(const std::string& body) {
+  if (body.empty() || body.front() != '{' || body.size() > 64 * 1024) return std::string();
+  rapidjson::Document doc;
+  doc.Parse(body.data(), body.size());
+  if (doc.HasParseError() || !doc.IsObject()) return std::string();
+  auto it = doc.FindMember("error");
+  return it != doc.MemberEnd() && it->value.IsString() ? it->value.GetString() : std::string();
+}
+
 HttpResponse StatusResponse(const Status& s) {
   switch (s.code()) {
     case StatusCode::kOk:
@@ -199,14 +198,7 @@ bool RateLimiter::Allow(const std::string& key, std::int64_t now_ms) {
   std::lock_guard lock(mu_);
   auto it = windows_.find(key);
   if (it == windows_.end()) {
-    if (windows_.size() >= kMaxKeys && now_ms - last_sweep_ms_ >= window_ms_) {
-      last_sweep_ms_ = now_ms;  // at most one O(n) sweep per window, even under a flood
-      std::erase_if(windows_, [&](const auto& w) { return now_ms - w.second.first >= window_ms_; });
-    }
-    // Memory stays bounded by refusing keys not seen yet. Forgetting the counts held (as a
-    // clear() did) would hand whoever floods distinct keys a fresh budget for the key they are
-    // after, e.g. an address guessing the admin password.
-    if (windows_.size() >= kMaxKeys) return false;
+    if (windows_.size() >= max_keys_) MakeRoom(now_ms);
     it = windows_.emplace(key, std::pair<std::int64_t, std::uint32_t>(now_ms, 0)).first;
   }
   auto& [start, count] = it->second;
@@ -224,6 +216,40 @@ bool RateLimiter::Exhausted(const std::string& key, std::int64_t now_ms, std::in
   if (it->second.second < limit_) return false;
   if (wait_ms != nullptr) *wait_ms = window_ms_ - (now_ms - it->second.first);
   return true;
+}
+
+void RateLimiter::MakeRoom(std::int64_t now_ms) {
+  if (now_ms - last_sweep_ms_ >= window_ms_) {
+    last_sweep_ms_ = now_ms;  // at most one sweep of expired windows per window
+    std::erase_if(windows_, [&](const auto& w) { return now_ms - w.second.first >= window_ms_; });
+    if (windows_.size() < max_keys_) return;
+  }
+  // Still full: drop the tenth with the fewest events in their windows (the oldest of equals).
+  // Forgetting everything (as a clear() once did) would hand whoever floods distinct keys a fresh
+  // budget for the key they are after; refusing new keys (as a later fix did) locked out every
+  // honest newcomer. One O(n) pass makes room for n/10 newcomers.
+  using Entry = std::pair<std::uint32_t, std::int64_t>;  // count, start
+  std::vector<Entry> order;
+  order.reserve(windows_.size());
+  for (const auto& [key, w] : windows_) order.emplace_back(w.second, w.first);
+  const std::size_t drop = std::max<std::size_t>(1, windows_.size() / 10);
+  std::nth_element(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(drop - 1),
+                   order.end());
+  const Entry cut = order[drop - 1];
+  std::size_t dropped = 0;
+  for (auto it = windows_.begin(); it != windows_.end() && dropped < drop;) {
+    if (Entry{it->second.second, it->second.first} <= cut) {
+      it = windows_.erase(it);
+      ++dropped;
+    } else {
+      ++it;
+    }
+  }
+}
+
+std::size_t RateLimiter::Size() {
+  std::lock_guard lock(mu_);
+  return windows_.size();
 }
 
 void RateLimiter::Reset(const std::string& key) {
@@ -260,7 +286,13 @@ static bool AddWidgetCors(const HttpRequest& r, const std::vector<std::string>& 
 }
 
 HttpResponse Api::Handle(const HttpRequest& r) {
+  if (r.method == "HEAD") {  // wherever GET is (uptime monitors); the HTTP layer sends no body
+    HttpRequest get = r;
+    get.method = "GET";
+    return Handle(get);
+  }
   HttpResponse response;
+  std::string actor;
   const std::string& p = r.path;
   if ((p == "/v1/surveys" || p == "/v1/records") && r.method == "OPTIONS") {
     response.status = 204;
@@ -282,13 +314,13 @@ HttpResponse Api::Handle(const HttpRequest& r) {
   } else if (p == "/v1/surveys" && r.method == "GET") {
     response = Surveys(r);
   } else if (p == "/v1/records" && r.method == "POST") {
-    response = PushRecords(r);
+    response = PushRecords(r, &actor);
   } else if (p == "/v1/channels/sms" && r.method == "POST") {
     response = SmsInbound(r);
   } else if (p == "/v1/revocations" && r.method == "GET") {
     response = Revocations(r);
   } else if (p.rfind("/v1/admin/", 0) == 0) {
-    response = Admin(r);
+    response = Admin(r, &actor);
     response.headers.emplace_back("Cache-Control", "no-store");
   } else if (p.rfind("/v1/", 0) == 0) {
     response = ErrorResponse(404, "not_found",
@@ -302,6 +334,7 @@ HttpResponse Api::Handle(const HttpRequest& r) {
   if (p == "/canvass.js" || p.rfind("/canvass/", 0) == 0) {
     response.headers.emplace_back("Access-Control-Allow-Origin", "*");
   }
+  response.actor = std::move(actor);
   return response;
 }
 
@@ -513,47 +546,53 @@ HttpResponse Api::Surveys(const HttpRequest& r) {
   return out;
 }
 
-HttpResponse Api::PushRecords(const HttpRequest& r) {
+HttpResponse Api::PushRecords(const HttpRequest& r, std::string* actor) {
   const auto started = std::chrono::steady_clock::now();
   const std::int64_t now = now_ms_();
+  // Until the device is known and the batch's first signature verifies, the push is anonymous:
+  // its refusals are charged to the sender's address, never to the device it names (anyone can
+  // name a device: ids show in case ids, webhook events and /v1/revocations).
+  const auto refuse = [&](int status, const std::string& code, const std::string& message) {
+    (void)push_failures_.Allow(r.remote_address, now);
+    return ErrorResponse(status, code, message);
+  };
+  if (std::int64_t wait_ms = 0; push_failures_.Exhausted(r.remote_address, now, &wait_ms)) {
+    CountRefused("rate_limit");
+    return ErrorResponse(429, "rate_limited",
+                         "too many refused pushes from this address; retry in " +
+                             std::to_string((wait_ms + 999) / 1000) + " s");
+  }
   if (r.body.size() > kMaxBatchBytes) {
     CountRefused("too_large");
-    return ErrorResponse(413, "too_large",
-                         "batch body is " + std::to_string(r.body.size()) +
-                             " bytes, over the limit of " + std::to_string(kMaxBatchBytes) +
-                             "; send smaller batches");
+    return refuse(413, "too_large",
+                  "batch body is " + std::to_string(r.body.size()) + " bytes, over the limit of " +
+                      std::to_string(kMaxBatchBytes) + "; send smaller batches");
   }
   if (std::optional<std::uint32_t> n = PeekBatchCount(r.body); n && *n > kMaxBatchRecords) {
     CountRefused("too_large");
-    return ErrorResponse(413, "too_large",
-                         "batch holds " + std::to_string(*n) + " records, over the limit of " +
-                             std::to_string(kMaxBatchRecords) + "; send smaller batches");
+    return refuse(413, "too_large",
+                  "batch holds " + std::to_string(*n) + " records, over the limit of " +
+                      std::to_string(kMaxBatchRecords) + "; send smaller batches");
   }
   Result<RecordBatch> batch = DecodeBatch(r.body);
   if (!batch.ok()) {
     CountRefused(batch.status().message().find("protocol") != std::string::npos ? "protocol"
                                                                                 : "malformed");
-    return ErrorResponse(
+    return refuse(
         400, batch.status().code() == StatusCode::kCorruption ? "corruption" : "invalid_argument",
         batch.status().message());
   }
-  if (!push_limit_.Allow(batch->device_id, now)) {
-    CountRefused("rate_limit");
-    return ErrorResponse(429, "rate_limited",
-                         "too many batches from this device; retry in a minute");
-  }
+  *actor = batch->device_id;
   Result<std::optional<DeviceRow>> device = store_->FindDevice(batch->device_id);
   if (!device.ok()) return StatusResponse(device.status());
   if (!*device) {
     CountRefused("unknown_device");
-    return ErrorResponse(
-        401, "unauthenticated",
-        "unknown device '" + batch->device_id + "'; enroll it with a code from an admin");
+    return refuse(401, "unauthenticated",
+                  "unknown device '" + batch->device_id + "'; enroll it with a code from an admin");
   }
   if ((*device)->revoked_ms) {
     CountRefused("revoked");
-    return ErrorResponse(403, "forbidden",
-                         "device '" + batch->device_id + "' is revoked; nothing stored");
+    return refuse(403, "forbidden", "device '" + batch->device_id + "' is revoked; nothing stored");
   }
   // The stored certificate must be this organisation's word about this key, and still valid:
   // a device row copied in from elsewhere (or altered on disk) is not trusted.
@@ -567,16 +606,16 @@ HttpResponse Api::PushRecords(const HttpRequest& r) {
     if (!cert.ok() || cert->device_id != batch->device_id ||
         cert->device_key != (*device)->public_key) {
       CountRefused("certificate");
-      return ErrorResponse(403, "forbidden",
-                           "device '" + batch->device_id +
-                               "' has no certificate signed by this organisation; enroll it "
-                               "again with a code from an admin; nothing stored");
+      return refuse(403, "forbidden",
+                    "device '" + batch->device_id +
+                        "' has no certificate signed by this organisation; enroll it "
+                        "again with a code from an admin; nothing stored");
     }
     if (cert->valid_until_ms < now) {
       CountRefused("certificate");
-      return ErrorResponse(403, "forbidden",
-                           "device '" + batch->device_id +
-                               "': its certificate has expired; enroll it again; nothing stored");
+      return refuse(403, "forbidden",
+                    "device '" + batch->device_id +
+                        "': its certificate has expired; enroll it again; nothing stored");
     }
   }
   // Verify every record before storing any.
@@ -587,16 +626,25 @@ HttpResponse Api::PushRecords(const HttpRequest& r) {
     Result<SignedRecord> signed_record = DecodeSignedRecord(batch->envelopes[i]);
     if (!signed_record.ok()) {
       CountRefused("malformed");
+      if (i == 0) (void)push_failures_.Allow(r.remote_address, now);
       return ErrorResponse(400, "corruption",
                            where + ": " + signed_record.status().message() + "; nothing stored");
     }
     const Hash256 hash = RecordHash(signed_record->record_bytes);
     if (!VerifyDomainHash(kRecordDomain, hash, signed_record->signature, (*device)->public_key)) {
       CountRefused("signature");
+      if (i == 0) (void)push_failures_.Allow(r.remote_address, now);
       return ErrorResponse(400, "unauthenticated",
                            where +
                                ": signature does not verify with the device's key (altered in "
                                "transit or forged); nothing stored");
+    }
+    // The device is known and signed this batch: from here on the push counts against its own
+    // budget.
+    if (i == 0 && !push_limit_.Allow(batch->device_id, now)) {
+      CountRefused("rate_limit");
+      return ErrorResponse(429, "rate_limited",
+                           "too many batches from this device; retry in a minute");
     }
     Result<ResponseRecord> record = DecodeRecord(signed_record->record_bytes);
     if (!record.ok()) {
@@ -618,6 +666,19 @@ HttpResponse Api::PushRecords(const HttpRequest& r) {
                            where + " has a device time outside the years 0000-9999 (" +
                                std::to_string(record->device_time_ms) +
                                " ms since 1970); check the device's clock; nothing stored");
+    }
+    // Where a record comes from is its device's certificate (DESIGN §5): a record that claims
+    // another location, or answers a survey not published for the device's, is refused.
+    if (Status here = CheckRecordLocation(*record, (*device)->location); !here.ok()) {
+      CountRefused("location");
+      return ErrorResponse(403, "forbidden", where + ": " + here.message() + "; nothing stored");
+    }
+    if (Status here = SurveyApplies(record->survey_id, (*device)->location); !here.ok()) {
+      CountRefused("location");
+      return ErrorResponse(
+          here.code() == StatusCode::kInvalidArgument ? 403 : 503,
+          here.code() == StatusCode::kInvalidArgument ? "forbidden" : "unavailable",
+          where + ": " + here.message() + "; nothing stored");
     }
     if (record->seq == 0) {
       CountRefused("malformed");
@@ -648,8 +709,13 @@ HttpResponse Api::PushRecords(const HttpRequest& r) {
   }
   if (appended->verdict == AppendResult::Verdict::kFork) {
     CountRefused("fork");
-    for (const VerifiedRecord& rec : records) {
-      (void)store_->Quarantine({batch->device_id, rec.seq, appended->message, rec.envelope, now});
+    if (!KeepInQuarantine(batch->device_id, records, appended->message, now)) {
+      return ErrorResponse(
+          409, "conflict",
+          appended->message +
+              "; the quarantine is full for this device, so this batch was not "
+              "kept: an admin should look at the device (canvass admin quarantine) "
+              "and revoke it if it was cloned");
     }
     return ErrorResponse(409, "conflict", appended->message);
   }
@@ -676,6 +742,60 @@ HttpResponse Api::PushRecords(const HttpRequest& r) {
   latency_sum_ += seconds;
   ++latency_count_;
   return out;
+}
+
+Status Api::SurveyApplies(const std::string& survey_id, const std::string& location) {
+  const auto here = [&](const std::set<std::string>& where) {
+    return where.count("") > 0 || where.count(location) > 0;
+  };
+  {
+    std::lock_guard lock(applies_mu_);
+    if (auto it = applies_.find(survey_id); it != applies_.end() && here(it->second)) {
+      return Status::Ok();
+    }
+  }
+  // Not known to apply: ask the store (another server may have published since).
+  Result<std::vector<SurveyRow>> all = store_->ListSurveys();
+  if (!all.ok()) return all.status();
+  std::map<std::string, std::set<std::string>> fresh;
+  for (const SurveyRow& s : *all) {
+    std::set<std::string>& where = fresh[s.survey_id];
+    if (s.locations.empty()) where.insert("");
+    where.insert(s.locations.begin(), s.locations.end());
+  }
+  std::lock_guard lock(applies_mu_);
+  applies_ = std::move(fresh);
+  auto it = applies_.find(survey_id);
+  if (it == applies_.end() || here(it->second)) return Status::Ok();
+  return Status::InvalidArgument("survey '" + survey_id + "' is not published for location '" +
+                                 location +
+                                 "', where this device is enrolled; publish it there (canvass "
+                                 "admin publish --location) or enroll the device where it is");
+}
+
+bool Api::KeepInQuarantine(const std::string& device_id, const std::vector<VerifiedRecord>& records,
+                           const std::string& reason, std::int64_t now_ms) {
+  std::uint64_t bytes = 0;
+  for (const VerifiedRecord& rec : records) bytes += rec.envelope.size();
+  Result<std::pair<std::uint64_t, std::uint64_t>> used = store_->QuarantineBytes(device_id);
+  const bool fits = used.ok() && used->first + bytes <= options_.quarantine_device_bytes &&
+                    used->second + bytes <= options_.quarantine_total_bytes;
+  if (!fits) {
+    CountRefused("quarantine_full");
+    std::int64_t last = quarantine_full_logged_ms_.load();
+    if (now_ms - last >= 60000 &&
+        quarantine_full_logged_ms_.compare_exchange_strong(last, now_ms)) {
+      std::cerr << "canvass-server: quarantine full: a forked batch of device '" << device_id
+                << "' (" << bytes << " bytes) was refused without being kept"
+                << (used.ok() ? "" : " (" + used.status().message() + ")")
+                << "; see canvass admin quarantine (logged at most once a minute)" << std::endl;
+    }
+    return false;
+  }
+  for (const VerifiedRecord& rec : records) {
+    (void)store_->Quarantine({device_id, rec.seq, reason, rec.envelope, now_ms});
+  }
+  return true;
 }
 
 // Device lists come in pages of device ids: `after` (exclusive) and `limit`; an answer that may
@@ -727,13 +847,21 @@ HttpResponse Api::Revocations(const HttpRequest& r) {
   });
 }
 
+namespace {
+
+std::string BearerToken(const HttpRequest& r) {
+  auto it = r.headers.find("authorization");
+  if (it == r.headers.end() || it->second.rfind("Bearer ", 0) != 0) return std::string();
+  return it->second.substr(7);
+}
+
+}  // namespace
+
 Result<Principal> Api::Authenticate(const HttpRequest& r) {
   const Status refused = Status::Unauthenticated(
       "admin calls need 'Authorization: Bearer <token>' (the initial token from "
       "DATA/initial-admin-token, or one from POST /v1/admin/login)");
-  auto it = r.headers.find("authorization");
-  if (it == r.headers.end() || it->second.rfind("Bearer ", 0) != 0) return refused;
-  const std::string token = it->second.substr(7);
+  const std::string token = BearerToken(r);
   if (token.empty() || token.size() > 256) return refused;
   const Principal admin{std::string(kAdminName), Role::kOwner, {}, true};
   const std::string hash = ToHex(Blake2b256(token));
@@ -751,7 +879,7 @@ Result<Principal> Api::Authenticate(const HttpRequest& r) {
   return Principal{(*user)->name, *role, (*user)->locations, false};
 }
 
-HttpResponse Api::Admin(const HttpRequest& r) {
+HttpResponse Api::Admin(const HttpRequest& r, std::string* actor) {
   const std::string& p = r.path;
   const std::int64_t now = now_ms_();
   if (p == "/v1/admin/login" && r.method == "POST") {
@@ -767,6 +895,7 @@ HttpResponse Api::Admin(const HttpRequest& r) {
     // Locked before the password is checked, so that a locked account tells nothing about a
     // guess. Unknown names lock as well: a lock says nothing about which names exist.
     const std::string account = user.empty() ? std::string("admin:") : "user:" + user;
+    *actor = user.empty() ? std::string(kAdminName) : user;
     if (std::int64_t wait_ms = 0; account_failures_.Exhausted(account, now, &wait_ms)) {
       SecureWipe(password.data(), static_cast<std::uint32_t>(password.size()));
       const std::int64_t minutes = (wait_ms + 59999) / 60000;
@@ -812,11 +941,58 @@ HttpResponse Api::Admin(const HttpRequest& r) {
   }
   Result<Principal> who = Authenticate(r);
   if (!who.ok()) return StatusResponse(who.status());
+  *actor = who->name;
+  const Hash256 caller_token = Blake2b256(BearerToken(r));
+  if (p == "/v1/admin/logout" && r.method == "POST") {
+    // Ends this session on the server (a copied token stops working too). The initial token is
+    // no session: it ends when a password is set.
+    if (Status s = store_->EndSession(caller_token); !s.ok()) return StatusResponse(s);
+    HttpResponse done;
+    done.status = 204;
+    return done;
+  }
   if (p == "/v1/admin/password" && r.method == "POST") {
-    // The password of whoever is logged in: the admin password, or the user's own.
+    // The password of whoever is logged in: the admin password, or the user's own. It takes the
+    // current one (but for the admin's first), and ends every other session of that account.
     Result<rapidjson::Document> doc = ParseJsonBody(r.body);
     if (!doc.ok()) return StatusResponse(doc.status());
     std::string password = StringField(*doc, "password");
+    std::string current = StringField(*doc, "current_password");
+    const auto wipe = [&] {
+      SecureWipe(password.data(), static_cast<std::uint32_t>(password.size()));
+      SecureWipe(current.data(), static_cast<std::uint32_t>(current.size()));
+    };
+    Result<std::optional<UserRow>> user = std::optional<UserRow>();
+    Result<std::optional<std::string>> stored = std::optional<std::string>();
+    if (who->admin) {
+      stored = store_->GetSetting("admin_password_hash");
+    } else {
+      user = store_->FindUser(who->name);
+      if (user.ok() && !*user) user = Status::NotFound("no user '" + who->name + "'");
+      if (user.ok()) stored = std::optional<std::string>((*user)->password_hash);
+    }
+    if (!user.ok() || !stored.ok()) {
+      wipe();
+      return StatusResponse(!user.ok() ? user.status() : stored.status());
+    }
+    if (*stored && !(*stored)->empty()) {
+      const std::string account = who->admin ? std::string("admin:") : "user:" + who->name;
+      if (account_failures_.Exhausted(account, now)) {
+        wipe();
+        return ErrorResponse(429, "locked",
+                             "this account is locked after 10 failed password checks; wait 15 "
+                             "minutes");
+      }
+      if (current.empty() || !VerifyPassword(*stored, current)) {
+        wipe();
+        (void)account_failures_.Allow(account, now);
+        return ErrorResponse(401, "unauthenticated",
+                             current.empty()
+                                 ? "current_password: give the current password to change it"
+                                 : "current_password is wrong; the password is unchanged");
+      }
+    }
+    SecureWipe(current.data(), static_cast<std::uint32_t>(current.size()));
     Result<std::string> hash = HashPassword(&password);  // wipes it on every path
     if (!hash.ok()) return StatusResponse(hash.status());
     Status s;
@@ -825,14 +1001,11 @@ HttpResponse Api::Admin(const HttpRequest& r) {
       if (s.ok()) s = store_->PutSetting("admin_token_hash", "");  // the initial token stops
       if (s.ok() && options_.on_password_set) options_.on_password_set();
     } else {
-      Result<std::optional<UserRow>> user = store_->FindUser(who->name);
-      s = user.ok() ? Status::Ok() : user.status();
-      if (s.ok() && !*user) s = Status::NotFound("no user '" + who->name + "'");
-      if (s.ok()) {
-        (*user)->password_hash = *hash;
-        s = store_->UpdateUser(**user, /*end_sessions=*/true);  // log in again with the new one
-      }
+      (*user)->password_hash = *hash;
+      s = store_->UpdateUser(**user, /*end_sessions=*/false);
     }
+    // Whoever else holds a session of this account (a stolen token, another browser) is out.
+    if (s.ok()) s = store_->EndSessionsBut(who->admin ? "" : who->name, caller_token);
     if (!s.ok()) return StatusResponse(s);
     HttpResponse done;
     done.status = 204;
@@ -1032,9 +1205,7 @@ HttpResponse Api::Export(const HttpRequest& r) {
   // its last chunk: clients see a truncated answer, never a short file that looks complete.
   const auto each = [this](const std::function<bool(const ResponseRecord&)>& visit) {
     return store_->ForEachRecord([&](const StoredRecord& stored) -> Status {
-      Result<SignedRecord> envelope = DecodeSignedRecord(stored.envelope);
-      if (!envelope.ok()) return envelope.status();
-      Result<ResponseRecord> record = DecodeRecord(envelope->record_bytes);
+      Result<ResponseRecord> record = DecodeStoredRecord(stored);
       if (!record.ok()) return record.status();
       return visit(*record) ? Status::Ok() : Status::Unavailable("the client went away");
     });
@@ -1069,8 +1240,8 @@ HttpResponse Api::Export(const HttpRequest& r) {
   out.stream = [each, tag_keys, columns](const HttpResponse::Sink& write) {
     std::string head = "\xEF\xBB\xBF";  // UTF-8 BOM: spreadsheets then show Cyrillic correctly
     head += "survey,survey_version,device,seq,time,outcome,customer";
-    for (const auto& k : *tag_keys) head += "," + CsvField("tag." + k);
-    for (const auto& c : *columns) head += "," + CsvField(c);
+    for (const auto& k : *tag_keys) head += "," + CsvCell("tag." + k);
+    for (const auto& c : *columns) head += "," + CsvCell(c);
     head += "\r\n";
     if (!write(head)) return false;
     return each([&](const ResponseRecord& rec) { return write(CsvRow(rec, *tag_keys, *columns)); })
@@ -1121,6 +1292,12 @@ HttpResponse Api::Metrics() {
     m << "canvass_batch_seconds_bucket{le=\"+Inf\"} " << latency_count_ << "\n"
       << "canvass_batch_seconds_sum " << latency_sum_ << "\n"
       << "canvass_batch_seconds_count " << latency_count_ << "\n";
+  }
+  if (static_files_) {
+    m << "# HELP canvass_static_cache_files Static files held gzipped in memory.\n"
+         "# TYPE canvass_static_cache_files gauge\n"
+         "canvass_static_cache_files "
+      << static_files_->CachedEntries() << "\n";
   }
   Result<std::uint64_t> count = store_->CountRecords();
   m << "# HELP canvass_store_records Records in the store.\n"

@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -49,10 +50,14 @@ struct HttpResponse {
   // stopped early. It may run after Handle returned, on the same thread.
   using Sink = std::function<bool(const std::string&)>;
   std::function<bool(const Sink&)> stream;
+  // Who asked, for the access log (log.h): the device id of a push, the user of an admin call.
+  std::string actor;
 };
 
 // {"error": code, "message": message} with `status` (docs/protocol.md lists the codes).
 HttpResponse ErrorResponse(int status, const std::string& code, const std::string& message);
+// The "error" code of an ErrorResponse body ("" for any other body): for the access log.
+std::string ErrorCodeOf(const std::string& body);
 // The HTTP answer for a non-OK Status from the store or the core.
 HttpResponse StatusResponse(const Status& status);
 // The `limit` query parameter of a list: `fallback` when absent, InvalidArgument (naming the
@@ -90,23 +95,38 @@ struct ApiOptions {
   std::function<void()> on_password_set;
   // Called after a case change queued a webhook event (wakes the sender, case_worker.h).
   std::function<void()> on_case_event;
+  // Keys each rate limiter and lockout table holds (RateLimiter); small in tests.
+  std::size_t limiter_keys = 100000;
+  // Quarantine (forked batches kept for an admin): at most this many bytes of envelopes per
+  // device and in all. A fork beyond either is refused without being kept.
+  std::uint64_t quarantine_device_bytes = 16ull << 20;
+  std::uint64_t quarantine_total_bytes = 512ull << 20;
 };
 
 // Fixed-window rate limiter: at most `limit` events per key per window.
+//
+// Its table holds at most `max_keys` keys. A full one never refuses a key it has not seen (that
+// would lock every honest newcomer out) and never forgets the counts that matter: it makes room by
+// dropping the tenth of its keys with the fewest events, so a flood of made-up keys displaces only
+// other keys of one event, not the count of the account or device it is after.
 class RateLimiter {
  public:
-  RateLimiter(std::uint32_t limit, std::int64_t window_ms) : limit_(limit), window_ms_(window_ms) {}
+  RateLimiter(std::uint32_t limit, std::int64_t window_ms, std::size_t max_keys = kMaxKeys)
+      : limit_(limit), window_ms_(window_ms), max_keys_(max_keys == 0 ? 1 : max_keys) {}
   bool Allow(const std::string& key, std::int64_t now_ms);
   // Whether `key` has used its budget in the current window (counts nothing); if so, *wait_ms
   // is set to the time left in that window.
   bool Exhausted(const std::string& key, std::int64_t now_ms, std::int64_t* wait_ms = nullptr);
   void Reset(const std::string& key);
-  static constexpr std::size_t kMaxKeys = 100000;  // then keys not seen yet are refused
+  std::size_t Size();
+  static constexpr std::size_t kMaxKeys = 100000;
 
  private:
+  void MakeRoom(std::int64_t now_ms);  // mu_ held
   std::mutex mu_;
   std::uint32_t limit_;
   std::int64_t window_ms_;
+  std::size_t max_keys_;
   std::int64_t last_sweep_ms_ = 0;
   std::map<std::string, std::pair<std::int64_t, std::uint32_t>> windows_;  // key -> start, count
 };
@@ -126,9 +146,9 @@ class Api {
  private:
   HttpResponse Enroll(const HttpRequest& r, bool web);
   HttpResponse Surveys(const HttpRequest& r);
-  HttpResponse PushRecords(const HttpRequest& r);
+  HttpResponse PushRecords(const HttpRequest& r, std::string* actor);
   HttpResponse Revocations(const HttpRequest& r);
-  HttpResponse Admin(const HttpRequest& r);
+  HttpResponse Admin(const HttpRequest& r, std::string* actor);
   HttpResponse Export(const HttpRequest& r);
   HttpResponse Metrics();
   HttpResponse Health();
@@ -149,6 +169,14 @@ class Api {
   HttpResponse Webhooks(const HttpRequest& r, const std::string& rest);
   Result<std::vector<std::string>> Categories();
   void CountRefused(const std::string& reason);
+  // Ok if a published version of survey `survey_id` applies to `location` (or the survey was
+  // never published: its records count nowhere until it is); InvalidArgument saying what to do
+  // if none does. Cached: a survey's set of locations only grows.
+  Status SurveyApplies(const std::string& survey_id, const std::string& location);
+  // Keeps a forked batch in quarantine within the bounds of ApiOptions: false (logged at most
+  // once a minute) if it is over them.
+  bool KeepInQuarantine(const std::string& device_id, const std::vector<VerifiedRecord>& records,
+                        const std::string& reason, std::int64_t now_ms);
   // A push the store could not take (a full database, a lost connection): the device gets the
   // message, and so does the operator, on stderr, at most once a minute since every device
   // retries.
@@ -158,12 +186,17 @@ class Api {
   OrgKeys keys_;
   ApiOptions options_;
   std::function<std::int64_t()> now_ms_;
-  RateLimiter web_enroll_limit_{20, 60000};
-  RateLimiter login_failures_{5, 60000};
+  RateLimiter web_enroll_limit_{20, 60000, options_.limiter_keys};
+  RateLimiter login_failures_{5, 60000, options_.limiter_keys};
   // Failed logins per account, from any address: 10 in 15 minutes lock the account for the rest
   // of those 15 minutes (addresses are cheap with IPv6, and all alike behind a proxy).
-  RateLimiter account_failures_{10, 15 * 60000};
-  RateLimiter push_limit_{600, 60000};
+  RateLimiter account_failures_{10, 15 * 60000, options_.limiter_keys};
+  // Batches per authenticated device, and refused anonymous pushes per address (PushRecords).
+  RateLimiter push_limit_{600, 60000, options_.limiter_keys};
+  RateLimiter push_failures_{600, 60000, options_.limiter_keys};
+  std::mutex applies_mu_;
+  std::map<std::string, std::set<std::string>> applies_;  // survey -> locations ("" = every)
+  std::atomic<std::int64_t> quarantine_full_logged_ms_{INT64_MIN / 2};
   std::unique_ptr<StaticFiles> static_files_;  // null without --static
   struct StatsCache;                           // stats_endpoint.cpp
   std::shared_ptr<StatsCache> stats_cache_;    // made by the first GET /v1/admin/stats

@@ -3,7 +3,9 @@
 #include <chrono>
 #include <iostream>
 
+#include "canvass/interchange.h"
 #include "cases.h"
+#include "log.h"
 #include "webhooks.h"
 
 namespace canvass::server {
@@ -62,6 +64,21 @@ Result<std::uint32_t> CaseWorker::DeliverDue() {
   for (DeliveryRow& d : *due) {
     DeliveryAttempt attempt = PostWebhook(d, key_);
     RecordAttempt(&d, attempt, options_.now_ms(), options_.backoff_base_ms, RandomUnit());
+    // Every attempt is an event (the webhook id, not its URL: a URL may carry a receiver's
+    // secret in its query).
+    Log(d.state == "delivered" ? LogLevel::kInfo
+        : d.state == "failed"  ? LogLevel::kError
+                               : LogLevel::kWarn,
+        d.state == "delivered" ? "webhook delivered"
+        : d.state == "failed"  ? "webhook gave up"
+                               : "webhook failed, will retry",
+        {{"webhook", d.webhook_id},
+         {"event", d.event_id},
+         {"type", d.type},
+         {"attempt", std::to_string(d.attempts)},
+         {"http_status", d.last_status ? std::to_string(d.last_status) : std::string()},
+         {"error", d.last_error},
+         {"retry_at", d.state == "pending" ? FormatIsoTime(d.next_ms) : std::string()}});
     if (d.state == "failed") {
       // The webhook id, not its URL: a URL may carry a receiver's secret in its query.
       std::cerr << "canvass-server: webhook " << d.webhook_id << ": gave up on event " << d.event_id
@@ -75,7 +92,10 @@ Result<std::uint32_t> CaseWorker::DeliverDue() {
 
 Result<std::uint32_t> CaseWorker::EscalateDue() {
   Result<std::uint32_t> n = EscalateOverdue(store_, options_.now_ms());
-  if (n.ok() && *n > 0) Notify();  // their case.escalated events are in the outbox
+  if (n.ok() && *n > 0) {
+    Log(LogLevel::kWarn, "cases escalated", {{"count", std::to_string(*n)}});
+    Notify();  // their case.escalated events are in the outbox
+  }
   return n;
 }
 

@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <set>
 
+#include "canvass/interchange.h"
 #include "canvass/metrics.h"
+#include "log.h"
 #include "users.h"
 
 namespace canvass::server {
@@ -316,9 +318,7 @@ Status CaseProjection::Digest(const std::vector<StoredRecord>& records) {
   for (const StoredRecord& stored : records) {
     // A record that does not decode or does not qualify is skipped, never an error: the queue
     // must keep moving.
-    Result<SignedRecord> envelope = DecodeSignedRecord(stored.envelope);
-    if (!envelope.ok()) continue;
-    Result<ResponseRecord> record = DecodeRecord(envelope->record_bytes);
+    Result<ResponseRecord> record = DecodeStoredRecord(stored);
     if (!record.ok()) continue;
     std::shared_ptr<const Survey> survey = SurveyOf(*record);
     if (!survey || !FindCaseTrigger(*survey, *record)) continue;
@@ -335,11 +335,12 @@ Status CaseProjection::Apply(const std::vector<StoredRecord>& records, DerivedTx
     if (Status s = Digest(records); !s.ok()) return s;
   }
   digested_.clear();  // this Apply uses it up (a retried transaction digests again)
+  opened_.clear();
   for (const Trigger& t : triggers_) {
     const ResponseRecord& record = t.record;
-    std::string location;
-    if (auto tag = record.tags.find("location"); tag != record.tags.end()) location = tag->second;
-    if (location.empty() || !IsStorableText(location)) {
+    // The device's location, never the record's own tag (DESIGN §5).
+    std::string location = t.stored->location;
+    if (location.empty()) {
       Result<std::string> enrolled = txn.DeviceLocation(t.stored->device_id);
       if (!enrolled.ok()) return enrolled.status();
       location = *enrolled;
@@ -350,12 +351,25 @@ Status CaseProjection::Apply(const std::vector<StoredRecord>& records, DerivedTx
     Result<bool> added = txn.InsertCase(*c);
     if (!added.ok()) return added.status();
     if (!*added) continue;  // opened already
+    opened_.push_back(*c);
     if (Status s = txn.EnqueueEvent(MakeCaseEvent("case.opened", *c, t.stored->stored_ms));
         !s.ok()) {
       return s;
     }
   }
   return Status::Ok();
+}
+
+void CaseProjection::Committed() {
+  for (const CaseRow& c : opened_) {
+    Log(LogLevel::kInfo, "case opened",
+        {{"case", c.case_id},
+         {"location", c.location},
+         {"survey", c.survey_id},
+         {"score", std::to_string(c.score)},
+         {"due", FormatIsoTime(c.due_ms)}});
+  }
+  opened_.clear();
 }
 
 Result<std::uint32_t> EscalateOverdue(ServerStore* store, std::int64_t now_ms) {

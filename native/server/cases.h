@@ -104,6 +104,7 @@ class CaseProjection : public Projection {
   Status Digest(const std::vector<StoredRecord>& records) override;
   // Opens their cases (once each) and queues the case.opened events.
   Status Apply(const std::vector<StoredRecord>& records, DerivedTxn& txn) override;
+  void Committed() override;  // logs the cases the last Apply opened
 
  private:
   // A record that opens a case, found by Digest for the Apply of the same records.
@@ -120,6 +121,7 @@ class CaseProjection : public Projection {
   std::int64_t sla_ms_;
   std::string digested_;  // which batch `triggers_` is for (BatchName), "" for none
   std::vector<Trigger> triggers_;
+  std::vector<CaseRow> opened_;  // by the last Apply, for Committed (no contact details logged)
   // Never held while calling the store: Apply runs under the store's transaction.
   mutable std::mutex mu_;
   std::map<Hash256, std::shared_ptr<const Survey>> by_version_;

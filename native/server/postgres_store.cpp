@@ -647,6 +647,16 @@ class PostgresStore : public ServerStore {
                    Params().Bytes(token_hash).Int(expires_ms).Text(user), "add session");
   }
 
+  Status EndSessionsBut(const std::string& user, const Hash256& keep) override {
+    return Command("DELETE FROM sessions WHERE user_name = $1 AND token_hash <> $2",
+                   Params().Text(user).Bytes(keep), "end sessions");
+  }
+
+  Status EndSession(const Hash256& token_hash) override {
+    return Command("DELETE FROM sessions WHERE token_hash = $1", Params().Bytes(token_hash),
+                   "end session");
+  }
+
   Result<std::optional<std::string>> FindSession(const Hash256& token_hash,
                                                  std::int64_t now_ms) override {
     return Query<std::optional<std::string>>(
@@ -767,13 +777,14 @@ class PostgresStore : public ServerStore {
     std::int64_t seq = -1;
     for (;;) {
       Result<std::vector<StoredRecord>> page = Query<std::vector<StoredRecord>>(
-          "SELECT device_id, seq, envelope, stored_ms FROM records "
-          "WHERE (device_id, seq) > ($1, $2) ORDER BY device_id, seq LIMIT 1000",
+          "SELECT r.device_id, r.seq, r.envelope, r.stored_ms, COALESCE(d.location, ''), "
+          "COALESCE(d.channel, '') FROM records r LEFT JOIN devices d ON d.device_id = r.device_id "
+          "WHERE (r.device_id, r.seq) > ($1, $2) ORDER BY r.device_id, r.seq LIMIT 1000",
           Params().Text(device).Int(seq), "read records", [](const Rows& r) {
             std::vector<StoredRecord> out;
             for (int i = 0; i < r.size(); ++i) {
-              out.push_back(
-                  {r.Str(i, 0), static_cast<std::uint64_t>(r.Int(i, 1)), r.Str(i, 2), r.Int(i, 3)});
+              out.push_back({r.Str(i, 0), static_cast<std::uint64_t>(r.Int(i, 1)), r.Str(i, 2),
+                             r.Int(i, 3), r.Str(i, 4), r.Str(i, 5)});
             }
             return out;
           });
@@ -821,6 +832,17 @@ class PostgresStore : public ServerStore {
         });
   }
 
+  Result<std::pair<std::uint64_t, std::uint64_t>> QuarantineBytes(
+      const std::string& device_id) override {
+    return Query<std::pair<std::uint64_t, std::uint64_t>>(
+        "SELECT COALESCE(SUM(octet_length(envelope)) FILTER (WHERE device_id = $1), 0), "
+        "COALESCE(SUM(octet_length(envelope)), 0) FROM quarantine",
+        Params().Text(device_id), "quarantine size", [](const Rows& r) {
+          return std::pair<std::uint64_t, std::uint64_t>(static_cast<std::uint64_t>(r.Int(0, 0)),
+                                                         static_cast<std::uint64_t>(r.Int(0, 1)));
+        });
+  }
+
   Status RegisterProjection(const std::string& name) override {
     Result<bool> known =
         Query<bool>("SELECT 1 FROM projections WHERE name = $1", Params().Text(name),
@@ -853,16 +875,18 @@ class PostgresStore : public ServerStore {
     const std::string what = "project records (" + name + ")";
     return Transact<std::uint32_t>(what, [&](Conn& c, bool& commit) -> Result<std::uint32_t> {
       Result<Rows> q = c.Exec(
-          "SELECT q.device_id, q.seq, r.envelope, r.stored_ms FROM projection_queue q "
+          "SELECT q.device_id, q.seq, r.envelope, r.stored_ms, COALESCE(d.location, ''), "
+          "COALESCE(d.channel, '') FROM projection_queue q "
           "JOIN records r ON r.device_id = q.device_id AND r.seq = q.seq "
+          "LEFT JOIN devices d ON d.device_id = q.device_id "
           "WHERE q.projection = $1 ORDER BY q.device_id, q.seq LIMIT $2 "
           "FOR UPDATE OF q SKIP LOCKED",
           Params().Text(name).Int(limit), what);
       if (!q.ok()) return q.status();
       std::vector<StoredRecord> records;
       for (int i = 0; i < q->size(); ++i) {
-        records.push_back(
-            {q->Str(i, 0), static_cast<std::uint64_t>(q->Int(i, 1)), q->Str(i, 2), q->Int(i, 3)});
+        records.push_back({q->Str(i, 0), static_cast<std::uint64_t>(q->Int(i, 1)), q->Str(i, 2),
+                           q->Int(i, 3), q->Str(i, 4), q->Str(i, 5)});
       }
       if (records.empty()) {
         commit = true;

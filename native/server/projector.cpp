@@ -70,6 +70,7 @@ Status Projector::CatchUp() {
           },
           [&](const std::vector<StoredRecord>& records) { return p->Digest(records); });
       if (!n.ok()) return n.status().WithContext("projection " + p->Name());
+      if (*n > 0) p->Committed();
       projected_ += *n;
       if (*n == 0) break;
       std::lock_guard lock(mu_);

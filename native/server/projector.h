@@ -44,6 +44,9 @@ class Projection {
     (void)records;
     return Status::Ok();
   }
+  // Called after the transaction of the last Apply committed: the place for what may leave the
+  // process once (a log line), never from Apply, which may run again.
+  virtual void Committed() {}
 };
 
 // Names a batch of queued records (how many, the first and the last): how a projection tells

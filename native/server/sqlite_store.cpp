@@ -368,6 +368,20 @@ class SqliteStore : public ServerStore {
     return q.Step() == SQLITE_DONE ? Status::Ok() : q.Error("add session");
   }
 
+  Status EndSessionsBut(const std::string& user, const Hash256& keep) override {
+    std::lock_guard lock(mu_);
+    Statement q(db_, "DELETE FROM sessions WHERE user_name = ? AND token_hash <> ?");
+    q.Bind(1, user).BindBlob(2, keep);
+    return q.Step() == SQLITE_DONE ? Status::Ok() : q.Error("end sessions");
+  }
+
+  Status EndSession(const Hash256& token_hash) override {
+    std::lock_guard lock(mu_);
+    Statement q(db_, "DELETE FROM sessions WHERE token_hash = ?");
+    q.BindBlob(1, token_hash);
+    return q.Step() == SQLITE_DONE ? Status::Ok() : q.Error("end session");
+  }
+
   Result<std::optional<std::string>> FindSession(const Hash256& token_hash,
                                                  std::int64_t now_ms) override {
     std::lock_guard lock(mu_);
@@ -475,12 +489,14 @@ class SqliteStore : public ServerStore {
       {
         std::lock_guard lock(mu_);
         Statement q(db_,
-                    "SELECT device_id, seq, envelope, stored_ms FROM records "
-                    "WHERE (device_id, seq) > (?, ?) ORDER BY device_id, seq LIMIT 1000");
+                    "SELECT r.device_id, r.seq, r.envelope, r.stored_ms, d.location, d.channel "
+                    "FROM records r LEFT JOIN devices d ON d.device_id = r.device_id "
+                    "WHERE (r.device_id, r.seq) > (?, ?) ORDER BY r.device_id, r.seq LIMIT 1000");
         q.Bind(1, device).Bind(2, seq);
         int rc;
         while ((rc = q.Step()) == SQLITE_ROW) {
-          page.push_back({q.Text(0), static_cast<std::uint64_t>(q.Int(1)), q.Text(2), q.Int(3)});
+          page.push_back({q.Text(0), static_cast<std::uint64_t>(q.Int(1)), q.Text(2), q.Int(3),
+                          q.Text(4), q.Text(5)});
         }
         if (rc != SQLITE_DONE) return q.Error("read records");
       }
@@ -509,6 +525,18 @@ class SqliteStore : public ServerStore {
     q.Bind(1, row.device_id).Bind(2, static_cast<std::int64_t>(row.seq)).Bind(3, row.reason);
     q.BindBlob(4, row.envelope).Bind(5, row.received_ms);
     return q.Step() == SQLITE_DONE ? Status::Ok() : q.Error("quarantine");
+  }
+
+  Result<std::pair<std::uint64_t, std::uint64_t>> QuarantineBytes(
+      const std::string& device_id) override {
+    std::lock_guard lock(mu_);
+    Statement q(db_,
+                "SELECT COALESCE(SUM(CASE WHEN device_id = ? THEN LENGTH(envelope) END), 0), "
+                "COALESCE(SUM(LENGTH(envelope)), 0) FROM quarantine");
+    q.Bind(1, device_id);
+    if (q.Step() != SQLITE_ROW) return q.Error("quarantine size");
+    return std::pair<std::uint64_t, std::uint64_t>(static_cast<std::uint64_t>(q.Int(0)),
+                                                   static_cast<std::uint64_t>(q.Int(1)));
   }
 
   Result<std::vector<QuarantineRow>> ListQuarantine(std::uint32_t limit) override {
@@ -555,13 +583,16 @@ class SqliteStore : public ServerStore {
     {
       std::lock_guard lock(mu_);
       Statement q(db_,
-                  "SELECT q.device_id, q.seq, r.envelope, r.stored_ms FROM projection_queue q "
+                  "SELECT q.device_id, q.seq, r.envelope, r.stored_ms, d.location, d.channel "
+                  "FROM projection_queue q "
                   "JOIN records r ON r.device_id = q.device_id AND r.seq = q.seq "
+                  "LEFT JOIN devices d ON d.device_id = q.device_id "
                   "WHERE q.projection = ? ORDER BY q.device_id, q.seq LIMIT ?");
       q.Bind(1, name).Bind(2, static_cast<std::int64_t>(limit));
       int rc;
       while ((rc = q.Step()) == SQLITE_ROW) {
-        records.push_back({q.Text(0), static_cast<std::uint64_t>(q.Int(1)), q.Text(2), q.Int(3)});
+        records.push_back({q.Text(0), static_cast<std::uint64_t>(q.Int(1)), q.Text(2), q.Int(3),
+                           q.Text(4), q.Text(5)});
       }
       if (rc != SQLITE_DONE) return q.Error("read the " + name + " queue");
     }

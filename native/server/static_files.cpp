@@ -73,13 +73,52 @@ std::string Gzip(const std::string& data) {
   return rc == Z_STREAM_END ? out : std::string();
 }
 
-HttpResponse StaticFiles::Get(const HttpRequest& r) {
-  std::string path = r.path;
-  if (path.empty() || path.back() == '/') path += "index.html";  // /kiosk/ -> /kiosk/index.html
-  if (r.method != "GET" || path.find("..") != std::string::npos || path[0] != '/') {
-    return ErrorResponse(404, "not_found", "nothing at " + r.path);
+std::optional<std::string> NormalStaticPath(const std::string& request_path) {
+  // One spelling per file: "/a/b.js". No NUL (it would cut the name short at the file system),
+  // no empty, "." or ".." segment; a final "/" names the folder's index.html.
+  if (request_path.empty() || request_path[0] != '/' ||
+      request_path.find('\0') != std::string::npos ||
+      request_path.find('\\') != std::string::npos) {
+    return std::nullopt;
   }
+  std::string path = request_path;
+  if (path.back() == '/') path += "index.html";  // /kiosk/ -> /kiosk/index.html
+  for (std::size_t at = 1; at <= path.size();) {
+    std::size_t end = path.find('/', at);
+    if (end == std::string::npos) end = path.size();
+    const std::string_view segment(path.data() + at, end - at);
+    if (segment.empty() || segment == "." || segment == "..") return std::nullopt;
+    at = end + 1;
+  }
+  return path;
+}
+
+StaticFiles::StaticFiles(std::string dir) : dir_(std::move(dir)) {
+  std::error_code ec;
+  std::filesystem::path real = std::filesystem::canonical(dir_, ec);
+  root_ = ec ? dir_ : real.string();
+}
+
+bool StaticFiles::Inside(const std::string& file) const {
+  // Symlinks may point anywhere inside the folder, never out of it.
+  std::error_code ec;
+  const std::string real = std::filesystem::canonical(file, ec).string();
+  if (ec) return false;
+  return real == root_ || (real.size() > root_.size() &&
+                           real.compare(0, root_.size(), root_) == 0 && real[root_.size()] == '/');
+}
+
+std::size_t StaticFiles::CachedEntries() {
+  std::lock_guard lock(mu_);
+  return cache_.size();
+}
+
+HttpResponse StaticFiles::Get(const HttpRequest& r) {
+  std::optional<std::string> normal = NormalStaticPath(r.path);
+  if (r.method != "GET" || !normal) return ErrorResponse(404, "not_found", "nothing at " + r.path);
+  const std::string& path = *normal;
   const std::string file = dir_ + path;
+  if (!Inside(file)) return ErrorResponse(404, "not_found", "nothing at " + r.path);
   std::error_code ec;
   if (std::filesystem::is_directory(file, ec)) {
     // /kiosk -> /kiosk/ so that the page's relative URLs resolve inside the folder.
@@ -131,7 +170,21 @@ HttpResponse StaticFiles::Get(const HttpRequest& r) {
       gz = std::make_shared<const std::string>(std::move(packed));
     }
     std::lock_guard lock(mu_);
-    cache_[path] = Entry{mtime_ns, static_cast<std::uint64_t>(st.st_size), etag, gz};
+    // Keyed by the one spelling of an existing file, so the cache holds at most one entry per
+    // file; the bounds are for a folder far bigger than ours (it starts over past them).
+    Entry entry{mtime_ns, static_cast<std::uint64_t>(st.st_size), etag, gz};
+    auto old = cache_.find(path);
+    if (old != cache_.end()) {
+      cached_bytes_ -= old->second.gzip ? old->second.gzip->size() : 0;
+      cache_.erase(old);
+    }
+    const std::uint64_t bytes = gz ? gz->size() : 0;
+    if (cache_.size() >= kMaxCachedFiles || cached_bytes_ + bytes > kMaxCachedBytes) {
+      cache_.clear();
+      cached_bytes_ = 0;
+    }
+    cache_.emplace(path, std::move(entry));
+    cached_bytes_ += bytes;
   }
   if (gz) {
     out.body = *gz;

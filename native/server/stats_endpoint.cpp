@@ -46,9 +46,7 @@ Result<std::string> CountFromRecords(ServerStore* store, const std::string& surv
                                      const StatsCube& empty) {
   std::vector<ResponseRecord> records;
   Status s = store->ForEachRecord([&](const StoredRecord& stored) -> Status {
-    Result<SignedRecord> envelope = DecodeSignedRecord(stored.envelope);
-    if (!envelope.ok()) return envelope.status();
-    Result<ResponseRecord> record = DecodeRecord(envelope->record_bytes);
+    Result<ResponseRecord> record = DecodeStoredRecord(stored);
     if (!record.ok()) return record.status();
     if (record->survey_id == survey_id) records.push_back(std::move(*record));
     return Status::Ok();

@@ -83,9 +83,7 @@ Status StatsProjection::Digest(const std::vector<StoredRecord>& records) {
   for (const StoredRecord& stored : records) {
     // The server verified every record before storing it; one that does not decode now has
     // nothing to count (skipped, as the report skips it).
-    Result<SignedRecord> envelope = DecodeSignedRecord(stored.envelope);
-    if (!envelope.ok()) continue;
-    Result<ResponseRecord> record = DecodeRecord(envelope->record_bytes);
+    Result<ResponseRecord> record = DecodeStoredRecord(stored);
     if (!record.ok()) continue;
     by_survey[record->survey_id].push_back(std::move(*record));
   }

@@ -148,4 +148,13 @@ std::vector<std::string> SplitLocations(const std::string& joined) {
   return out;
 }
 
+Result<ResponseRecord> DecodeStoredRecord(const StoredRecord& stored) {
+  Result<SignedRecord> envelope = DecodeSignedRecord(stored.envelope);
+  if (!envelope.ok()) return envelope.status();
+  Result<ResponseRecord> record = DecodeRecord(envelope->record_bytes);
+  if (!record.ok()) return record.status();
+  AttributeToDevice(&*record, stored.location, stored.channel);
+  return record;
+}
+
 }  // namespace canvass::server

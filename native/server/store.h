@@ -65,7 +65,13 @@ struct StoredRecord {
   std::uint64_t seq = 0;
   std::string envelope;
   std::int64_t stored_ms = 0;
+  // From the device's row (its certificate): where the record comes from, whatever its tags say.
+  std::string location;
+  std::string channel;
 };
+// The record inside `stored`, as the server counts it: location and channel those of its device
+// (AttributeToDevice). Corruption if the envelope or the record does not decode.
+Result<ResponseRecord> DecodeStoredRecord(const StoredRecord& stored);
 
 struct QuarantineRow {
   std::string device_id;
@@ -246,6 +252,10 @@ class ServerStore {
                             const std::string& user) = 0;
   virtual Result<std::optional<std::string>> FindSession(const Hash256& token_hash,
                                                          std::int64_t now_ms) = 0;
+  // Ends the sessions of `user` ("" for the admin password's) but the one of `keep` (a logout
+  // ends just one: EndSession).
+  virtual Status EndSessionsBut(const std::string& user, const Hash256& keep) = 0;
+  virtual Status EndSession(const Hash256& token_hash) = 0;
 
   virtual Status AddEnrollCode(const EnrollCodeRow& code) = 0;
   // In one transaction: takes the unused, unexpired code, marks it used, and adds the device that
@@ -273,6 +283,9 @@ class ServerStore {
 
   virtual Status Quarantine(const QuarantineRow& row) = 0;
   virtual Result<std::vector<QuarantineRow>> ListQuarantine(std::uint32_t limit) = 0;
+  // Bytes of envelopes in quarantine: {of `device_id`, in all}.
+  virtual Result<std::pair<std::uint64_t, std::uint64_t>> QuarantineBytes(
+      const std::string& device_id) = 0;
 
   // Projections. After RegisterProjection(name), AppendRecords queues every fresh record for
   // `name` in the transaction that stores it; the first registration of a name also queues every

@@ -10,6 +10,7 @@
 // Thread-safe: every function is pure or calls libsodium only.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,6 +44,13 @@ constexpr std::size_t kMinPasswordLength = 10;
 
 // InvalidArgument (saying what is allowed) unless `name` is 1-64 of [a-z0-9._-] and not "admin".
 Status CheckUserName(std::string_view name);
+
+// Password hashing runs at most PasswordHashingSlots() Argon2id computations (64 MiB each) at
+// once; more callers wait. The default comes from the machine's memory and cores.
+std::uint32_t DefaultPasswordHashingSlots();
+void SetPasswordHashingSlots(std::uint32_t slots);
+std::uint32_t PasswordHashingSlots();
+std::uint32_t PasswordHashingPeak();  // most at once since the last SetPasswordHashingSlots
 
 // The Argon2id hash of `*password`; wipes `*password` on every path. InvalidArgument if it is
 // shorter than kMinPasswordLength, Unavailable if there is not enough memory to hash it.

@@ -173,6 +173,32 @@ Result<std::int64_t> ParseIsoTime(std::string_view t) {
   return bad();
 }
 
+std::string CsvCell(std::string_view s) {
+  std::string cell;
+  if (!s.empty() && std::string_view("=+-@\t\r").find(s[0]) != std::string_view::npos) {
+    // A number ("-5", "-0.25") is data, not a formula; anything else gets a leading '.
+    std::size_t digits = 0, dots = 0, i = s[0] == '-' ? 1 : s.size();
+    for (; i < s.size(); ++i) {
+      if (s[i] >= '0' && s[i] <= '9') {
+        ++digits;
+      } else if (s[i] == '.' && ++dots == 1) {
+        continue;
+      } else {
+        break;
+      }
+    }
+    if (i != s.size() || digits == 0) cell = "'";
+  }
+  cell += s;
+  if (cell.find_first_of(",\"\r\n") == std::string::npos) return cell;
+  std::string out = "\"";
+  for (char c : cell) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
 std::string JsonQuote(std::string_view s) {
   std::string out = "\"";
   for (unsigned char c : s) {

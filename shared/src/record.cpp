@@ -249,4 +249,46 @@ Result<SignedRecord> DecodeSignedRecord(std::string_view bytes) {
   });
 }
 
+bool IsHostTag(std::string_view key, const std::vector<std::string>& declared) {
+  if (key == "location" || key == "channel") return false;
+  for (std::string_view allowed : kHostTags) {
+    if (key == allowed) return true;
+  }
+  return std::find(declared.begin(), declared.end(), key) != declared.end();
+}
+
+std::map<std::string, std::string> DeviceTags(const std::map<std::string, std::string>& host,
+                                              const std::vector<std::string>& declared,
+                                              const std::string& location,
+                                              const std::string& channel,
+                                              std::vector<std::string>* dropped) {
+  std::map<std::string, std::string> tags;
+  for (const auto& [key, value] : host) {
+    if (IsHostTag(key, declared)) {
+      tags[key] = value;
+    } else if (dropped != nullptr) {
+      dropped->push_back(key);
+    }
+  }
+  if (!location.empty()) tags["location"] = location;
+  if (!channel.empty()) tags["channel"] = channel;
+  return tags;
+}
+
+Status CheckRecordLocation(const ResponseRecord& record, const std::string& location) {
+  auto it = record.tags.find("location");
+  if (it == record.tags.end() || it->second == location) return Status::Ok();
+  return Status::InvalidArgument(
+      "the record is tagged with location '" + it->second + "', but its device is enrolled for '" +
+      location +
+      "'; a record's location comes from its device's certificate: enroll a device at that "
+      "location to collect answers there");
+}
+
+void AttributeToDevice(ResponseRecord* record, const std::string& location,
+                       const std::string& channel) {
+  if (!location.empty()) record->tags["location"] = location;
+  if (!channel.empty()) record->tags["channel"] = channel;
+}
+
 }  // namespace canvass

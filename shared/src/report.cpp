@@ -2015,16 +2015,6 @@ std::string ReportToTable(const Report& r) {
 
 namespace {
 
-std::string CsvCell(const std::string& s) {
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
 void CsvEstimate(std::vector<std::string>& row, const std::optional<Estimate>& e) {
   if (!e) {
     row.insert(row.end(), {"", "", "", ""});

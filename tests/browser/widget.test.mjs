@@ -360,6 +360,40 @@ test('website embed: web enrollment, closing the widget records declined', async
   }
 });
 
+test('a host page cannot set location or channel: web records are the web channel\'s', async () => {
+  // Security review 2, finding 2: the embed passed options.tags from the host page into records,
+  // so a page could file its answers (and cases) under any location.
+  const { context, page } = await newPage();
+  try {
+    // A page of the server's origin with nothing but the loader (the embed demo mounts a widget
+    // of its own, whose records would carry no host tags).
+    await page.goto(`${server.url}/healthz`);
+    await page.addScriptTag({ url: `${server.url}/canvass.js` });
+    await page.waitForFunction(() => window.Canvass, null, { timeout: 30000 });
+    await page.evaluate(async () => {
+      const el = document.createElement('div');
+      el.style.cssText = 'width: 480px; height: 360px';
+      document.body.prepend(el);
+      window.handle = await Canvass.mount(el, {
+        survey: 'website-nps', mode: 'embed', force: true,
+        tags: { location: 'Lviv-Center', channel: 'kiosk', segment: 'vip', table: '7' },
+      });
+    });
+    const s = await waitState(page, (st) => st.question === 'recommend', 'the first question');
+    await click(page, 'close');
+    await waitState(page, (st) => st.screen === 'closed', 'the closed widget');
+    await page.evaluate(() => window.handle.sync());
+    const records = (await server.exportRecords()).filter((r) => r.device === s.device_id);
+    assert.ok(records.length >= 1, 'the declined offer is stored');
+    for (const r of records) {
+      assert.deepEqual(r.tags, { channel: 'web', location: 'web', segment: 'vip' },
+        'location and channel come from the certificate; only allowed host tags pass');
+    }
+  } finally {
+    await context.close();
+  }
+});
+
 test('kiosk idle reset records partial, then the staff panel shows what waits for sync', async () => {
   const { context, page } = await newPage();
   try {

@@ -167,11 +167,14 @@ export async function mustCli(args, opts) {
 // A request that resolves with whatever the server answered, even if it answered before reading
 // the whole body and closed the connection (which fetch reports as an error).
 // With `chunked: true` the body is sent with Transfer-Encoding: chunked (no Content-Length).
-export function request(url, { method = 'GET', headers = {}, body, chunked = false } = {}) {
+// `from`: the local address to send from (another loopback address, e.g. 127.0.0.2, stands for
+// another client). `rawPath`: sent as it is, not normalised by URL parsing.
+export function request(url, { method = 'GET', headers = {}, body, chunked = false, from, rawPath } = {}) {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     const req = http.request({
-      host: u.hostname, port: u.port, path: u.pathname + u.search, method, agent: false,
+      host: u.hostname, port: u.port, path: rawPath ?? u.pathname + u.search, method, agent: false,
+      ...(from ? { localAddress: from } : {}),
       headers: { ...(body !== undefined && !chunked ? { 'Content-Length': Buffer.byteLength(body) } : {}), ...headers },
     });
     let answered = false;
@@ -282,9 +285,9 @@ export class Server {
     return r;
   }
 
-  postRecords(body, { chunked = false } = {}) {
+  postRecords(body, { chunked = false, from } = {}) {
     return request(`${this.url}/v1/records`, {
-      method: 'POST', headers: { 'Content-Type': 'application/octet-stream' }, body, chunked,
+      method: 'POST', headers: { 'Content-Type': 'application/octet-stream' }, body, chunked, from,
     });
   }
 
@@ -336,8 +339,9 @@ export function parseJsonl(text) {
 // Starts canvass-server and waits until GET /healthz answers 200 (20 s), failing with the
 // server's output if it exits first. Options: dataDir (default: a new temp dir; the server
 // creates it), port (default: a free one), db, webOrigins, publish (survey files), extraArgs.
-export async function startServer({ dataDir, port, db, webOrigins = [], publish = [], extraArgs = [], timeout = 20000 } = {}) {
-  const bin = binary('canvass-server');
+// `bin`: another canvass-server binary (e.g. one from the Debian package).
+export async function startServer({ dataDir, port, db, webOrigins = [], publish = [], extraArgs = [], timeout = 20000, bin } = {}) {
+  bin ??= binary('canvass-server');
   if (!dataDir) dataDir = path.join(tempDir('canvass-server-'), 'data');
   const fixedPort = port !== undefined;
   for (let attempt = 0; ; attempt++) {

@@ -103,13 +103,35 @@ test('healthz over HTTPS with the configured certificate; untrusted clients refu
   assert.equal(code, 0, `SIGTERM must stop a TLS server cleanly:\n${server.output()}`);
 });
 
-test('a missing or unreadable key stops the server at start with a message', async () => {
+test('a missing, unreadable or world-readable key or a bad certificate stops the server before it creates anything', async () => {
   const dir = tempDir('canvass-tls-');
   const { cert } = await makeCertificate(dir);
   const r = await run(binary('canvass-server'), ['--data', path.join(dir, 'data'), '--listen', '127.0.0.1:0',
     '--tls-cert', cert, '--tls-key', path.join(dir, 'missing.pem')], { timeout: 20000 });
   assert.equal(r.code, 1, describeRun(r));
-  assert.match(r.stderr, /cannot load the TLS certificate/, describeRun(r));
+  assert.match(r.stderr, /cannot read .*missing\.pem \(No such file or directory\)/, describeRun(r));
+  // Nothing is created before the refusal: no data directory, no keys, no token (issue 12).
+  assert.ok(!fs.existsSync(path.join(dir, 'data')), 'a refused start leaves no data directory');
+
+  // A key others may read is refused with the fix in the message.
+  const { key } = await makeCertificate(dir);
+  fs.chmodSync(key, 0o644);
+  const open = await run(binary('canvass-server'), ['--data', path.join(dir, 'data'), '--listen', '127.0.0.1:0',
+    '--tls-cert', cert, '--tls-key', key], { timeout: 20000 });
+  assert.equal(open.code, 1, describeRun(open));
+  assert.match(open.stderr, /may be read by others \(mode 0644\); run: chmod 600 /, describeRun(open));
+  assert.ok(!fs.existsSync(path.join(dir, 'data')));
+
+  // A file that is no certificate: refused by the TLS library, still before anything is created.
+  fs.chmodSync(key, 0o600);
+  const junk = path.join(dir, 'junk.pem');
+  fs.writeFileSync(junk, 'not a certificate\n');
+  const bad = await run(binary('canvass-server'), ['--data', path.join(dir, 'data'), '--listen', '127.0.0.1:0',
+    '--tls-cert', junk, '--tls-key', key], { timeout: 20000 });
+  assert.equal(bad.code, 1, describeRun(bad));
+  assert.match(bad.stderr, /cannot load the TLS certificate/, describeRun(bad));
+  assert.ok(!fs.existsSync(path.join(dir, 'data')));
+  assert.ok(!/initial admin token/.test(bad.stdout));
   const half = await run(binary('canvass-server'), ['--data', path.join(dir, 'data'), '--tls-cert', cert],
     { timeout: 20000 });
   assert.equal(half.code, 2, describeRun(half));

@@ -68,3 +68,21 @@ TEST_CASE("lines are typed and checked against the survey") {
             .message()
             .find("outcome") == 0);
 }
+
+TEST_CASE("CSV cells: quoted where needed, formulas neutralised, numbers kept", "[interchange]") {
+  // Security review 2, finding 4: `=HYPERLINK(...)` in a text answer ran in spreadsheets.
+  CHECK(CsvCell("plain") == "plain");
+  CHECK(CsvCell("a,b") == "\"a,b\"");
+  CHECK(CsvCell("say \"hi\"") == "\"say \"\"hi\"\"\"");
+  CHECK(CsvCell("=HYPERLINK(\"http://x\",\"y\")") == "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"");
+  CHECK(CsvCell("+380 67") == "'+380 67");
+  CHECK(CsvCell("@SUM(A1)") == "'@SUM(A1)");
+  CHECK(CsvCell("\tx") == "'\tx");
+  CHECK(CsvCell("\rx") == "\"'\rx\"");
+  CHECK(CsvCell("-cmd") == "'-cmd");
+  CHECK(CsvCell("-") == "'-");
+  CHECK(CsvCell("-5") == "-5");
+  CHECK(CsvCell("-12.25") == "-12.25");
+  CHECK(CsvCell("-1.2.3") == "'-1.2.3");
+  CHECK(CsvCell("") == "");
+}

@@ -154,3 +154,42 @@ TEST_CASE("signed messages: certificate, receipt and bundle round-trip and verif
   CHECK(*bb == bundle);
   CHECK_FALSE(DecodeBundle(EncodeReceipt(receipt)).ok());
 }
+
+TEST_CASE("a record's location and channel are its device's, never a host page's",
+          "[record][security]") {
+  // DESIGN §5; security review 2, finding 2: a host page passed location through `tags`.
+  const std::vector<std::string> declared = {"location", "staff", "table"};
+  std::vector<std::string> dropped;
+  const std::map<std::string, std::string> tags = DeviceTags({{"location", "Lviv-Center"},
+                                                              {"channel", "kiosk"},
+                                                              {"segment", "vip"},
+                                                              {"table", "7"},
+                                                              {"cookie", "x"}},
+                                                             declared, "web", "web", &dropped);
+  CHECK(tags == std::map<std::string, std::string>{
+                    {"channel", "web"}, {"location", "web"}, {"segment", "vip"}, {"table", "7"}});
+  CHECK(dropped == std::vector<std::string>{"channel", "cookie", "location"});
+  CHECK(IsHostTag("staff", {}));
+  CHECK(IsHostTag("receipt", {}));
+  CHECK_FALSE(IsHostTag("location", declared));
+  CHECK_FALSE(IsHostTag("channel", {"channel"}));
+  CHECK_FALSE(IsHostTag("table", {}));
+  // A device state saved before location and channel were kept: nothing is invented.
+  CHECK(DeviceTags({{"location", "x"}}, {}, "", "").empty());
+
+  ResponseRecord r = test::SampleRecord();
+  r.tags = {{"location", "Lviv-Center"}, {"channel", "kiosk"}, {"staff", "olena"}};
+  Status other = CheckRecordLocation(r, "Kyiv-Podil");
+  CHECK(other.code() == StatusCode::kInvalidArgument);
+  CHECK(other.message().find("'Lviv-Center'") != std::string::npos);
+  CHECK(other.message().find("'Kyiv-Podil'") != std::string::npos);
+  CHECK(CheckRecordLocation(r, "Lviv-Center").ok());
+  r.tags.erase("location");
+  CHECK(CheckRecordLocation(r, "Kyiv-Podil").ok());  // no tag: the device's own
+
+  AttributeToDevice(&r, "Kyiv-Podil", "web");
+  CHECK(r.tags == std::map<std::string, std::string>{
+                      {"channel", "web"}, {"location", "Kyiv-Podil"}, {"staff", "olena"}});
+  AttributeToDevice(&r, "", "");  // an unknown device: the record as it is
+  CHECK(r.tags.at("location") == "Kyiv-Podil");
+}

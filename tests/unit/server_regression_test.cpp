@@ -3,8 +3,11 @@
 // Native only (the server does not exist in wasm).
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "api.h"
 #include "store.h"
@@ -55,17 +58,89 @@ TEST_CASE("regression: a flood of distinct keys reset every rate-limit count",
           "[regression][native]") {
   // At 100,000 keys the limiter used to clear() its table, so whoever sent requests from that
   // many addresses (or named that many device ids) got a fresh budget for the key they were
-  // after. Now it keeps the counts and refuses keys it has not seen until windows expire.
+  // after. Then it refused every key it had not seen, which locked honest newcomers out (security
+  // review 2, finding 3). Now a full table drops the keys with the fewest events.
   RateLimiter limiter(1, 60000);
   CHECK(limiter.Allow("victim", 0));
   CHECK(!limiter.Allow("victim", 0));
   for (std::size_t i = 0; i < RateLimiter::kMaxKeys + 10; ++i) {
     (void)limiter.Allow("flood-" + std::to_string(i), 1);
   }
-  CHECK(!limiter.Allow("victim", 2));       // still counted
-  CHECK(!limiter.Allow("newcomer", 3));     // memory stays bounded
-  CHECK(limiter.Allow("newcomer", 60001));  // once the windows are over, old keys are swept
-  CHECK(limiter.Allow("victim", 60002));
+  CHECK(limiter.Size() <= RateLimiter::kMaxKeys);  // memory stays bounded
+  CHECK(!limiter.Allow("victim", 2));              // still counted
+  CHECK(limiter.Allow("newcomer", 3));             // an honest newcomer gets in
+  CHECK(!limiter.Allow("newcomer", 4));            // and is counted
+  CHECK(limiter.Allow("victim", 60002));           // once the window is over
+}
+
+TEST_CASE("security: a full lockout table still locks a real account and lets new addresses in",
+          "[security][native]") {
+  // Review 2, finding 6: with the per-account table full of made-up names, real accounts were
+  // no longer tracked (never locked), and a full per-address table refused every new address.
+  // Injected small tables (8 keys) stand for the 100,000 of a real server.
+  REQUIRE(InitCrypto().ok());
+  Result<std::unique_ptr<ServerStore>> opened = OpenSqliteStore(":memory:");
+  REQUIRE(opened.ok());
+  std::int64_t now_ms = 1795000000000;
+  ApiOptions options;
+  options.limiter_keys = 8;
+  Api api(opened->get(), OrgKeys{SigningKey::Generate(), BoxKey::Generate()}, options,
+          [&] { return now_ms; });
+  std::string password = "correct horse battery";
+  Result<std::string> hash = HashPassword(&password);
+  REQUIRE(hash.ok());
+  REQUIRE((*opened)->PutSetting("admin_password_hash", *hash).ok());
+  const auto login = [&](const std::string& body, const std::string& from) {
+    HttpRequest r;
+    r.method = "POST";
+    r.path = "/v1/admin/login";
+    r.body = body;
+    r.remote_address = from;
+    return api.Handle(r);
+  };
+  // 40 made-up user names from 40 addresses fill both tables five times over.
+  for (int i = 0; i < 40; ++i) {
+    const std::string name = "nobody" + std::to_string(i);
+    REQUIRE(login(R"({"user":")" + name + R"(","password":"guess guess"})",
+                  "198.51.100." + std::to_string(i))
+                .status == 401);
+  }
+  // The admin account is still tracked: 10 failures lock it.
+  for (int i = 0; i < 10; ++i) {
+    REQUIRE(login(R"({"password":"wrong guess 123"})", "203.0.113." + std::to_string(i)).status ==
+            401);
+  }
+  HttpResponse locked = login(R"({"password":"correct horse battery"})", "203.0.113.200");
+  CHECK(locked.status == 429);
+  CHECK(locked.body.find("locked") != std::string::npos);
+  // And a new address is let in (to be refused by the lock, not by a full table).
+  now_ms += 15 * 60000;
+  CHECK(login(R"({"password":"correct horse battery"})", "192.0.2.77").status == 200);
+}
+
+TEST_CASE("security: at most PasswordHashingSlots() Argon2id checks run at once",
+          "[security][native]") {
+  // Review 2, finding 6: nothing capped concurrent Argon2id checks (64 MiB each), so a flood of
+  // logins could take all memory.
+  REQUIRE(InitCrypto().ok());
+  CHECK(DefaultPasswordHashingSlots() >= 1);
+  const std::uint32_t before = PasswordHashingSlots();
+  SetPasswordHashingSlots(2);
+  std::string password = "correct horse battery";
+  Result<std::string> hash = HashPassword(&password);
+  REQUIRE(hash.ok());
+  std::vector<std::thread> threads;
+  std::atomic<int> matched{0};
+  for (int i = 0; i < 6; ++i) {
+    threads.emplace_back([&] {
+      if (VerifyPassword(*hash, "correct horse battery")) ++matched;
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  CHECK(matched == 6);
+  CHECK(PasswordHashingPeak() <= 2);  // six callers, at most two at a time
+  CHECK(PasswordHashingPeak() >= 1);
+  SetPasswordHashingSlots(before);
 }
 
 TEST_CASE("security: 10 failed logins from any addresses lock the account for 15 minutes",

@@ -69,17 +69,24 @@ struct Server {
   }
   ~Server() { projector->Stop(); }
 
-  // Stores `records` as the chains of devices "<tag>-<device>", signed by a key of each device's
-  // (the store trusts its caller; the projection decodes the envelopes).
+  // Stores `records` as the chains of devices "<tag>-<device>-<location>-<channel>", enrolled at
+  // the location and channel the records name (the server counts a record at its device's),
+  // signed by a key of each device's (the store trusts its caller; the projection decodes the
+  // envelopes).
   void Store(const std::vector<ResponseRecord>& records) {
     std::map<std::string, std::vector<VerifiedRecord>> batches;
     for (const ResponseRecord& r : records) {
-      const std::string device = tag + "-" + r.device_id;
+      const auto tag_of = [&](const char* key) {
+        auto it = r.tags.find(key);
+        return it == r.tags.end() ? std::string() : it->second;
+      };
+      const std::string device =
+          tag + "-" + r.device_id + "-" + tag_of("location") + "-" + tag_of("channel");
       if (!heads.count(device)) {
         DeviceRow d;
         d.device_id = device;
-        d.location = "here";
-        d.channel = "kiosk";
+        d.location = tag_of("location");
+        d.channel = tag_of("channel");
         d.enrolled_ms = kNow;
         REQUIRE(store->AddDevice(d).ok());
         keys.emplace(device, SigningKey::Generate());

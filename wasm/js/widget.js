@@ -314,7 +314,8 @@ export async function mount(element, options = {}) {
 
   // ---- Enrollment and survey bundles.
   const useDevice = (d) => {
-    const err = mod.setDevice(d.seed, d.device_id, d.org_sign_key, d.org_box_key);
+    const err = mod.setDevice(d.seed, d.device_id, d.org_sign_key, d.org_box_key,
+      d.location || '', d.channel || '');
     if (err) throw new Error(err);
     device = d;
   };

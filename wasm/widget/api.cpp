@@ -338,7 +338,8 @@ double SemanticsVersion() { return g_frame.semantics.version(); }
 std::string SemanticsTree() { return g_frame.semantics.json(); }
 
 std::string SetDevice(const std::string& seed_hex, const std::string& device_id,
-                      const std::string& org_sign_hex, const std::string& org_box_hex) {
+                      const std::string& org_sign_hex, const std::string& org_box_hex,
+                      const std::string& location, const std::string& channel) {
   host::Invalidate();
   if (!g_widget) return "widget not started";
   auto seed = Hex<32>(seed_hex, "device seed");
@@ -348,7 +349,7 @@ std::string SetDevice(const std::string& seed_hex, const std::string& device_id,
   if (!sign.ok()) return sign.status().message();
   if (!box.ok()) return box.status().message();
   g_org_sign = *sign;
-  Status s = g_widget->SetDevice(*seed, device_id, *sign, *box);
+  Status s = g_widget->SetDevice(*seed, device_id, *sign, *box, location, channel);
   SecureWipe(seed->data(), static_cast<std::uint32_t>(seed->size()));
   return s.ok() ? "" : s.message();
 }

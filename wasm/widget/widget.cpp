@@ -42,10 +42,12 @@ Widget::Widget(Options options)
 }
 
 Status Widget::SetDevice(const Seed& seed, std::string device_id, const PublicKey& sign_key,
-                         const PublicKey& box_key) {
+                         const PublicKey& box_key, std::string location, std::string channel) {
   if (device_id.empty()) return Status::InvalidArgument("device id is empty");
   key_ = SigningKey::FromSeed(seed);
   device_id_ = std::move(device_id);
+  device_location_ = std::move(location);
+  device_channel_ = std::move(channel);
   org_sign_key_ = sign_key;
   org_box_key_ = box_key;
   if (screen_ == Screen::kEnroll || screen_ == Screen::kStaff) {
@@ -128,9 +130,16 @@ void Widget::Start(std::int64_t now_ms) {
   EmitProgress(now_ms);
 }
 
+std::map<std::string, std::string> Widget::RecordTags() const {
+  // The host page's tags pass only as far as the allow-list lets them (record.h): a page cannot
+  // move its answers to another location or channel.
+  return DeviceTags(options_.tags, session_survey_->context_tags, device_location_,
+                    device_channel_);
+}
+
 void Widget::EmitProgress(std::int64_t now_ms) {
   ResponseRecord partial = BuildRecord(*session_survey_, session_version_, *session_,
-                                       Outcome::kPartial, now_ms, options_.tags, org_box_key_);
+                                       Outcome::kPartial, now_ms, RecordTags(), org_box_key_);
   partial.sealed_contact.reset();  // never kept outside the log, and not needed to resume
   Emit("{\"type\":\"progress\",\"line\":" + JsonQuote(ToJsonLine(partial)) +
        ",\"question\":" + JsonQuote(session_question_) + "}");
@@ -435,7 +444,7 @@ void Widget::Tick(std::int64_t now_ms) {
 void Widget::Finish(Outcome outcome, std::int64_t now_ms) {
   if (!session_ || !session_survey_) return;
   pending_ = BuildRecord(*session_survey_, session_version_, *session_, outcome, now_ms,
-                         options_.tags, org_box_key_);
+                         RecordTags(), org_box_key_);
   pending_->device_id = device_id_;
   last_outcome_ = outcome;
   screen_ = Screen::kSaving;

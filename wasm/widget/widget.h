@@ -83,9 +83,12 @@ class Widget {
   };
   explicit Widget(Options options);
 
-  // The device identity after enrollment (or loaded from the device log).
+  // The device identity after enrollment (or loaded from the device log). `location` and
+  // `channel` are its certificate's: every record carries them, whatever the host page's tags say
+  // (DeviceTags; empty for a device state saved before they were kept).
   Status SetDevice(const Seed& seed, std::string device_id, const PublicKey& organisation_sign_key,
-                   const PublicKey& organisation_box_key);
+                   const PublicKey& organisation_box_key, std::string location = "",
+                   std::string channel = "");
   bool enrolled() const { return key_.has_value(); }
   const std::string& device_id() const { return device_id_; }
 
@@ -165,11 +168,13 @@ class Widget {
   void Emit(std::string json) { events_.push_back({std::move(json)}); }
   void AfterAnswer(std::int64_t now_ms);
   void EmitProgress(std::int64_t now_ms);  // so that a reload mid-survey can resume
+  std::map<std::string, std::string> RecordTags() const;
 
   Options options_;
   std::optional<SigningKey> key_;
   std::string device_id_;
   PublicKey org_sign_key_{}, org_box_key_{};
+  std::string device_location_, device_channel_;  // from the device's certificate
   std::map<std::string, std::shared_ptr<const Survey>> surveys_;
   std::map<std::string, Hash256> versions_;
   std::shared_ptr<const Survey> survey_;  // the one on offer

@@ -37,6 +37,12 @@ const error = document.getElementById('error');
 let handle = null;
 
 const logout = (message) => {
+  // "Log out" ends the session on the server too, so that a copy of the token stops working.
+  const token = sessionStorage.getItem(KEY);
+  if (token && !message) {
+    fetch('/v1/admin/logout', { method: 'POST', headers: { Authorization: `Bearer ${token}` } })
+      .catch(() => {});
+  }
   sessionStorage.removeItem(KEY);
   handle?.unmount();
   handle = null;

@@ -30,6 +30,10 @@ void CivilFromDays(std::int64_t days, std::int32_t* year, std::uint32_t* month, 
 // `s` as a JSON string literal, quotes included (control characters as \uXXXX). The one JSON
 // quoting used by code that writes JSON by hand (reports, the widget's API).
 std::string JsonQuote(std::string_view s);
+// `s` as one CSV cell (RFC 4180 quoting where needed), for every CSV Canvass writes (exports,
+// reports). Text that a spreadsheet would run as a formula (starting with =, +, -, @, TAB or CR)
+// gets a leading ' (OWASP's advice); plain numbers such as "-5.2" stay numbers.
+std::string CsvCell(std::string_view s);
 
 // One line, without the newline. The sealed contact is never exported; its consent is.
 std::string ToJsonLine(const ResponseRecord& record);

@@ -89,6 +89,30 @@ Result<std::string> EncodeRecord(const ResponseRecord& record);
 Result<ResponseRecord> DecodeRecord(std::string_view bytes);
 inline Hash256 RecordHash(std::string_view record_bytes) { return Blake2b256(record_bytes); }
 
+// Where a record comes from is its device's certificate, never its own tags (DESIGN §5): its
+// location and channel are the ones the device enrolled with.
+//
+// The tags a host page, a POS or a person at a CLI may set on a record: these, and the context
+// tags the survey declares (`declared`), but never `location` or `channel`, which the device
+// writes itself from its certificate.
+inline constexpr std::string_view kHostTags[] = {"segment", "staff", "receipt"};
+bool IsHostTag(std::string_view key, const std::vector<std::string>& declared);
+// The tags of a new record: the allowed host tags of `host`, then `location` and `channel` from
+// the device's certificate. The names of the host tags left out go to `dropped` (if given), so
+// that the caller can say so.
+std::map<std::string, std::string> DeviceTags(const std::map<std::string, std::string>& host,
+                                              const std::vector<std::string>& declared,
+                                              const std::string& location,
+                                              const std::string& channel,
+                                              std::vector<std::string>* dropped = nullptr);
+// InvalidArgument (saying what to do) if `record` claims a location other than `location`, the
+// one its device enrolled for. A record without a location tag is the device's own.
+Status CheckRecordLocation(const ResponseRecord& record, const std::string& location);
+// What the server counts a stored record as: `location` and `channel` set from the certificate
+// of its device (no change where the device is not known: both empty).
+void AttributeToDevice(ResponseRecord* record, const std::string& location,
+                       const std::string& channel);
+
 struct SignedRecord {
   std::string record_bytes;  // canonical bytes of a ResponseRecord
   Signature signature{};     // device key over (kRecordDomain || RecordHash(record_bytes))
