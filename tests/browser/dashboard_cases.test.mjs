@@ -156,6 +156,19 @@ test('staff of the location follow the case up in the dashboard, step by step', 
   assert.equal(listed.open, null);
   assert.ok(!(await page.evaluate(() => document.body.innerText)).includes('+380'),
     'no contact details on the page before the case is opened');
+  // A screen reader gets the list as a group of toggle buttons, each case read as one line.
+  const caseButton = await waitFor(page, () => document.querySelector(
+    '.canvass-sem [role=group] button[data-canvass-item^="case:"]')?.textContent ?? '', (t) => t.length > 0,
+  'the case in the mirror');
+  assert.match(caseButton, new RegExp(`^[^,]+, ${KYIV}, NPS 3 `), caseButton);
+  const cdp = await page.context().newCDPSession(page);
+  const { nodes } = await cdp.send('Accessibility.getFullAXTree');
+  await cdp.detach();
+  const axCase = nodes.find((n) => !n.ignored && n.role?.value === 'button' && n.name?.value === caseButton.replace(/\s+/g, ' '));
+  assert.ok(axCase, `no button '${caseButton}' in the accessibility tree`);
+  assert.equal(axCase.properties.find((x) => x.name === 'pressed')?.value?.value, 'false');
+  assert.ok(nodes.some((n) => !n.ignored && n.role?.value === 'group' && n.name?.value === 'Follow-up'),
+    'no group "Follow-up"');
 
   // Open it: the phone number as the server unsealed it.
   await click(page, `case:${theCase.id}`);
