@@ -155,6 +155,15 @@ test('the dashboard shows the server\'s figures for each filter, and follows the
   await click(page, 'period:7');
   await waitFigures(page, (f) => f.filter.preset === 7, 'the 7-day preset');
   await assertSameAsServer(page, 'airport, last 7 days');
+  // "All": nothing before it to compare with, so no card shows a change (it showed "+32.9 vs
+  // previous 60 days" against an empty period; issue 13), while a 7-day period has one.
+  const week = await waitFigures(page, (f) => f.filter.preset === 7, 'the 7-day preset');
+  assert.ok(week.nps.change, 'the last 7 days compare with the 7 before');
+  await click(page, 'period:all');
+  const all = await waitFigures(page, (f) => f.filter.preset === 0, 'the whole period');
+  assert.equal(all.nps.change, null, `no invented change: ${JSON.stringify(all.nps.change)}`);
+  await click(page, 'period:7');
+  await waitFigures(page, (f) => f.filter.preset === 7, 'the 7-day preset again');
 
   // Back to every location, one day earlier at the end: the days themselves follow too.
   await click(page, 'location:*');

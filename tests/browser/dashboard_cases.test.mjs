@@ -139,6 +139,39 @@ test('the stats endpoint serves managers and staff only the cells of their locat
   }
 });
 
+test('the owner (the admin token) takes a case, assigns it to staff and gives it back', async () => {
+  // Issue 13: "Take it" answered 400 "'admin' is not a user at location ...", shown in red.
+  const context = await browser.newContext({
+    viewport: { width: 1366, height: 900 }, deviceScaleFactor: 1, locale: 'en-GB',
+    timezoneId: earlyMorningZone(),
+  });
+  try {
+    const page = await context.newPage();
+    page.on('pageerror', (e) => console.log(`[page error] ${e.message}`));
+    await page.goto(`${server.url}/dashboard/`);
+    await page.fill('#token', server.token);
+    await page.click('#enter');
+    await figures(page, (f) => f.ready, 'the owner\'s first figures');
+    await click(page, 'tab:cases');
+    const listed = await cases(page, (c) => c.loaded && c.list.length > 0, 'the case list');
+    assert.equal(listed.me, 'admin');
+    await click(page, `case:${theCase.id}`);
+    await cases(page, (x) => x.open?.id === theCase.id && !x.busy, 'the case open');
+    await click(page, 'case:take');
+    await until(async () => (await serverCase()).assignee === 'admin', 'the case assigned to the owner');
+    const taken = await cases(page, (x) => x.open?.assignee === 'admin' && !x.busy, 'the owner\'s case on screen');
+    assert.ok(!taken.error, `no error shown: ${taken.error}`);
+    await click(page, 'assign:olena');
+    await until(async () => (await serverCase()).assignee === 'olena', 'the case assigned to olena by the owner');
+    await cases(page, (x) => x.open?.assignee === 'olena' && !x.busy, 'olena\'s case on screen');
+    // Back to nobody, as the next test expects it.
+    const r = await server.admin('PUT', `/v1/admin/cases/${encodeURIComponent(theCase.id)}/assignee`, { assignee: null });
+    assert.equal(r.status, 200, describeResponse(r));
+  } finally {
+    await context.close();
+  }
+});
+
 test('staff of the location follow the case up in the dashboard, step by step', async () => {
   const { context, page, first } = await openDashboard('olena');
   assert.equal(first.offered, offers[KYIV], 'only Kyiv-Podil\'s offers are counted');

@@ -328,6 +328,16 @@ test('assignment: staff take a case themselves; managers assign staff of that lo
   r = await server.admin('PUT', path, { assignee: null }, as('maria'));
   assert.equal(r.status, 200, describeResponse(r));
   assert.equal(r.json.assignee, null);
+  // The owner behind the admin password or initial token takes any case ("Take it" answered
+  // 400 "'admin' is not a user at location", issue 13), and gives it back.
+  r = await server.admin('PUT', path, { assignee: 'admin' });
+  assert.equal(r.status, 200, describeResponse(r));
+  assert.equal(r.json.assignee, 'admin');
+  r = await server.admin('PUT', path, { assignee: 'olena' });
+  assert.equal(r.status, 200, describeResponse(r));
+  assert.equal(r.json.assignee, 'olena', 'the owner assigns staff of the location');
+  r = await server.admin('PUT', path, { assignee: null });
+  assert.equal(r.json.assignee, null);
   const ev = await receiver.waitFor('/main', (j) => j.type === 'case.assigned' && j.case.id === c.id && j.by === 'maria', 'case.assigned');
   assertSignedEvent(ev, orgKey, 'case.assigned');
 });
