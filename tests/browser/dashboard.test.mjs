@@ -304,6 +304,10 @@ test('a screen reader gets the cards, the filters as toggle buttons and the 0..1
     })).violations.map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.map((n) => `${n.target.join(' ')}: ${n.failureSummary}`) })));
     assert.deepEqual(violations, [], `axe-core, dashboard overview (${lang}): ${JSON.stringify(violations, null, 2)}`);
   }
+  // The language picked survives a reload (issue 13), the login form's included.
+  await page.reload();
+  await waitFigures(page, (x) => x.ready && x.language === 'uk', 'Ukrainian after a reload', 90000);
+  assert.equal(await page.evaluate(() => document.documentElement.lang), 'uk');
   await context.close();
 });
 

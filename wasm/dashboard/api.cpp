@@ -34,6 +34,7 @@ struct App {
   std::string font_ttf;  // the atlas points into it
   emscripten::val sink = emscripten::val::undefined();
   std::string requested;  // the survey whose cube was last asked for
+  std::string language;   // the UI language last told to the page
   double decode_ms = 0;
   uint64_t cube_bytes = 0;
 };
@@ -107,6 +108,11 @@ void AfterFrame() {
   if (g->state.logout) {
     g->state.logout = false;
     Emit("{\"type\":\"logout\"}");
+  }
+  // The page keeps the language the user picked, so that a reload shows the same one.
+  if (g->state.language != g->language) {
+    g->language = g->state.language;
+    Emit("{\"type\":\"language\",\"language\":" + JsonQuote(g->language) + "}");
   }
 }
 

@@ -173,6 +173,7 @@ export async function mount(element, options = {}) {
       caseRequest(changeCase(e));
     }
     if (e.type === 'logout') options.onLogout?.('');
+    if (e.type === 'language') options.onLanguage?.(e.language);
   });
   listCases();
   const first = options.survey && ids.includes(options.survey) ? options.survey : ids[0];
