@@ -159,16 +159,20 @@ class Api {
   HttpResponse PushRecords(const HttpRequest& r, std::string* actor);
   HttpResponse Revocations(const HttpRequest& r);
   HttpResponse Admin(const HttpRequest& r, std::string* actor);
-  HttpResponse Export(const HttpRequest& r);
+  // `who`: a manager, whose answer holds the records of their locations only (null: the owner).
+  HttpResponse Export(const HttpRequest& r, const Principal* who);
   HttpResponse Metrics();
   HttpResponse Health();
   HttpResponse Static(const HttpRequest& r);
   HttpResponse SmsInbound(const HttpRequest& r);  // sms.cpp
   struct SmsTarget;
-  Result<SmsTarget> FindSmsTarget();                               // sms.cpp
-  HttpResponse Report(const HttpRequest& r);                       // report_endpoint.cpp
-  HttpResponse Stats(const HttpRequest& r, const Principal& who);  // stats_endpoint.cpp
-  Result<bool> ProjectionCurrent();                                // stats_endpoint.cpp
+  Result<SmsTarget> FindSmsTarget();                                // sms.cpp
+  HttpResponse Report(const HttpRequest& r, const Principal* who);  // report_endpoint.cpp
+  HttpResponse Stats(const HttpRequest& r, const Principal& who);   // stats_endpoint.cpp
+  Result<bool> ProjectionCurrent();                                 // stats_endpoint.cpp
+  // For a manager's report or export: 403 (naming it) if the request names a location that is
+  // not theirs (`where=location=X`, `location=X`), else nullopt.
+  std::optional<HttpResponse> ForeignLocation(const HttpRequest& r, const Principal& who);
   // Who sent an admin request: Unauthenticated without a valid token.
   Result<Principal> Authenticate(const HttpRequest& r);
   // Cases, users, root-cause categories and webhooks (case_api.cpp); nullopt for other paths.
