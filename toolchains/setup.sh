@@ -15,6 +15,7 @@ packages=(
   clang libclang-rt-14-dev
   libsodium-dev libcereal-dev rapidjson-dev catch2
   libsqlite3-dev sqlite3 libcpp-httplib-dev libssl-dev zlib1g-dev libpq-dev postgresql
+  libphonenumber-dev
   emscripten autoconf automake libtool
   fonts-dejavu-core python3-fonttools chromium
   systemd

@@ -16,6 +16,7 @@
   // module, wasm, font): the browser's preload cache hands it to the widget's own requests.
   function preload() {
     var files = [['modulepreload', 'canvass/widget.js'], ['modulepreload', 'canvass/canvas.js'],
+      ['modulepreload', 'canvass/semantics.js'],
       ['modulepreload', 'canvass/canvass-widget.js'], ['preload', 'canvass/canvass-widget.wasm'],
       ['preload', 'canvass/font.ttf']];
     files.forEach(function (f) {

@@ -2,13 +2,19 @@
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <map>
+#include <optional>
 
+#include "canvass/crypto.h"
 #include "commands.h"
 #include "http_client.h"
 
@@ -18,9 +24,17 @@ namespace {
 constexpr char kUsage[] = R"(canvass admin - administer a canvass-server
 
 Usage:
-  canvass admin --server URL --token TOKEN COMMAND
+  canvass admin --server URL [--token TOKEN] [--cacert FILE.pem] COMMAND
+  canvass admin login --server URL [--user NAME] [--cacert FILE.pem]
+  canvass admin logout
 
 Commands:
+  login                   ask for the password (without echo on a terminal; otherwise the first
+                          line of standard input), log in, and keep the session token (12 h) in
+                          $XDG_CONFIG_HOME/canvass/session.json (~/.config/canvass; file 0600):
+                          later commands use it when no --token is given, for that server only;
+                          --server may then be left out
+  logout                  end that session on the server and delete the file
   enroll-code --location L [--channel kiosk] [--ttl-hours 24]
                           make a one-time enrollment code for a device (printed alone on a line)
   devices                 list devices (JSON)
@@ -35,7 +49,10 @@ Commands:
                           without contact details: GET /v1/admin/cases/<id> has them)
 
 TOKEN is the initial admin token (DATA/initial-admin-token) or a session token from
-POST /v1/admin/login. The environment variable CANVASS_TOKEN may hold it instead of --token.
+POST /v1/admin/login. The environment variable CANVASS_TOKEN may hold it instead of --token;
+either wins over the session kept by login.
+--cacert trusts the CA certificate(s) in FILE.pem for an https:// server (a self-signed
+certificate is its own CA); SSL_CERT_FILE=FILE.pem does the same for every OpenSSL program.
 Exit codes: 0 ok, 1 refused by the server, 2 usage error, 3 server unreachable.
 )";
 
@@ -103,9 +120,188 @@ int ListAllDevices(const std::string& server, const std::map<std::string, std::s
   return 0;
 }
 
+// The session kept by `canvass admin login`: one server, one token.
+struct SavedSession {
+  std::string server, user, token;
+  std::string cacert;  // the --cacert of the login, absolute, "" for none
+};
+
+std::string ConfigDir() {
+  if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg && *xdg == '/') {
+    return std::string(xdg) + "/canvass";
+  }
+  const char* home = std::getenv("HOME");
+  return std::string(home && *home ? home : ".") + "/.config/canvass";
+}
+
+std::string SessionFile() { return ConfigDir() + "/session.json"; }
+
+std::optional<SavedSession> LoadSession() {
+  Result<std::string> text = ReadFile(SessionFile());
+  if (!text.ok()) return std::nullopt;
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseIterativeFlag>(text->data(), text->size());
+  if (doc.HasParseError() || !doc.IsObject()) return std::nullopt;
+  auto field = [&](const char* key) {
+    auto it = doc.FindMember(key);
+    return it != doc.MemberEnd() && it->value.IsString() ? std::string(it->value.GetString())
+                                                         : std::string();
+  };
+  SavedSession s{field("server"), field("user"), field("token"), field("cacert")};
+  if (s.server.empty() || s.token.empty()) return std::nullopt;
+  return s;
+}
+
+Status SaveSession(const SavedSession& s) {
+  // Both levels owner-only: the token is as good as the password for 12 hours.
+  const std::string dir = ConfigDir();
+  const std::size_t slash = dir.find_last_of('/');
+  if (slash != std::string::npos && slash > 0) {
+    Status parent = native::MakePrivateDir(dir.substr(0, slash));  // ~/.config, if missing
+    if (!parent.ok()) return parent;
+  }
+  Status made = native::MakePrivateDir(dir);
+  if (!made.ok()) return made;
+  chmod(dir.c_str(), 0700);
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("server");
+  w.String(s.server.c_str());
+  w.Key("user");
+  w.String(s.user.c_str());
+  w.Key("token");
+  w.String(s.token.c_str());
+  w.Key("cacert");
+  w.String(s.cacert.c_str());
+  w.EndObject();
+  return native::ReplaceFileMode0600(SessionFile(), std::string(buf.GetString()) + "\n");
+}
+
+// The password: on a terminal, asked for without echo; otherwise the first line of stdin.
+std::optional<std::string> ReadPassword(const std::string& prompt) {
+  const bool tty = isatty(STDIN_FILENO) == 1;
+  termios old{};
+  if (tty) {
+    std::cerr << prompt << std::flush;
+    tcgetattr(STDIN_FILENO, &old);
+    termios quiet = old;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+  }
+  std::string line;
+  const bool got = static_cast<bool>(std::getline(std::cin, line));
+  if (tty) {
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+    std::cerr << "\n";
+  }
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (!got && line.empty()) return std::nullopt;
+  return line;
+}
+
+std::string StripSlashes(std::string url) {
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return url;
+}
+
+int Login(const std::string& server, const std::vector<std::string>& rest) {
+  std::string user;
+  for (std::size_t i = 1; i < rest.size(); ++i) {
+    if (rest[i] == "--user" && i + 1 < rest.size()) {
+      user = rest[++i];
+    } else {
+      std::cerr << "canvass admin login: unexpected '" << rest[i]
+                << "'; see canvass admin --help\n";
+      return 2;
+    }
+  }
+  std::optional<std::string> password = ReadPassword(
+      "Password for " + (user.empty() ? std::string("admin") : user) + " at " + server + ": ");
+  if (!password || password->empty()) {
+    std::cerr << "canvass admin login: no password given (type it, or pipe it on standard input)\n";
+    return 2;
+  }
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  if (!user.empty()) {
+    w.Key("user");
+    w.String(user.c_str());
+  }
+  w.Key("password");
+  w.String(password->c_str());
+  w.EndObject();
+  std::string body(buf.GetString(), buf.GetSize());
+  SecureWipe(password->data(), static_cast<std::uint32_t>(password->size()));
+  Result<HttpReply> reply = HttpPost(server, "/v1/admin/login", body, "application/json");
+  SecureWipe(body.data(), static_cast<std::uint32_t>(body.size()));
+  if (int rc = Report(reply, 200, false)) return rc;
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseIterativeFlag>(reply->body.data(), reply->body.size());
+  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("token") ||
+      !doc["token"].IsString()) {
+    std::cerr << "canvass admin login: unexpected answer: " << reply->body.substr(0, 200) << "\n";
+    return 1;
+  }
+  std::string cacert = CaCertFileInUse();
+  if (!cacert.empty()) {
+    if (char* absolute = realpath(cacert.c_str(), nullptr)) {
+      cacert = absolute;
+      std::free(absolute);
+    }
+  }
+  Status s = SaveSession({server, user, doc["token"].GetString(), cacert});
+  if (!s.ok()) {
+    std::cerr << "canvass admin login: logged in, but the session could not be kept: "
+              << s.message() << "\n";
+    return 1;
+  }
+  std::cout << "logged in to " << server << " as " << (user.empty() ? "admin" : user)
+            << "; session kept in " << SessionFile()
+            << " (12 hours; canvass admin logout ends it)\n";
+  return 0;
+}
+
+int Logout() {
+  std::optional<SavedSession> session = LoadSession();
+  if (!session) {
+    std::cerr << "canvass admin logout: not logged in (no session in " << SessionFile() << ")\n";
+    return 1;
+  }
+  if (CaCertFileInUse().empty() && !session->cacert.empty()) {
+    (void)UseCaCertFile(session->cacert);  // unreadable: the logout fails and says why
+  }
+  Result<HttpReply> reply = HttpPost(session->server, "/v1/admin/logout", "", "text/plain",
+                                     {{"Authorization", "Bearer " + session->token}});
+  // The file goes whatever the server says: an expired session (401) is over anyway, and an
+  // unreachable server should not keep the token on this disk.
+  const bool removed = unlink(SessionFile().c_str()) == 0;
+  if (!reply.ok()) {
+    std::cerr << "canvass admin logout: " << reply.status().message()
+              << (removed ? "; the local session file was deleted, but the session may stay "
+                            "valid on the server until it expires"
+                          : "")
+              << "\n";
+    return reply.status().code() == StatusCode::kUnavailable ? 3 : 1;
+  }
+  if (reply->status == 204) {
+    std::cout << "logged out of " << session->server << "\n";
+    return 0;
+  }
+  if (reply->status == 401) {
+    std::cout << "the session at " << session->server << " had already ended; local file deleted\n";
+    return 0;
+  }
+  std::cerr << "canvass admin logout: " << DescribeError(*reply) << "\n";
+  return 1;
+}
+
 }  // namespace
 
-int RunAdmin(const std::vector<std::string>& args) {
+int RunAdmin(const std::vector<std::string>& all_args) {
+  std::vector<std::string> args = all_args;
+  if (!TakeCaCertOption(&args, "canvass admin")) return 2;
   std::string server, token;
   if (const char* env = std::getenv("CANVASS_TOKEN")) token = env;
   std::vector<std::string> rest;
@@ -122,12 +318,39 @@ int RunAdmin(const std::vector<std::string>& args) {
       rest.push_back(args[i]);
     }
   }
+  if (!rest.empty() && rest[0] == "logout") return Logout();
+  server = StripSlashes(server);
+  if (!rest.empty() && rest[0] == "login") {
+    if (server.empty()) {
+      std::cerr << "canvass admin login: needs --server URL\n";
+      return 2;
+    }
+    return Login(server, rest);
+  }
+  if (token.empty()) {
+    // The session from `canvass admin login`, but only for the server it came from (and with
+    // the CA file it was made with, unless --cacert says otherwise).
+    if (std::optional<SavedSession> session = LoadSession()) {
+      if (server.empty()) server = session->server;
+      if (server == session->server) {
+        token = session->token;
+        if (CaCertFileInUse().empty() && !session->cacert.empty()) {
+          if (Status s = UseCaCertFile(session->cacert); !s.ok()) {
+            std::cerr << "canvass admin: the session's " << s.message() << "\n";
+            return 2;
+          }
+        }
+      }
+    }
+  }
   if (server.empty() || rest.empty()) {
     std::cerr << "canvass admin: needs --server URL and a command; see canvass admin --help\n";
     return 2;
   }
   if (token.empty()) {
-    std::cerr << "canvass admin: needs --token (or CANVASS_TOKEN); see canvass admin --help\n";
+    std::cerr << "canvass admin: needs --token (or CANVASS_TOKEN), or a session from 'canvass "
+                 "admin login --server "
+              << server << "'; see canvass admin --help\n";
     return 2;
   }
   const std::map<std::string, std::string> auth = {{"Authorization", "Bearer " + token}};

@@ -8,8 +8,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <set>
 
 #include "canvass/flow.h"
 #include "canvass/interchange.h"
@@ -25,7 +27,7 @@ namespace {
 constexpr char kUsage[] = R"(canvass device - a native survey device
 
 Usage:
-  canvass device --state DIR COMMAND
+  canvass device --state DIR [--cacert FILE.pem] COMMAND
 
 Commands:
   enroll --server URL --code CODE
@@ -54,6 +56,9 @@ Commands:
         fetch the latest survey bundles and verify them
 
 DIR holds the device key (owner-only), the certificate, the log (log.db) and the surveys.
+--cacert trusts the CA certificate(s) in FILE.pem for an https:// server (a self-signed
+certificate is its own CA), for enroll, push and surveys; SSL_CERT_FILE=FILE.pem does the same.
+The --cacert of enroll is remembered in DIR/device.json for later commands.
 Exit codes: 0 ok, 1 refused or invalid input, 2 usage error, 3 server unreachable.
 )";
 
@@ -71,6 +76,7 @@ std::int64_t NowMs() {
 struct DeviceState {
   std::string dir;
   std::string device_id, server, location, channel;
+  std::string cacert;  // the --cacert of the enrollment, absolute; "" for the system's store
   PublicKey org_sign{}, org_box{};
   std::optional<SigningKey> key;
 };
@@ -93,6 +99,10 @@ std::string StateJson(const DeviceState& d, const std::string& certificate_hex) 
   w.String(ToHex(d.org_box).c_str());
   w.Key("certificate");
   w.String(certificate_hex.c_str());
+  if (!d.cacert.empty()) {
+    w.Key("cacert");
+    w.String(d.cacert.c_str());
+  }
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize()) + "\n";
 }
@@ -116,6 +126,7 @@ Result<DeviceState> LoadState(const std::string& dir) {
   d.dir = dir;
   d.device_id = Field(doc, "device_id");
   d.server = Field(doc, "server");
+  d.cacert = Field(doc, "cacert");
   d.location = Field(doc, "location");
   d.channel = Field(doc, "channel");
   Result<PublicKey> sign = ArrayFromHex<32>(Field(doc, "org_sign_key"));
@@ -218,6 +229,13 @@ int Enroll(const std::string& dir, const std::vector<std::string>& args) {
   DeviceState d;
   d.dir = dir;
   d.server = server;
+  // Remembered, so that push and surveys trust the same server without --cacert each time.
+  if (!CaCertFileInUse().empty()) {
+    if (char* absolute = realpath(CaCertFileInUse().c_str(), nullptr)) {
+      d.cacert = absolute;
+      std::free(absolute);
+    }
+  }
   d.device_id = Field(doc, "device_id");
   d.location = Field(doc, "location");
   d.channel = Field(doc, "channel");
@@ -318,6 +336,58 @@ Result<std::map<std::string, std::string>> TagsFor(const DeviceState& d, const S
   return DeviceTags(host, survey.context_tags, d.location, d.channel);
 }
 
+// Why `id`, answered in `answers`, was not taken by the walk `session` over `survey`: not a
+// question here, hidden by its show_if, or after the required question the walk stopped at.
+std::string WhyNotAsked(const Survey& survey, const FlowSession& session, const std::string& id,
+                        const Answers& answers) {
+  const Question* stop = session.Current();
+  std::size_t index = survey.questions.size(), stop_index = survey.questions.size();
+  for (std::size_t i = 0; i < survey.questions.size(); ++i) {
+    if (survey.questions[i].id == id) index = i;
+    if (stop && survey.questions[i].id == stop->id) stop_index = i;
+  }
+  if (index == survey.questions.size()) return "'" + id + "' is not a question of this survey";
+  const Question& q = survey.questions[index];
+  if (survey.mode == DeliveryMode::kRotateOne) {
+    return "'" + id + "' is not asked: a rotate_one survey asks one question per customer";
+  }
+  if (stop && index > stop_index) {
+    return "'" + id + "' comes after required question '" + stop->id +
+           "', which has no answer: answer it too, or leave '" + id + "' out";
+  }
+  if (q.show_if) {
+    const Condition& c = *q.show_if;
+    std::string when;
+    if (c.op == Condition::Op::kRange) {
+      when = std::to_string(c.low) + ".." + std::to_string(c.high);
+    } else {
+      for (const auto& v : c.values) {
+        when += (when.empty()                 ? ""
+                 : c.op == Condition::Op::kIn ? " or "
+                                              : "") +
+                (std::holds_alternative<std::int32_t>(v) ? std::to_string(std::get<std::int32_t>(v))
+                                                         : "'" + std::get<std::string>(v) + "'");
+      }
+    }
+    std::string given = "not answered";
+    auto it = answers.find(c.question);
+    if (it != answers.end()) {
+      if (const auto* scale = std::get_if<ScaleAnswer>(&it->second)) {
+        given = std::to_string(scale->value);
+      } else if (const auto* choice = std::get_if<ChoiceAnswer>(&it->second)) {
+        given.clear();
+        for (const std::string& c_id : choice->ids)
+          given += (given.empty() ? "'" : ", '") + c_id + "'";
+      } else {
+        given = "answered";
+      }
+    }
+    return "'" + id + "' is not asked: show_if shows it only when '" + c.question + "' is " + when +
+           ", and '" + c.question + "' is " + given;
+  }
+  return "'" + id + "' is not asked with these answers";
+}
+
 int Record(const DeviceState& d, const std::vector<std::string>& args) {
   std::string survey_id, answers = "{}", outcome_name, time;
   std::map<std::string, std::string> given;
@@ -373,34 +443,47 @@ int Record(const DeviceState& d, const std::vector<std::string>& args) {
     session = FlowSession::Single(*survey, pick);
     if (!session.ok()) return Fail(session.status());
   }
-  std::size_t used = 0;
+  std::set<std::string> used;
   while (const Question* q = session->Current()) {
     auto it = typed->answers.find(q->id);
     if (it != typed->answers.end()) {
       Status s = session->Answer(it->second);
       if (!s.ok()) return Fail(s.WithContext("--answers." + q->id));
-      ++used;
+      used.insert(q->id);
     } else if (!q->required) {
       (void)session->Skip();
     } else {
       break;
     }
   }
-  if (used != typed->answers.size()) {
-    return Fail(Status::InvalidArgument(
-        "--answers: some answers are to questions this customer is not asked (show_if) or that "
-        "come after an unanswered required question"));
+  // Every answer the walk did not take is named, with the reason.
+  std::string unasked;
+  for (const auto& [id, value] : typed->answers) {
+    if (used.count(id)) continue;
+    unasked += (unasked.empty() ? "" : "; ") + WhyNotAsked(*survey, *session, id, typed->answers);
   }
+  if (!unasked.empty()) return Fail(Status::InvalidArgument("--answers: " + unasked));
   Outcome outcome = session->OutcomeIfLeftNow();
+  const Question* stop = session->Current();
   if (!outcome_name.empty()) {
     Result<Outcome> o = ParseOutcome(outcome_name);
     if (!o.ok()) return Fail(o.status().WithContext("--outcome"));
     if (*o == Outcome::kCompleted && outcome != Outcome::kCompleted) {
-      const Question* q = session->Current();
-      return Fail(Status::InvalidArgument("--outcome completed, but question '" +
-                                          (q ? q->id : std::string("?")) + "' needs an answer"));
+      return Fail(Status::InvalidArgument(
+          "--outcome completed, but question '" + (stop ? stop->id : std::string("?")) +
+          "' needs an answer" +
+          (stop ? " (" + std::string(QuestionKindName(stop->kind)) + ", required)" : "")));
     }
     outcome = *o;
+  } else if (outcome == Outcome::kPartial && stop) {
+    // Not an error (a customer who leaves half-way is counted as partial), but never silent.
+    std::cerr << "canvass device record: outcome partial: required question '" << stop->id << "' ("
+              << QuestionKindName(stop->kind) << ") has no answer"
+              << (stop->kind == QuestionKind::kCsiAttribute
+                      ? " — a CSI attribute needs {\"importance\": I, \"satisfaction\": S}"
+                      : "")
+              << ", so the customer left before the end; answer it for a completed record, or "
+                 "pass --outcome partial to say so\n";
   }
   ResponseRecord draft =
       BuildRecord(*survey, loaded->version, *session, outcome, now, *tags, d.org_box);
@@ -571,7 +654,9 @@ int Batch(const DeviceState& d, const std::vector<std::string>& args) {
 
 }  // namespace
 
-int RunDevice(const std::vector<std::string>& args) {
+int RunDevice(const std::vector<std::string>& all_args) {
+  std::vector<std::string> args = all_args;
+  if (!TakeCaCertOption(&args, "canvass device")) return 2;
   std::string dir;
   std::vector<std::string> rest;
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -599,6 +684,12 @@ int RunDevice(const std::vector<std::string>& args) {
   }
   Result<DeviceState> d = LoadState(dir);
   if (!d.ok()) return Fail(d.status());
+  if (CaCertFileInUse().empty() && !d->cacert.empty()) {
+    if (Status s = UseCaCertFile(d->cacert); !s.ok()) {
+      return Fail(s.WithContext("the CA file this device enrolled with (" + dir +
+                                "/device.json); pass --cacert FILE.pem"));
+    }
+  }
   if (command == "record") return Record(*d, cmd_args);
   if (command == "import") return Import(*d, cmd_args);
   if (command == "push") return Push(*d, cmd_args);

@@ -18,6 +18,7 @@ Usage:
   canvass survey check FILE...            validate survey definitions; exit 1 if any is invalid
   canvass survey show FILE [--lang LANG]  print a survey's questions, branching and delivery
   canvass admin --server URL --token T COMMAND    administer a canvass-server (canvass admin --help)
+  canvass admin login --server URL [--user NAME]  keep a session, so that --token can be left out
   canvass device --state DIR COMMAND              a native survey device (canvass device --help)
   canvass import surveyjs FILE [--out SURVEY.json] convert a SurveyJS definition
   canvass report --survey S --input R.jsonl [--by TAG|period:week]...  indices, groups, trends

@@ -1040,13 +1040,20 @@ HttpResponse Api::Admin(const HttpRequest& r, std::string* actor) {
   }
   // Every role: a manager's or staff member's cube holds the cells of their locations only.
   if (p == "/v1/admin/stats" && r.method == "GET") return Stats(r, *who);
+  // Managers: the report and the export of their locations (staff get neither).
+  if ((p == "/v1/admin/report" || p == "/v1/admin/export") && r.method == "GET" &&
+      who->role == Role::kManager) {
+    if (std::optional<HttpResponse> refused = ForeignLocation(r, *who)) return std::move(*refused);
+    return p == "/v1/admin/report" ? Report(r, &*who) : Export(r, &*who);
+  }
   if (who->role != Role::kOwner) {
     return ErrorResponse(403, "forbidden",
                          r.method + " " + p + " needs the owner role; " + who->name + " is " +
                              RoleName(who->role) +
                              " (open to every role: /v1/admin/me, /v1/admin/cases..., GET "
                              "/v1/admin/case-categories, GET /v1/admin/surveys, GET "
-                             "/v1/admin/stats, /v1/admin/password)");
+                             "/v1/admin/stats, /v1/admin/password; to managers also GET "
+                             "/v1/admin/report and /v1/admin/export of their locations)");
   }
   if (p == "/v1/admin/surveys" && r.method == "POST") {
     std::vector<std::string> locations;
@@ -1163,8 +1170,8 @@ HttpResponse Api::Admin(const HttpRequest& r, std::string* actor) {
     done.status = 204;
     return done;
   }
-  if (p == "/v1/admin/export" && r.method == "GET") return Export(r);
-  if (p == "/v1/admin/report" && r.method == "GET") return Report(r);
+  if (p == "/v1/admin/export" && r.method == "GET") return Export(r, nullptr);
+  if (p == "/v1/admin/report" && r.method == "GET") return Report(r, nullptr);
   if (p == "/v1/admin/quarantine" && r.method == "GET") {
     Result<std::vector<QuarantineRow>> rows = store_->ListQuarantine(1000);
     if (!rows.ok()) return StatusResponse(rows.status());
@@ -1194,19 +1201,45 @@ HttpResponse Api::Admin(const HttpRequest& r, std::string* actor) {
                        "no admin endpoint " + r.method + " " + p + " (see docs/protocol.md)");
 }
 
-HttpResponse Api::Export(const HttpRequest& r) {
+std::optional<HttpResponse> Api::ForeignLocation(const HttpRequest& r, const Principal& who) {
+  std::vector<std::string> named;
+  if (auto it = r.query.find("location"); it != r.query.end()) named.push_back(it->second);
+  auto [begin, end] = r.query.equal_range("where");
+  for (auto it = begin; it != end; ++it) {
+    if (it->second.rfind("location=", 0) == 0) named.push_back(it->second.substr(9));
+  }
+  for (const std::string& l : named) {
+    if (!CanAccess(who, l)) {
+      return ErrorResponse(403, "forbidden",
+                           who.name + " does not work at location '" + l +
+                               "'; a manager's reports and exports hold their locations only");
+    }
+  }
+  return std::nullopt;
+}
+
+HttpResponse Api::Export(const HttpRequest& r, const Principal* who) {
   std::string format = "jsonl";
   if (auto it = r.query.find("format"); it != r.query.end()) format = it->second;
   if (format != "jsonl" && format != "csv") {
     return ErrorResponse(400, "invalid_argument", "format: use jsonl or csv");
   }
+  // `location=`: one location's records (a manager's own; the owner's any).
+  std::string only;
+  if (auto it = r.query.find("location"); it != r.query.end()) only = it->second;
+  // A manager's export: their locations only (the location is the device's, DecodeStoredRecord).
+  const std::optional<Principal> scope = who ? std::optional<Principal>(*who) : std::nullopt;
   // Streamed a record at a time (the store pages through the records), so that exporting a
   // million responses needs no more memory than one. A failure half-way ends the stream without
   // its last chunk: clients see a truncated answer, never a short file that looks complete.
-  const auto each = [this](const std::function<bool(const ResponseRecord&)>& visit) {
+  const auto each = [this, scope, only](const std::function<bool(const ResponseRecord&)>& visit) {
     return store_->ForEachRecord([&](const StoredRecord& stored) -> Status {
       Result<ResponseRecord> record = DecodeStoredRecord(stored);
       if (!record.ok()) return record.status();
+      auto location = record->tags.find("location");
+      const std::string here = location == record->tags.end() ? "" : location->second;
+      if (!only.empty() && here != only) return Status::Ok();
+      if (scope && !CanAccess(*scope, here)) return Status::Ok();
       return visit(*record) ? Status::Ok() : Status::Unavailable("the client went away");
     });
   };

@@ -56,6 +56,8 @@ struct HttpResponse {
 
 // {"error": code, "message": message} with `status` (docs/protocol.md lists the codes).
 HttpResponse ErrorResponse(int status, const std::string& code, const std::string& message);
+// InvalidArgument unless `region` is a region libphonenumber knows ("UA", "PL"; sms.cpp).
+Status CheckSmsRegion(const std::string& region);
 // The "error" code of an ErrorResponse body ("" for any other body): for the access log.
 std::string ErrorCodeOf(const std::string& body);
 // The HTTP answer for a non-OK Status from the store or the core.
@@ -86,6 +88,11 @@ struct ApiOptions {
   // the survey whose NPS question an SMS reply answers.
   std::string sms_secret;
   std::string sms_survey;
+  // Phone numbers without a country code are read in this region (ISO 3166 code, --sms-region).
+  std::string sms_region = "UA";
+  // The public URL the gateway posts to, as the gateway signs it (X-Twilio-Signature); empty:
+  // https:// and http:// with the request's Host header are both tried.
+  std::string sms_url;
   // Keeps derived state (projector.h); told after every push that stored records. May be null.
   Projector* projector = nullptr;
   // The latest definitions the statistics projection counts with (stats_projection.h); updated
@@ -139,6 +146,9 @@ class Api {
 
   // The first admin token (random); stores its hash. Returns the token to show once.
   Result<std::string> CreateInitialAdminToken();
+  // Whether the SMS channel can record: --sms-survey published, with an NPS question. Called at
+  // start, so that a wrong survey stops the server instead of answering every SMS 503.
+  Status CheckSmsChannel();
   // Publishes a survey definition (also used by --publish at start).
   Result<SurveyRow> Publish(const std::string& definition,
                             const std::vector<std::string>& locations);
@@ -149,14 +159,20 @@ class Api {
   HttpResponse PushRecords(const HttpRequest& r, std::string* actor);
   HttpResponse Revocations(const HttpRequest& r);
   HttpResponse Admin(const HttpRequest& r, std::string* actor);
-  HttpResponse Export(const HttpRequest& r);
+  // `who`: a manager, whose answer holds the records of their locations only (null: the owner).
+  HttpResponse Export(const HttpRequest& r, const Principal* who);
   HttpResponse Metrics();
   HttpResponse Health();
   HttpResponse Static(const HttpRequest& r);
-  HttpResponse SmsInbound(const HttpRequest& r);                   // sms.cpp
-  HttpResponse Report(const HttpRequest& r);                       // report_endpoint.cpp
-  HttpResponse Stats(const HttpRequest& r, const Principal& who);  // stats_endpoint.cpp
-  Result<bool> ProjectionCurrent();                                // stats_endpoint.cpp
+  HttpResponse SmsInbound(const HttpRequest& r);  // sms.cpp
+  struct SmsTarget;
+  Result<SmsTarget> FindSmsTarget();                                // sms.cpp
+  HttpResponse Report(const HttpRequest& r, const Principal* who);  // report_endpoint.cpp
+  HttpResponse Stats(const HttpRequest& r, const Principal& who);   // stats_endpoint.cpp
+  Result<bool> ProjectionCurrent();                                 // stats_endpoint.cpp
+  // For a manager's report or export: 403 (naming it) if the request names a location that is
+  // not theirs (`where=location=X`, `location=X`), else nullopt.
+  std::optional<HttpResponse> ForeignLocation(const HttpRequest& r, const Principal& who);
   // Who sent an admin request: Unauthenticated without a valid token.
   Result<Principal> Authenticate(const HttpRequest& r);
   // Cases, users, root-cause categories and webhooks (case_api.cpp); nullopt for other paths.

@@ -418,7 +418,30 @@ Status RestoreDatabase(const std::string& backup_path, const Entry& e, const std
 
 int BackupCommand(int argc, char** argv) {
   Args args;
-  if (!ParseArgs(argc, argv, "backup", "--out", false, &args)) return 2;
+  if (!ParseArgs(argc, argv, "backup", "--out", true, &args)) return 2;
+  // Said before anything is copied: SQLite would only say "unable to open database".
+  const std::size_t slash = args.file.find_last_of('/');
+  const std::string folder =
+      slash == std::string::npos ? "." : (slash == 0 ? "/" : args.file.substr(0, slash));
+  struct stat folder_st {};
+  if (stat(folder.c_str(), &folder_st) != 0 || !S_ISDIR(folder_st.st_mode)) {
+    std::cerr << "canvass-server backup: no such folder: " << folder
+              << " (make it first, e.g. mkdir -p " << folder << ")\n";
+    return 1;
+  }
+  struct stat out_st {};
+  if (stat(args.file.c_str(), &out_st) == 0) {
+    if (!S_ISREG(out_st.st_mode)) {
+      std::cerr << "canvass-server backup: " << args.file << " exists and is not a file\n";
+      return 1;
+    }
+    if (!args.force) {
+      std::cerr << "canvass-server backup: " << args.file
+                << " already exists; backup refuses to overwrite it. Choose another name (e.g. "
+                   "with the date) or add --force to replace it; nothing was changed\n";
+      return 1;
+    }
+  }
   umask(077);  // the backup holds the organisation's secret keys: owner only
   if (!InitCrypto().ok()) {
     std::cerr << "canvass-server backup: libsodium failed to initialise\n";

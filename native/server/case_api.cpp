@@ -356,7 +356,9 @@ HttpResponse Api::ChangeCase(const HttpRequest& r, const Principal& who, const s
                            "staff assign cases to themselves only; a manager or the owner "
                            "assigns them to others");
     }
-    if (!assignee->empty()) {
+    // The owner behind the initial token and the admin password ("admin") is no row of the
+    // users table, and may take any case, as an owner user may (CanAccess).
+    if (!assignee->empty() && *assignee != kAdminName) {
       Result<std::optional<UserRow>> user = store_->FindUser(*assignee);
       if (!user.ok()) return StatusResponse(user.status());
       std::optional<Role> role = *user ? ParseRole((*user)->role) : std::nullopt;

@@ -82,7 +82,9 @@ Options:
                         (never the query), status, bytes, ms, device or user, client
   --sms-survey ID       turn on the SMS channel (POST /v1/channels/sms) for this survey's NPS
                         question; the gateway's shared secret comes from the environment
-                        variable CANVASS_SMS_SECRET (kept off the command line)
+                        variable CANVASS_SMS_SECRET (kept off the command line; 16+
+                        characters); CANVASS_SMS_URL, if set, is the public URL gateways sign
+  --sms-region CC       read SMS numbers without a country code in region CC (default UA)
   --tls-cert FILE --tls-key FILE
                         serve HTTPS with this certificate and key (PEM)
   --case-sla-hours H    a follow-up case is due H hours after it opens (default 24; fractions
@@ -161,6 +163,7 @@ Result<std::vector<std::string>> ConfigArgs(const std::string& file,
                                 "trusted-proxy",
                                 "access-log",
                                 "sms-survey",
+                                "sms-region",
                                 "case-sla-hours",
                                 "webhook-retry-seconds"};
   const auto trim = [](std::string s) {
@@ -294,6 +297,13 @@ int ParseArgs(int argc, char** argv, Options* o) {
     } else if (a == "--sms-survey") {
       if (!(v = need(i))) return 2;
       o->api.sms_survey = *v;
+    } else if (a == "--sms-region") {
+      if (!(v = need(i))) return 2;
+      if (Status s = CheckSmsRegion(*v); !s.ok()) {
+        std::cerr << "canvass-server: " << s.message() << "\n";
+        return 2;
+      }
+      o->api.sms_region = *v;
     } else if (a == "--threads") {
       if (!(v = need(i))) return 2;
       o->threads = std::max(1, std::atoi(v->c_str()));
@@ -342,6 +352,7 @@ int ParseArgs(int argc, char** argv, Options* o) {
       return 2;
     }
     o->api.sms_secret = secret;
+    if (const char* url = std::getenv("CANVASS_SMS_URL")) o->api.sms_url = url;
   }
   if (o->store.sqlite_max_db_mb != 0 && o->db != "sqlite") {
     std::cerr << "canvass-server: --max-db-mb limits the SQLite store only\n";
@@ -526,6 +537,11 @@ int Run(const Options& o) {
     }
     std::cout << "survey " << row->survey_id << " published (revision " << row->revision
               << ", version " << ToHex(row->version).substr(0, 12) << ")\n";
+  }
+
+  if (Status s = api.CheckSmsChannel(); !s.ok()) {
+    std::cerr << "canvass-server: the SMS channel cannot record: " << s.message() << "\n";
+    return 1;
   }
 
   http->set_payload_max_length(8u << 20);

@@ -114,6 +114,12 @@ const char* const kMigrations[] = {
                                        last_error TEXT NOT NULL, delivered_ms BIGINT,
                                        PRIMARY KEY(event_id, webhook_id));
        CREATE INDEX deliveries_due ON webhook_deliveries(state, next_ms);)",
+    // 4: inbound messages (the SMS gateway's message ids), so that a gateway's retry is stored
+    // once; the record that holds the message is (device_id, seq).
+    R"(CREATE TABLE inbound_messages(channel TEXT NOT NULL, message_id TEXT NOT NULL,
+                                     device_id TEXT NOT NULL, seq BIGINT NOT NULL,
+                                     received_ms BIGINT NOT NULL,
+                                     PRIMARY KEY(channel, message_id));)",
 };
 
 // libpq messages span lines ("...failed: Connection refused\n\tIs the server running...").
@@ -756,6 +762,57 @@ class PostgresStore : public ServerStore {
       commit = result.ok() && result->verdict == AppendResult::Verdict::kStored;
       return result;
     });
+  }
+
+  Result<InboundAppend> AppendInbound(const InboundMessage& message, const std::string& device_id,
+                                      const VerifiedRecord& record, std::int64_t now_ms) override {
+    if (!IsStorableText(message.channel) || !IsStorableText(message.message_id)) {
+      return Status::InvalidArgument("message id: not storable text");
+    }
+    return Transact<InboundAppend>(
+        "store inbound message", [&](Conn& c, bool& commit) -> Result<InboundAppend> {
+          InboundAppend out;
+          // The chain head's row lock first, as AppendRecords takes it: then two servers given
+          // the same message wait for each other here, and the second sees the first's row.
+          Result<Rows> head = c.Exec("SELECT 1 FROM devices WHERE device_id = $1 FOR UPDATE",
+                                     Params().Text(device_id), "read chain head");
+          if (!head.ok()) return head.status();
+          Result<Rows> known = c.Exec(
+              "SELECT seq, received_ms FROM inbound_messages "
+              "WHERE channel = $1 AND message_id = $2",
+              Params().Text(message.channel).Text(message.message_id), "read inbound message");
+          if (!known.ok()) return known.status();
+          if (known->size() > 0) {
+            out.seq = static_cast<std::uint64_t>(known->Int(0, 0));
+            out.first_ms = known->Int(0, 1);
+            if (message.window_ms == 0 || now_ms - out.first_ms < message.window_ms) {
+              out.duplicate = true;
+              commit = false;
+              return out;
+            }
+          }
+          Result<AppendResult> appended = AppendIn(c, device_id, {record}, now_ms);
+          if (!appended.ok()) return appended.status();
+          out.append = *appended;
+          commit = appended->verdict == AppendResult::Verdict::kStored;
+          if (!commit) return out;
+          out.seq = record.seq;
+          out.first_ms = now_ms;
+          Result<Rows> ins = c.Exec(
+              "INSERT INTO inbound_messages(channel, message_id, device_id, seq, received_ms) "
+              "VALUES ($1, $2, $3, $4, $5) ON CONFLICT(channel, message_id) DO UPDATE SET "
+              "device_id = EXCLUDED.device_id, seq = EXCLUDED.seq, "
+              "received_ms = EXCLUDED.received_ms",
+              Params()
+                  .Text(message.channel)
+                  .Text(message.message_id)
+                  .Text(device_id)
+                  .Int(static_cast<std::int64_t>(record.seq))
+                  .Int(now_ms),
+              "remember inbound message");
+          if (!ins.ok()) return ins.status();
+          return out;
+        });
   }
 
   Result<std::int64_t> StoredTime(const std::string& device_id, std::uint64_t seq) override {

@@ -13,7 +13,7 @@
 
 namespace canvass::server {
 
-HttpResponse Api::Report(const HttpRequest& r) {
+HttpResponse Api::Report(const HttpRequest& r, const Principal* who) {
   auto one = [&](const char* key) -> std::string {
     auto it = r.query.find(key);
     return it == r.query.end() ? std::string() : it->second;
@@ -89,7 +89,12 @@ HttpResponse Api::Report(const HttpRequest& r) {
   Status s = store_->ForEachRecord([&](const StoredRecord& stored) -> Status {
     Result<ResponseRecord> record = DecodeStoredRecord(stored);
     if (!record.ok()) return record.status();
-    if (record->survey_id == survey_id) records.push_back(std::move(*record));
+    if (record->survey_id != survey_id) return Status::Ok();
+    if (who) {  // a manager's report: their locations only
+      auto location = record->tags.find("location");
+      if (location == record->tags.end() || !CanAccess(*who, location->second)) return Status::Ok();
+    }
+    records.push_back(std::move(*record));
     return Status::Ok();
   });
   if (!s.ok()) return StatusResponse(s.WithContext("report"));

@@ -75,6 +75,12 @@ const char* const kMigrations[] = {
                                        last_error TEXT NOT NULL, delivered_ms INTEGER,
                                        PRIMARY KEY(event_id, webhook_id)) WITHOUT ROWID;
        CREATE INDEX deliveries_due ON webhook_deliveries(state, next_ms);)",
+    // 4: inbound messages (the SMS gateway's message ids), so that a gateway's retry is stored
+    // once; the record that holds the message is (device_id, seq).
+    R"(CREATE TABLE inbound_messages(channel TEXT NOT NULL, message_id TEXT NOT NULL,
+                                     device_id TEXT NOT NULL, seq INTEGER NOT NULL,
+                                     received_ms INTEGER NOT NULL,
+                                     PRIMARY KEY(channel, message_id)) WITHOUT ROWID;)",
 };
 
 // SQLITE_FULL: the disk, or the --max-db-mb limit (PRAGMA max_page_count). Devices keep what has
@@ -470,6 +476,20 @@ class SqliteStore : public ServerStore {
     return result;
   }
 
+  Result<InboundAppend> AppendInbound(const InboundMessage& message, const std::string& device_id,
+                                      const VerifiedRecord& record, std::int64_t now_ms) override {
+    std::lock_guard lock(mu_);
+    Status s = Exec("BEGIN IMMEDIATE");
+    if (!s.ok()) return s;
+    Result<InboundAppend> result = AppendInboundLocked(message, device_id, record, now_ms);
+    const bool commit = result.ok() && !result->duplicate &&
+                        result->append.verdict == AppendResult::Verdict::kStored;
+    s = End(commit);
+    if (!result.ok()) return result;
+    if (!s.ok()) return s;
+    return result;
+  }
+
   Result<std::int64_t> StoredTime(const std::string& device_id, std::uint64_t seq) override {
     std::lock_guard lock(mu_);
     Statement q(db_, "SELECT stored_ms FROM records WHERE device_id = ? AND seq = ?");
@@ -508,6 +528,45 @@ class SqliteStore : public ServerStore {
       device = page.back().device_id;
       seq = static_cast<std::int64_t>(page.back().seq);
     }
+  }
+
+  // AppendInbound inside its write transaction.
+  Result<InboundAppend> AppendInboundLocked(const InboundMessage& message,
+                                            const std::string& device_id,
+                                            const VerifiedRecord& record, std::int64_t now_ms) {
+    InboundAppend out;
+    bool known = false;
+    {
+      Statement q(db_,
+                  "SELECT seq, received_ms FROM inbound_messages "
+                  "WHERE channel = ? AND message_id = ?");
+      q.Bind(1, message.channel).Bind(2, message.message_id);
+      int rc = q.Step();
+      if (rc == SQLITE_ROW) {
+        known = true;
+        out.seq = static_cast<std::uint64_t>(q.Int(0));
+        out.first_ms = q.Int(1);
+      } else if (rc != SQLITE_DONE) {
+        return q.Error("read inbound message");
+      }
+    }
+    if (known && (message.window_ms == 0 || now_ms - out.first_ms < message.window_ms)) {
+      out.duplicate = true;
+      return out;
+    }
+    Result<AppendResult> appended = AppendLocked(device_id, {record}, now_ms);
+    if (!appended.ok()) return appended.status();
+    out.append = *appended;
+    if (appended->verdict != AppendResult::Verdict::kStored) return out;
+    out.seq = record.seq;
+    out.first_ms = now_ms;
+    Statement ins(db_,
+                  "INSERT OR REPLACE INTO inbound_messages(channel, message_id, device_id, seq, "
+                  "received_ms) VALUES (?, ?, ?, ?, ?)");
+    ins.Bind(1, message.channel).Bind(2, message.message_id).Bind(3, device_id);
+    ins.Bind(4, static_cast<std::int64_t>(record.seq)).Bind(5, now_ms);
+    if (ins.Step() != SQLITE_DONE) return ins.Error("remember inbound message");
+    return out;
   }
 
   Result<std::uint64_t> CountRecords() override {

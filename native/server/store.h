@@ -60,6 +60,22 @@ struct AppendResult {
   ChainHead head;  // after the call
 };
 
+// A message from an inbound channel (the SMS gateway) and its idempotency key.
+struct InboundMessage {
+  std::string channel;     // "sms"
+  std::string message_id;  // the gateway's id, or one the server derived (see window_ms)
+  // 0: the id is the gateway's and is never reused, so it is a duplicate forever. >0: the id was
+  // derived from the message itself; it is a duplicate only within window_ms of the first.
+  std::int64_t window_ms = 0;
+};
+
+struct InboundAppend {
+  bool duplicate = false;     // the message was stored before: nothing new was stored
+  std::uint64_t seq = 0;      // the record holding the message (the earlier one if duplicate)
+  std::int64_t first_ms = 0;  // when the message was first stored
+  AppendResult append;        // of the record, when not a duplicate
+};
+
 struct StoredRecord {
   std::string device_id;
   std::uint64_t seq = 0;
@@ -276,6 +292,13 @@ class ServerStore {
   virtual Result<AppendResult> AppendRecords(const std::string& device_id,
                                              const std::vector<VerifiedRecord>& records,
                                              std::int64_t now_ms) = 0;
+  // AppendRecords of one record of `device_id` and remembering `message` with it, in one
+  // transaction: a message already remembered (see InboundMessage::window_ms) stores nothing and
+  // answers duplicate with the earlier seq, also when two servers get it at the same moment.
+  virtual Result<InboundAppend> AppendInbound(const InboundMessage& message,
+                                              const std::string& device_id,
+                                              const VerifiedRecord& record,
+                                              std::int64_t now_ms) = 0;
   // When (device, seq) was stored, for receipts; NotFound if it was not.
   virtual Result<std::int64_t> StoredTime(const std::string& device_id, std::uint64_t seq) = 0;
   virtual Status ForEachRecord(const std::function<Status(const StoredRecord&)>& visit) = 0;

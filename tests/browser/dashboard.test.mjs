@@ -10,6 +10,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import {
   startServer, tempDir, cleanup, repoRoot, RESTAURANT, Device, mustCli, pool, sleep, request,
@@ -22,6 +23,8 @@ import {
 const siteDir = path.resolve(repoRoot, process.env.CANVASS_SITE_DIR || 'build/wasm/site');
 const artifacts = path.join(repoRoot, 'tests/artifacts');
 const PASSWORD = 'dashboard-test-password';
+// axe-core from tests/browser/package-lock.json (npm ci --prefix tests/browser).
+const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 let server;
 let browser;
@@ -152,6 +155,15 @@ test('the dashboard shows the server\'s figures for each filter, and follows the
   await click(page, 'period:7');
   await waitFigures(page, (f) => f.filter.preset === 7, 'the 7-day preset');
   await assertSameAsServer(page, 'airport, last 7 days');
+  // "All": nothing before it to compare with, so no card shows a change (it showed "+32.9 vs
+  // previous 60 days" against an empty period; issue 13), while a 7-day period has one.
+  const week = await waitFigures(page, (f) => f.filter.preset === 7, 'the 7-day preset');
+  assert.ok(week.nps.change, 'the last 7 days compare with the 7 before');
+  await click(page, 'period:all');
+  const all = await waitFigures(page, (f) => f.filter.preset === 0, 'the whole period');
+  assert.equal(all.nps.change, null, `no invented change: ${JSON.stringify(all.nps.change)}`);
+  await click(page, 'period:7');
+  await waitFigures(page, (f) => f.filter.preset === 7, 'the 7-day preset again');
 
   // Back to every location, one day earlier at the end: the days themselves follow too.
   await click(page, 'location:*');
@@ -201,6 +213,101 @@ test('the dashboard shows the server\'s figures for each filter, and follows the
   await click(page, 'logout');
   await page.waitForSelector('#login', { state: 'visible', timeout: 15000 });
   assert.equal(await page.evaluate(() => sessionStorage.getItem('canvass:dashboard:token')), null);
+  await context.close();
+});
+
+// Chromium's accessibility tree (CDP): what a screen reader is given. Returns the nodes that are
+// not ignored, with role, name and properties flattened.
+async function axNodes(page) {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    const { nodes } = await cdp.send('Accessibility.getFullAXTree');
+    const byId = new Map(nodes.map((n) => [n.nodeId, n]));
+    return nodes.filter((n) => !n.ignored).map((n) => ({
+      role: n.role?.value, name: n.name?.value ?? '',
+      pressed: n.properties?.find((x) => x.name === 'pressed')?.value?.value,
+      // The text inside (through ignored nodes), for groups.
+      texts: (() => {
+        const out = [];
+        const walk = (id) => {
+          const c = byId.get(id);
+          if (!c) return;
+          if (!c.ignored && c.role?.value === 'StaticText') out.push(c.name?.value ?? '');
+          for (const k of c.childIds || []) walk(k);
+        };
+        for (const k of n.childIds || []) walk(k);
+        return out;
+      })(),
+    }));
+  } finally {
+    await cdp.detach();
+  }
+}
+
+test('a screen reader gets the cards, the filters as toggle buttons and the 0..10 chart as text; axe-core passes', async () => {
+  const context = await browser.newContext({
+    viewport: { width: 1366, height: 860 }, deviceScaleFactor: 1, locale: 'en-GB',
+  });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.log(`[page error] ${e.message}`));
+  await page.goto(`${server.url}/dashboard/`);
+  await page.fill('#password', PASSWORD);
+  await page.click('#enter');
+  const f = await waitFigures(page, (x) => x.ready, 'the first figures', 90000);
+  await waitItem(page, 'chart:distribution');
+  const find = async (predicate, what) => {
+    const deadline = Date.now() + 20000;
+    let nodes = [];
+    while (Date.now() < deadline) {
+      nodes = await axNodes(page);
+      const hit = nodes.find(predicate);
+      if (hit) return hit;
+      await sleep(200);
+    }
+    assert.fail(`no ${what} in the accessibility tree; buttons: ${JSON.stringify(
+      nodes.filter((n) => n.role === 'button').map((n) => n.name))}`);
+  };
+  // The NPS card as one text, with the value the figures hold.
+  const nps = `${f.nps.value > 0 ? '+' : ''}${f.nps.value.toFixed(1)}`;
+  const card = await find((n) => n.name.startsWith(`NPS ${nps}, 95%: `), 'NPS card');
+  assert.match(card.name, /n = \d[\d ,]*\./);
+  // Filters are toggle buttons: "All" locations pressed, a location not.
+  const airport = await find((n) => n.role === 'button' && n.name === 'airport', 'airport filter');
+  assert.equal(airport.pressed, 'false');
+  assert.ok((await axNodes(page)).some((n) => n.role === 'button' && n.name === 'All' && n.pressed === 'true'));
+  // The 0..10 chart's text alternative: a group with a line per score.
+  const chart = await find((n) => n.role === 'group' && n.name === 'Scores 0-10', 'distribution text alternative');
+  assert.equal(chart.texts.filter((t) => /^\d+: \d[\d ,]* answers$/.test(t)).length, 11, JSON.stringify(chart.texts));
+  console.log(`[dashboard a11y] card: ${card.name}; chart: ${chart.texts.join(' | ')}`);
+  // Pressing the mirrored chip takes the pointer's path: the filter changes, the button is pressed.
+  await page.evaluate(() => document.querySelector('[data-canvass-item="location:airport"]').click());
+  await waitFigures(page, (x) => x.filter.location === 'airport', 'the airport filter');
+  await find((n) => n.role === 'button' && n.name === 'airport' && n.pressed === 'true', 'airport pressed');
+  // The groups chart's text alternative, on the charts tab (opened through the mirror).
+  await page.evaluate(() => document.querySelector('[data-canvass-item="tab:charts"]').click());
+  const groups = await find((n) => n.role === 'group' && n.name.startsWith('NPS by ') &&
+    n.texts.some((t) => /^\d+\. /.test(t)), 'groups text alternative');
+  assert.ok(groups.texts.some((t) => /^\d+\. .+: [+-]?\d+\.\d, 95% [+-]?\d+\.\d \.\. [+-]?\d+\.\d, n = \d/.test(t)),
+    JSON.stringify(groups.texts));
+  console.log(`[dashboard a11y] ${groups.name}: ${groups.texts.join(' | ')}`);
+  await page.evaluate(() => document.querySelector('[data-canvass-item="tab:overview"]').click());
+  await waitItem(page, 'chart:distribution');
+  for (const lang of ['en', 'uk']) {
+    if (lang === 'uk') {
+      await page.evaluate(() => document.querySelector('[data-canvass-item="lang:uk"]').click());
+      await waitFigures(page, (x) => x.language === 'uk', 'Ukrainian');
+      await find((n) => n.role === 'group' && n.name === 'Оцінки 0-10', 'the chart in Ukrainian');
+    }
+    await page.evaluate(axeSource);
+    const violations = await page.evaluate(async () => (await window.axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+    })).violations.map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.map((n) => `${n.target.join(' ')}: ${n.failureSummary}`) })));
+    assert.deepEqual(violations, [], `axe-core, dashboard overview (${lang}): ${JSON.stringify(violations, null, 2)}`);
+  }
+  // The language picked survives a reload (issue 13), the login form's included.
+  await page.reload();
+  await waitFigures(page, (x) => x.ready && x.language === 'uk', 'Ukrainian after a reload', 90000);
+  assert.equal(await page.evaluate(() => document.documentElement.lang), 'uk');
   await context.close();
 });
 

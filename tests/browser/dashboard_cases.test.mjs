@@ -139,6 +139,39 @@ test('the stats endpoint serves managers and staff only the cells of their locat
   }
 });
 
+test('the owner (the admin token) takes a case, assigns it to staff and gives it back', async () => {
+  // Issue 13: "Take it" answered 400 "'admin' is not a user at location ...", shown in red.
+  const context = await browser.newContext({
+    viewport: { width: 1366, height: 900 }, deviceScaleFactor: 1, locale: 'en-GB',
+    timezoneId: earlyMorningZone(),
+  });
+  try {
+    const page = await context.newPage();
+    page.on('pageerror', (e) => console.log(`[page error] ${e.message}`));
+    await page.goto(`${server.url}/dashboard/`);
+    await page.fill('#token', server.token);
+    await page.click('#enter');
+    await figures(page, (f) => f.ready, 'the owner\'s first figures');
+    await click(page, 'tab:cases');
+    const listed = await cases(page, (c) => c.loaded && c.list.length > 0, 'the case list');
+    assert.equal(listed.me, 'admin');
+    await click(page, `case:${theCase.id}`);
+    await cases(page, (x) => x.open?.id === theCase.id && !x.busy, 'the case open');
+    await click(page, 'case:take');
+    await until(async () => (await serverCase()).assignee === 'admin', 'the case assigned to the owner');
+    const taken = await cases(page, (x) => x.open?.assignee === 'admin' && !x.busy, 'the owner\'s case on screen');
+    assert.ok(!taken.error, `no error shown: ${taken.error}`);
+    await click(page, 'assign:olena');
+    await until(async () => (await serverCase()).assignee === 'olena', 'the case assigned to olena by the owner');
+    await cases(page, (x) => x.open?.assignee === 'olena' && !x.busy, 'olena\'s case on screen');
+    // Back to nobody, as the next test expects it.
+    const r = await server.admin('PUT', `/v1/admin/cases/${encodeURIComponent(theCase.id)}/assignee`, { assignee: null });
+    assert.equal(r.status, 200, describeResponse(r));
+  } finally {
+    await context.close();
+  }
+});
+
 test('staff of the location follow the case up in the dashboard, step by step', async () => {
   const { context, page, first } = await openDashboard('olena');
   assert.equal(first.offered, offers[KYIV], 'only Kyiv-Podil\'s offers are counted');
@@ -156,6 +189,19 @@ test('staff of the location follow the case up in the dashboard, step by step', 
   assert.equal(listed.open, null);
   assert.ok(!(await page.evaluate(() => document.body.innerText)).includes('+380'),
     'no contact details on the page before the case is opened');
+  // A screen reader gets the list as a group of toggle buttons, each case read as one line.
+  const caseButton = await waitFor(page, () => document.querySelector(
+    '.canvass-sem [role=group] button[data-canvass-item^="case:"]')?.textContent ?? '', (t) => t.length > 0,
+  'the case in the mirror');
+  assert.match(caseButton, new RegExp(`^[^,]+, ${KYIV}, NPS 3 `), caseButton);
+  const cdp = await page.context().newCDPSession(page);
+  const { nodes } = await cdp.send('Accessibility.getFullAXTree');
+  await cdp.detach();
+  const axCase = nodes.find((n) => !n.ignored && n.role?.value === 'button' && n.name?.value === caseButton.replace(/\s+/g, ' '));
+  assert.ok(axCase, `no button '${caseButton}' in the accessibility tree`);
+  assert.equal(axCase.properties.find((x) => x.name === 'pressed')?.value?.value, 'false');
+  assert.ok(nodes.some((n) => !n.ignored && n.role?.value === 'group' && n.name?.value === 'Follow-up'),
+    'no group "Follow-up"');
 
   // Open it: the phone number as the server unsealed it.
   await click(page, `case:${theCase.id}`);

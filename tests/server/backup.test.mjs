@@ -122,3 +122,31 @@ test('restore refuses a damaged or truncated backup and leaves nothing behind', 
   assert.equal(missing.code, 1, describeRun(missing));
   assert.match(missing.stderr, /missing/);
 });
+
+test('backup into a missing folder says so, and an existing backup is replaced only with --force', async () => {
+  const a = await startServer({ publish: [RESTAURANT] });
+  const device = await enrolledDevice(a);
+  await device.recordMany(2);
+  await device.mustPush();
+  const dir = tempDir('canvass-backup-');
+
+  const nowhere = path.join(dir, 'no', 'such', 'folder');
+  const missing = await serverCli(['backup', '--data', a.dataDir, '--out', path.join(nowhere, 'x.backup')]);
+  assert.equal(missing.code, 1, describeRun(missing));
+  assert.match(missing.stderr, new RegExp(`no such folder: ${nowhere}`), describeRun(missing));
+  assert.doesNotMatch(missing.stderr, /VACUUM|unable to open/, describeRun(missing));
+  assert.ok(!fs.existsSync(path.join(dir, 'no')), 'nothing is created');
+
+  const file = path.join(dir, 'canvass.backup');
+  fs.writeFileSync(file, 'an older backup');
+  const refused = await serverCli(['backup', '--data', a.dataDir, '--out', file]);
+  assert.equal(refused.code, 1, describeRun(refused));
+  assert.match(refused.stderr, /already exists.*--force/s, describeRun(refused));
+  assert.equal(fs.readFileSync(file, 'utf8'), 'an older backup', 'the existing file is untouched');
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['canvass.backup'], 'no temporary file is left');
+
+  const forced = await mustServerCli(['backup', '--data', a.dataDir, '--out', file, '--force']);
+  assert.match(forced.stdout, /SQLite database \(2 records\)/, describeRun(forced));
+  assert.equal(fs.readFileSync(file).subarray(0, 8).toString('latin1'), 'CNVSBAK1', 'replaced by a backup');
+  await a.stop();
+});

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import {
   startServer, cleanup, enrolledDevice, restaurantAnswers, assertRefused, describeResponse, sleep,
-  RESTAURANT, SHOP, freePort, cli, describeRun, until,
+  RESTAURANT, SHOP, freePort, cli, describeRun, until, parseJsonl,
 } from './harness.mjs';
 import * as wire from './wire.mjs';
 
@@ -328,6 +328,16 @@ test('assignment: staff take a case themselves; managers assign staff of that lo
   r = await server.admin('PUT', path, { assignee: null }, as('maria'));
   assert.equal(r.status, 200, describeResponse(r));
   assert.equal(r.json.assignee, null);
+  // The owner behind the admin password or initial token takes any case ("Take it" answered
+  // 400 "'admin' is not a user at location", issue 13), and gives it back.
+  r = await server.admin('PUT', path, { assignee: 'admin' });
+  assert.equal(r.status, 200, describeResponse(r));
+  assert.equal(r.json.assignee, 'admin');
+  r = await server.admin('PUT', path, { assignee: 'olena' });
+  assert.equal(r.status, 200, describeResponse(r));
+  assert.equal(r.json.assignee, 'olena', 'the owner assigns staff of the location');
+  r = await server.admin('PUT', path, { assignee: null });
+  assert.equal(r.json.assignee, null);
   const ev = await receiver.waitFor('/main', (j) => j.type === 'case.assigned' && j.case.id === c.id && j.by === 'maria', 'case.assigned');
   assertSignedEvent(ev, orgKey, 'case.assigned');
 });
@@ -338,7 +348,8 @@ test('roles: only the owner edits users, webhooks and the root-cause list; other
     ['GET', '/v1/admin/webhooks'], ['PUT', '/v1/admin/case-categories', { categories: ['x'] }],
     ['GET', '/v1/admin/devices'], ['GET', '/v1/admin/export'], ['POST', '/v1/admin/enroll-codes', { location: 'X' }],
   ]) {
-    for (const who of ['olena', 'maria']) {
+    // A manager gets the export of their locations (tested below); staff never.
+    for (const who of p === '/v1/admin/export' ? ['olena'] : ['olena', 'maria']) {
       assertRefused(await server.admin(method, p, body, as(who)), 403, /owner role/, `${who}: ${method} ${p}:`);
     }
   }
@@ -488,4 +499,38 @@ test('an overdue case is escalated once to the location\'s managers (case.escala
 test('--case-sla-hours refuses a value that is not a positive number', async () => {
   await assert.rejects(startServer({ extraArgs: ['--case-sla-hours', 'soon'] }), /case-sla-hours takes a positive number/);
   await assert.rejects(startServer({ port: await freePort(), extraArgs: ['--webhook-retry-seconds', '0'] }), /webhook-retry-seconds/);
+});
+
+test('managers get the report and the export of their locations; staff get neither (issue 13)', async () => {
+  // Records at both locations, so that a leak would show.
+  const kyiv = await enrolledDevice(server, 'Kyiv-Podil');
+  const lviv = await enrolledDevice(server, 'Lviv-Rynok');
+  await kyiv.mustRecord(restaurantAnswers(1, 'k'));
+  await lviv.mustRecord(restaurantAnswers(2, 'l'));
+  await kyiv.mustPush();
+  await lviv.mustPush();
+  const owner = parseJsonl((await server.mustAdmin('GET', '/v1/admin/export?format=jsonl')).text);
+  assert.ok(owner.some((r) => r.tags.location === 'Lviv-Rynok') && owner.some((r) => r.tags.location === 'Kyiv-Podil'));
+
+  const jsonl = await server.admin('GET', '/v1/admin/export?format=jsonl', undefined, as('maria'));
+  assert.equal(jsonl.status, 200, describeResponse(jsonl));
+  const mine = parseJsonl(jsonl.text);
+  assert.equal(mine.length, owner.filter((r) => r.tags.location === 'Kyiv-Podil').length, 'every Kyiv record');
+  assert.ok(mine.every((r) => r.tags.location === 'Kyiv-Podil'), 'and no other location\'s');
+  assert.ok(!jsonl.text.includes(PHONE) && !jsonl.text.includes('sealed'), 'no contact details');
+  const csv = await server.admin('GET', '/v1/admin/export?format=csv&location=Kyiv-Podil', undefined, as('maria'));
+  assert.equal(csv.status, 200, describeResponse(csv));
+  assert.ok(!csv.text.includes('Lviv-Rynok'));
+  const html = await server.admin('GET', '/v1/admin/report?survey=restaurant&format=html&where=location%3DKyiv-Podil', undefined, as('maria'));
+  assert.equal(html.status, 200, describeResponse(html));
+  assert.match(html.headers['content-type'], /text\/html/);
+  const json = await server.admin('GET', '/v1/admin/report?survey=restaurant&format=json', undefined, as('maria'));
+  assert.equal(json.status, 200, describeResponse(json));
+  assert.equal(json.json.offered, mine.filter((r) => r.survey === 'restaurant').length,
+    'the report counts her locations only');
+
+  assertRefused(await server.admin('GET', '/v1/admin/export?format=csv&location=Lviv-Rynok', undefined, as('maria')), 403, /maria does not work at location 'Lviv-Rynok'/);
+  assertRefused(await server.admin('GET', '/v1/admin/report?survey=restaurant&where=location%3DLviv-Rynok', undefined, as('maria')), 403, /Lviv-Rynok/);
+  assertRefused(await server.admin('GET', '/v1/admin/export', undefined, as('olena')), 403, /owner role/);
+  assertRefused(await server.admin('GET', '/v1/admin/report?survey=restaurant', undefined, as('olena')), 403, /owner role/);
 });

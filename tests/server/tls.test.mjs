@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import {
-  binary, cleanup, freePort, run, tempDir, describeRun, repoRoot, sleep,
+  binary, cleanup, cli, freePort, run, tempDir, describeRun, repoRoot, sleep, Device, RESTAURANT,
 } from './harness.mjs';
 
 after(cleanup);
@@ -136,4 +136,60 @@ test('a missing, unreadable or world-readable key or a bad certificate stops the
     { timeout: 20000 });
   assert.equal(half.code, 2, describeRun(half));
   assert.match(half.stderr, /go together/);
+});
+
+test('the CLI against a self-signed server: "certificate not trusted" without --cacert, works with --cacert or SSL_CERT_FILE', async () => {
+  const dir = tempDir('canvass-tls-');
+  const { cert, key } = await makeCertificate(dir);
+  const other = await makeCertificate(tempDir('canvass-tls-other-'));
+  const server = await startTlsServer(path.join(dir, 'data'), cert, key);
+  try {
+    const token = fs.readFileSync(path.join(dir, 'data', 'initial-admin-token'), 'utf8').trim();
+    const admin = (args, opts) => cli(['admin', '--server', server.url, '--token', token, ...args], opts);
+
+    // Without a CA for it: the cause, and the fix — not "is canvass-server running there?".
+    // (SSL_CERT_FILE of the test environment, if any, would change the system's trust.)
+    const untrusted = await admin(['devices'], { env: { SSL_CERT_FILE: '', SSL_CERT_DIR: '' } });
+    assert.equal(untrusted.code, 1, describeRun(untrusted));
+    assert.match(untrusted.stderr, /certificate not trusted/, describeRun(untrusted));
+    assert.match(untrusted.stderr, /self[- ]signed/i, describeRun(untrusted));
+    assert.match(untrusted.stderr, /--cacert FILE\.pem.*SSL_CERT_FILE/, describeRun(untrusted));
+    assert.doesNotMatch(untrusted.stderr, /is canvass-server running/, describeRun(untrusted));
+
+    const trusted = await admin(['--cacert', cert, 'devices']);
+    assert.equal(trusted.code, 0, describeRun(trusted));
+    assert.deepEqual(JSON.parse(trusted.stdout), { devices: [] });
+    const byEnv = await admin(['devices'], { env: { SSL_CERT_FILE: cert } });
+    assert.equal(byEnv.code, 0, describeRun(byEnv));
+
+    // Another CA: still not trusted, and the message names the file that did not help.
+    const wrong = await admin(['--cacert', other.cert, 'devices']);
+    assert.equal(wrong.code, 1, describeRun(wrong));
+    assert.match(wrong.stderr, new RegExp(`certificate not trusted.*--cacert ${other.cert} does not hold the CA`), describeRun(wrong));
+    const missing = await admin(['--cacert', path.join(dir, 'nope.pem'), 'devices']);
+    assert.equal(missing.code, 2, describeRun(missing));
+    assert.match(missing.stderr, /--cacert: cannot read .*nope\.pem/, describeRun(missing));
+    const notPem = await admin(['--cacert', key.replace('key.pem', 'data/initial-admin-token'), 'devices']);
+    assert.equal(notPem.code, 2, describeRun(notPem));
+    assert.match(notPem.stderr, /holds no PEM certificate/, describeRun(notPem));
+
+    // A device enrolls and pushes over the same TLS with --cacert.
+    const published = await admin(['--cacert', cert, 'publish', RESTAURANT]);
+    assert.equal(published.code, 0, describeRun(published));
+    const code = (await admin(['--cacert', cert, 'enroll-code', '--location', 'Kyiv-Podil'])).stdout.trim();
+    const device = new Device();
+    const refused = await device.cli(['enroll', '--server', server.url, '--code', code], { env: { SSL_CERT_FILE: '', SSL_CERT_DIR: '' } });
+    assert.equal(refused.code, 1, describeRun(refused));
+    assert.match(refused.stderr, /certificate not trusted/, describeRun(refused));
+    const enrolled = await device.cli(['--cacert', cert, 'enroll', '--server', server.url, '--code', code]);
+    assert.equal(enrolled.code, 0, describeRun(enrolled));
+    // It remembers the CA file: a push needs no --cacert (and no SSL_CERT_FILE).
+    await device.mustRecord({ recommend: 9 }, { outcome: 'partial' });
+    const pushed = await device.cli(['push'], { env: { SSL_CERT_FILE: '', SSL_CERT_DIR: '' } });
+    assert.equal(pushed.code, 0, describeRun(pushed));
+    assert.match(pushed.stdout, /pushed 1 record/, describeRun(pushed));
+    assert.equal(JSON.parse(fs.readFileSync(path.join(device.stateDir, 'device.json'), 'utf8')).cacert, fs.realpathSync(cert));
+  } finally {
+    server.child.kill('SIGTERM');
+  }
 });

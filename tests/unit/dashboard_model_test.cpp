@@ -48,9 +48,13 @@ void CheckAgainstRecords(Model& model, const Data& data) {
   REQUIRE(previous.ok());
   CHECK(ReportToJson(f.previous) == ReportToJson(*previous));
   REQUIRE(f.current.all.nps);
-  REQUIRE(f.change.nps);
-  CHECK(*f.change.nps ==
-        metrics::NpsDifference(f.current.all.nps->result, previous->all.nps->result));
+  if (previous->all.nps && previous->all.nps->result.nps.n > 0) {
+    REQUIRE(f.change.nps);
+    CHECK(*f.change.nps ==
+          metrics::NpsDifference(f.current.all.nps->result, previous->all.nps->result));
+  } else {
+    CHECK_FALSE(f.change.nps);  // nothing to compare with: no change is shown
+  }
 }
 
 }  // namespace
@@ -96,6 +100,19 @@ TEST_CASE("The dashboard model shows the report's figures for its filter, as fil
   model.SetPreset(0);
   CHECK(model.filter().from_day == model.FirstDay());
   CheckAgainstRecords(model, data);
+  // "All": the previous period of equal length holds no data, so no card invents a change (it
+  // showed "+32.9 vs previous 60 days" against nothing; issue 13).
+  {
+    const dashboard::Figures& all = model.figures();
+    CHECK(all.previous.all.outcomes.Offered() == 0);
+    CHECK_FALSE(all.change.nps);
+    CHECK_FALSE(all.change.response_rate);
+    CHECK_FALSE(all.change.csat);
+    CHECK_FALSE(all.change.ces);
+    CHECK_FALSE(all.csi_index);
+    CHECK_FALSE(all.cli);
+    CHECK_FALSE(all.loyalty);
+  }
 
   // A survey without statistics yet: not ready, until its cube comes.
   model.SelectSurvey("shop-checkout");

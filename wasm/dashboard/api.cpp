@@ -34,6 +34,7 @@ struct App {
   std::string font_ttf;  // the atlas points into it
   emscripten::val sink = emscripten::val::undefined();
   std::string requested;  // the survey whose cube was last asked for
+  std::string language;   // the UI language last told to the page
   double decode_ms = 0;
   uint64_t cube_bytes = 0;
 };
@@ -107,6 +108,11 @@ void AfterFrame() {
   if (g->state.logout) {
     g->state.logout = false;
     Emit("{\"type\":\"logout\"}");
+  }
+  // The page keeps the language the user picked, so that a reload shows the same one.
+  if (g->state.language != g->language) {
+    g->language = g->state.language;
+    Emit("{\"type\":\"language\",\"language\":" + JsonQuote(g->language) + "}");
   }
 }
 
@@ -419,6 +425,26 @@ std::string FiguresJson() {
   return out;
 }
 
+// A DOM mirror element was activated (semantics.js): the item is pressed as a click at its
+// centre through the host's pointer queue, the path a pointer takes. False if it is not there.
+bool Activate(const std::string& id) {
+  if (!g) return false;
+  for (const UiItem& it : g->frame.items) {
+    if (it.id != id) continue;
+    const float dpr = host::Dpr();
+    const float x = (it.rect.x + it.rect.w / 2) / dpr, y = (it.rect.y + it.rect.h / 2) / dpr;
+    host::Pointer(host::PointerKind::kDown, x, y, false);
+    host::Pointer(host::PointerKind::kUp, x, y, false);
+    host::Pointer(host::PointerKind::kLeave, x, y, false);  // no hover left behind
+    return true;
+  }
+  return false;
+}
+// The dashboard draws no focus ring: the mirror's own focus is what there is.
+void FocusItem(const std::string&) {}
+double SemanticsVersion() { return g ? g->frame.semantics.version() : 0; }
+std::string SemanticsTree() { return g ? g->frame.semantics.json() : "{}"; }
+
 // The last frame's items in CSS pixels relative to the canvas.
 std::string Items() {
   if (!g) return "[]";
@@ -449,6 +475,10 @@ EMSCRIPTEN_BINDINGS(canvass_dashboard) {
   emscripten::function("setLanguage", &SetLanguage);
   emscripten::function("figures", &FiguresJson);
   emscripten::function("items", &Items);
+  emscripten::function("activate", &Activate);
+  emscripten::function("focusItem", &FocusItem);
+  emscripten::function("semanticsVersion", &SemanticsVersion);
+  emscripten::function("semantics", &SemanticsTree);
   emscripten::function("setMe", &SetMe);
   emscripten::function("setCategories", &SetCategories);
   emscripten::function("setCases", &SetCases);

@@ -224,6 +224,21 @@ void Model::Recompute() {
   }
   f.loyalty = metrics::ShareDifference(a.loyalty.returning_customers, a.loyalty.customers,
                                        b.loyalty.returning_customers, b.loyalty.customers);
+  // A change is shown only against a previous period that has data for that index: against an
+  // empty one (the period "All", a new survey) the "change" would be the figure itself.
+  const auto drop_unless = [](bool has_data, Change* c) {
+    if (!has_data) c->reset();
+  };
+  drop_unless(b.outcomes.Offered() > 0, &f.change.response_rate);
+  drop_unless(b.nps && b.nps->result.nps.n > 0, &f.change.nps);
+  drop_unless(b.csat && b.csat->result.top2.n > 0, &f.change.csat);
+  drop_unless(b.ces && ((b.ces->agreement && b.ces->agreement->mean.n > 0) ||
+                        (b.ces->net && b.ces->net->classic.n > 0)),
+              &f.change.ces);
+  drop_unless(b.csi && b.csi->result.index.n > 0, &f.csi_index);
+  drop_unless(b.csi && b.csi->result.index.n > 0, &f.csi_score);
+  drop_unless(b.cli && b.cli->result.index.n > 0, &f.cli);
+  drop_unless(b.loyalty.customers > 0, &f.loyalty);
   if (a.csi) {
     std::vector<metrics::DriverResult> drivers;
     for (const CsiAttributeSummary& s : a.csi->attributes) {

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "imgui.h"
+#include "theme.h"
 
 namespace canvass::dashboard {
 namespace {
@@ -73,6 +74,10 @@ constexpr UiString kStrings[] = {
     {"week", "week", "неделям", "тижнями"},
     {"month", "month", "месяцам", "місяцями"},
     {"distribution", "Scores 0-10", "Оценки 0-10", "Оцінки 0-10"},
+    // Only for assistive technology (the semantics tree): never drawn.
+    {"day_earlier", "One day earlier", "На день раньше", "На день раніше"},
+    {"day_later", "One day later", "На день позже", "На день пізніше"},
+    {"answers_n", "answers", "ответов", "відповідей"},
     {"detractors", "Detractors", "Критики", "Критики"},
     {"passives", "Passives", "Нейтральные", "Нейтральні"},
     {"promoters", "Promoters", "Промоутеры", "Промоутери"},
@@ -157,22 +162,31 @@ const char* TagKey(int tag) { return kCubeTags[static_cast<std::size_t>(tag)]; }
 
 // [SECTION] Colours, numbers ------------------------------------------------------------------
 
-constexpr ImU32 kBackground = IM_COL32(246, 247, 249, 255);
-constexpr ImU32 kPanel = IM_COL32(255, 255, 255, 255);
-constexpr ImU32 kInk = IM_COL32(31, 41, 51, 255);
-constexpr ImU32 kMuted = IM_COL32(100, 110, 120, 255);
-constexpr ImU32 kFaint = IM_COL32(160, 168, 178, 255);
-constexpr ImU32 kGrid = IM_COL32(226, 230, 236, 255);
-constexpr ImU32 kChip = IM_COL32(236, 240, 245, 255);
-constexpr ImU32 kChipHover = IM_COL32(222, 229, 238, 255);
-constexpr ImU32 kBorder = IM_COL32(214, 220, 228, 255);
-constexpr ImU32 kAccent = IM_COL32(37, 99, 235, 255);
-constexpr ImU32 kAccentBand = IM_COL32(37, 99, 235, 48);
-constexpr ImU32 kOnAccent = IM_COL32(255, 255, 255, 255);
-constexpr ImU32 kGood = IM_COL32(22, 163, 74, 255);
-constexpr ImU32 kBad = IM_COL32(220, 38, 38, 255);
-constexpr ImU32 kPassive = IM_COL32(234, 179, 8, 255);
-constexpr ImU32 kGreyed = IM_COL32(196, 202, 210, 255);
+constexpr ImU32 Col(host::Rgb c) { return IM_COL32(c.r, c.g, c.b, 255); }
+constexpr ImU32 kBackground = Col(theme::kBackground);
+constexpr ImU32 kPanel = Col(theme::kPanel);
+constexpr ImU32 kInk = Col(theme::kInk);
+constexpr ImU32 kMuted = Col(theme::kMuted);
+constexpr ImU32 kFaint = Col(theme::kFaint);
+constexpr ImU32 kGrid = Col(theme::kGrid);
+constexpr ImU32 kChip = Col(theme::kChip);
+constexpr ImU32 kChipHover = Col(theme::kChipHover);
+constexpr ImU32 kBorder = Col(theme::kBorder);
+constexpr ImU32 kAccent = Col(theme::kAccent);
+constexpr ImU32 kOnAccent = Col(theme::kOnAccent);
+constexpr ImU32 kGood = Col(theme::kGood);
+constexpr ImU32 kBad = Col(theme::kBad);
+constexpr ImU32 kPassive = Col(theme::kPassive);
+constexpr ImU32 kGreyed = Col(theme::kGreyed);
+constexpr ImU32 kSelectedRow = Col(theme::kSelectedRow);
+constexpr ImU32 kLateRow = Col(theme::kLateRow);
+constexpr ImU32 kContactBox = Col(theme::kContactBox);
+constexpr ImU32 kFaintText = Col(theme::kFaintText);
+constexpr ImU32 kGoodText = Col(theme::kGoodText);
+constexpr ImU32 kBadText = Col(theme::kBadText);
+constexpr ImU32 kPassiveText = Col(theme::kPassiveText);
+constexpr ImU32 kAccentText = Col(theme::kAccentText);
+constexpr ImU32 kAccentBand = IM_COL32(37, 99, 235, 48);  // the trend's interval band
 
 // A figure as people read it: `decimals` kept even when zero ("22.0"), "+" on request. Built
 // on FormatNumber, so the digits are those of the report's JSON.
@@ -247,7 +261,7 @@ class Painter {
       text = kMuted;
     } else if (look == Look::kDisabled) {
       fill = kChip;
-      text = kFaint;
+      text = kFaintText;
     }
     dl->AddRectFilled(ImVec2(r.x, r.y), ImVec2(r.x + r.w, r.y + r.h), fill, 6 * s);
     const float tw = Width(f.body, label);
@@ -257,12 +271,15 @@ class Painter {
          label);
     dl->PopClipRect();
     Item(id, r, visible);
+    Semantic(id, r, label, look);
     return clicked && look != Look::kDisabled;
   }
 
   // An invisible clickable area (a list row): true on a click; `hovered` tells whether the
   // pointer is over it. Reported like a button.
-  bool Area(const std::string& id, UiRect r, const UiRect& visible, bool* hovered) {
+  // `name` is what assistive technology reads for it (a toggle button, pressed when `pressed`).
+  bool Area(const std::string& id, UiRect r, const UiRect& visible, bool* hovered,
+            const std::string& name, bool pressed) {
     *hovered = false;
     if (r.y + r.h <= visible.y || r.y >= visible.y + visible.h) return false;
     ImGui::SetCursorScreenPos(ImVec2(r.x, r.y));
@@ -272,8 +289,33 @@ class Painter {
     *hovered = ImGui::IsItemHovered();
     ImGui::PopID();
     Item(id, r, visible);
+    frame_->semantics.Button(id, name, {r.x, r.y, r.w, r.h}).pressed =
+        pressed ? host::Tri::kTrue : host::Tri::kFalse;
     return clicked;
   }
+
+  // How a chip reads to assistive technology: a button; a filter, tab or language chip is a toggle
+  // button (aria-pressed), the others (date steps, case actions, log out) plain ones.
+  void Semantic(const std::string& id, UiRect r, const std::string& label, Look look) {
+    std::string name = label;
+    std::string lang;
+    if (id == "from:-1" || id == "to:-1") name = T("day_earlier");
+    if (id == "from:+1" || id == "to:+1") name = T("day_later");
+    if (id.rfind("lang:", 0) == 0) {
+      lang = id.substr(5);
+      name = lang == "uk" ? "Українська" : lang == "ru" ? "Русский" : "English";
+    }
+    host::SemItem& it = frame_->semantics.Button(id, name, {r.x, r.y, r.w, r.h});
+    it.lang = lang;
+    it.disabled = look == Look::kDisabled;
+    const bool action = id.rfind("case:", 0) == 0 || id.rfind("cases:", 0) == 0 || id.size() < 3 ||
+                        id.compare(id.size() - 3, 3, ":-1") == 0 ||
+                        id.compare(id.size() - 3, 3, ":+1") == 0;
+    if (!action && (look == Look::kSelected || look == Look::kChip)) {
+      it.pressed = look == Look::kSelected ? host::Tri::kTrue : host::Tri::kFalse;
+    }
+  }
+  host::Semantics& sem() { return frame_->semantics; }
 
   // A chip as wide as its label.
   float ChipWidth(const std::string& label) const { return Width(f.body, label) + 20 * s; }
@@ -485,7 +527,7 @@ CardLine ChangeLine(const Painter& p, const Change& d, int64_t days, int decimal
   CardLine line;
   if (!d || d->difference.n == 0) {
     line.text = p.T("no_change");
-    line.colour = kFaint;
+    line.colour = kFaintText;
     return line;
   }
   const double v = d->difference.value;
@@ -494,7 +536,7 @@ CardLine ChangeLine(const Painter& p, const Change& d, int64_t days, int decimal
               (d->significant ? p.T("significant") : p.T("not_significant")) + "  (" +
               Fixed(d->difference.lo, decimals, true) + " .. " +
               Fixed(d->difference.hi, decimals, true) + ")";
-  line.colour = !d->significant ? kMuted : v > 0 ? kGood : kBad;
+  line.colour = !d->significant ? kMuted : v > 0 ? kGoodText : kBadText;
   return line;
 }
 
@@ -600,11 +642,19 @@ void DrawCard(Painter& p, const Card& c, UiRect r, const UiRect& visible) {
   const float s = p.s;
   p.Panel(r);
   p.Item(c.id, r, visible);
+  // Read as one text: "NPS +42.9, 95%: 38.2 .. 47.3, n = 1,012. ... +3.1 vs previous 30 days".
+  std::string spoken = c.label + " " + (c.no_data ? "-" : c.value) + ", " + c.interval;
+  for (const CardLine& line : c.extra) spoken += ". " + line.text;
+  if (!c.change.text.empty()) spoken += ". " + c.change.text;
+  for (char& ch : spoken) {
+    if (ch == '\n') ch = ' ';
+  }
+  p.sem().Text(c.id, spoken, {r.x, r.y, r.w, r.h});
   float y = r.y + 12 * s;
   const float x = r.x + 14 * s;
   p.Text(p.f.body, x, y, kMuted, c.label);
   y += p.f.body->FontSize + 4 * s;
-  p.Text(p.f.huge, x, y, c.no_data ? kFaint : kInk, c.no_data ? "-" : c.value);
+  p.Text(p.f.huge, x, y, c.no_data ? kFaintText : kInk, c.no_data ? "-" : c.value);
   y += p.f.huge->FontSize + 6 * s;
   p.dl->PushClipRect(ImVec2(r.x, r.y), ImVec2(r.x + r.w - 8 * s, r.y + r.h), true);
   p.Text(p.f.small, x, y, kMuted, c.interval);
@@ -715,6 +765,18 @@ float DrawTrend(Painter& p, Model& m, const Figures& fig, UiRect r, const UiRect
     lo = std::min(lo, pt.e.lo);
     hi = std::max(hi, pt.e.hi);
   }
+  // The chart's text alternative: a list of its points, one text each.
+  p.sem().BeginGroup(host::Role::kGroup, "chart:trend",
+                     std::string(p.T("trend")) + " " + p.T(PeriodName(period)),
+                     {r.x, r.y, r.w, r.h});
+  for (const Point& pt : points) {
+    p.sem().Text("trend-point:" + pt.label,
+                 ShortPeriod(period, pt.label) + ": NPS " + Fixed(pt.e.value, 1, true) + ", " +
+                     p.T("interval") + " " + Fixed(pt.e.lo, 1, true) + " .. " +
+                     Fixed(pt.e.hi, 1, true) + ", n = " + Count(pt.e.n),
+                 {r.x, top, r.w, bottom - top});
+  }
+  p.sem().EndGroup();
   const Axis a = AxisFor(lo, hi, -100, 100, top, bottom);
   DrawGrid(p, a, left, right);
   const std::size_t n = points.size();
@@ -774,6 +836,16 @@ void DrawDistribution(Painter& p, const Figures& fig, UiRect r, const UiRect& vi
   for (uint64_t c : counts->counts()) most = std::max(most, c);
   const int points = counts->Points();
   const float slot = (right - left) / static_cast<float>(points);
+  // The chart's text alternative: each score with its count, then the three shares.
+  p.sem().BeginGroup(host::Role::kGroup, "chart:distribution", p.T("distribution"),
+                     {r.x, r.y, r.w, r.h});
+  for (int i = 0; i < points; ++i) {
+    const int point = counts->min_point() + i;
+    p.sem().Text(
+        "distribution:" + std::to_string(point),
+        std::to_string(point) + ": " + Count(counts->Count(point)) + " " + p.T("answers_n"),
+        {left + slot * static_cast<float>(i), top, slot, bottom - top});
+  }
   for (int i = 0; i < points; ++i) {
     const int point = counts->min_point() + i;
     const uint64_t c = counts->Count(point);
@@ -801,8 +873,11 @@ void DrawDistribution(Painter& p, const Figures& fig, UiRect r, const UiRect& vi
       {kGood, std::string(p.T("promoters")) + " " + share(n.promoters)}};
   for (const auto& [colour, text] : legend) {
     p.dl->AddRectFilled(ImVec2(x, ly + 3 * s), ImVec2(x + 10 * s, ly + 13 * s), colour, 2 * s);
-    x += 14 * s + p.Text(p.f.small, x + 14 * s, ly, kMuted, text) + 12 * s;
+    const float w = p.Text(p.f.small, x + 14 * s, ly, kMuted, text);
+    p.sem().Text("distribution:" + text, text, {x + 14 * s, ly, w, p.f.small->FontSize});
+    x += 14 * s + w + 12 * s;
   }
+  p.sem().EndGroup();
 }
 
 float DrawGroups(Painter& p, Model& m, const Figures& fig, UiRect r, const UiRect& visible,
@@ -867,14 +942,20 @@ float DrawGroups(Painter& p, Model& m, const Figures& fig, UiRect r, const UiRec
   }
   float y = top;
   bool any_too_few = false;
+  // The chart's text alternative: a group with a line per row ("1. airport: -34.6, 95% -38.5 ..
+  // -30.4, n = 743"), then the min-n note.
+  p.sem().BeginGroup(host::Role::kGroup, "chart:groups",
+                     std::string(p.T(index.c_str())) + " " + p.T("groups") + " " +
+                         TagLabel(p, m.filter().group_by),
+                     {r.x, r.y, r.w, r.h});
   for (const GroupEntry* e : rows) {
     const bool too_few = e->rank && e->rank->too_few;
     any_too_few = any_too_few || too_few;
     const std::string name = e->key[0].empty() ? p.T("none") : e->key[0];
     p.dl->PushClipRect(ImVec2(r.x, y), ImVec2(left - 8 * s, y + row_h), true);
     const std::string prefix = e->rank && !too_few ? std::to_string(e->rank->position) + ". " : "";
-    p.Text(p.f.body, r.x + 14 * s, y + (row_h - p.f.body->FontSize) / 2, too_few ? kFaint : kInk,
-           prefix + name);
+    p.Text(p.f.body, r.x + 14 * s, y + (row_h - p.f.body->FontSize) / 2,
+           too_few ? kFaintText : kInk, prefix + name);
     p.dl->PopClipRect();
     std::optional<metrics::Estimate> est = IndexEstimate(e->indices, index);
     if (est && est->n > 0) {
@@ -891,16 +972,27 @@ float DrawGroups(Painter& p, Model& m, const Figures& fig, UiRect r, const UiRec
       p.dl->AddLine(ImVec2(at(est->hi), y0 + 2 * s), ImVec2(at(est->hi), y1 - 2 * s),
                     too_few ? kFaint : kInk, 1.5f * s);
       p.Text(p.f.small, right + 10 * s, y + (row_h - p.f.small->FontSize) / 2,
-             too_few ? kFaint : kInk,
+             too_few ? kFaintText : kInk,
              Fixed(est->value, 1, index == "nps" || index == "csi") + "  n=" + Count(est->n));
     }
+    const bool signed_index = index == "nps" || index == "csi";
+    p.sem().Text(
+        "groups:row:" + name,
+        prefix + name + ": " +
+            (est && est->n > 0 ? Fixed(est->value, 1, signed_index) + ", " + p.T("interval") + " " +
+                                     Fixed(est->lo, 1, signed_index) + " .. " +
+                                     Fixed(est->hi, 1, signed_index) + ", n = " + Count(est->n)
+                               : std::string("-")),
+        {r.x, y, r.w, row_h});
     y += row_h;
   }
   if (any_too_few) {
     char buf[160];
     std::snprintf(buf, sizeof buf, p.T("too_few"), static_cast<int>(g.options.min_n));
-    p.Text(p.f.small, r.x + 14 * s, r.y + r.h - p.f.small->FontSize - 10 * s, kFaint, buf);
+    p.Text(p.f.small, r.x + 14 * s, r.y + r.h - p.f.small->FontSize - 10 * s, kFaintText, buf);
+    p.sem().Text("groups:too_few", buf, {r.x, r.y + r.h - 30 * s, r.w, 30 * s});
   }
+  p.sem().EndGroup();
   return r.y + r.h;
 }
 
@@ -954,11 +1046,11 @@ void DrawQuadrant(Painter& p, const Model& m, const UiState& st, const Figures& 
   p.dl->AddLine(ImVec2(left, sy), ImVec2(right, sy), kMuted, 1.5f * s);
   // The four quadrant names (metrics::QuadrantName), in their corners.
   const float pad = 6 * s;
-  p.TextRight(p.f.small, right - pad, top + pad, kGood,
+  p.TextRight(p.f.small, right - pad, top + pad, kGoodText,
               p.T(metrics::QuadrantName(metrics::Quadrant::kKeepUp)));
-  p.TextRight(p.f.small, right - pad, bottom - p.f.small->FontSize - pad, kBad,
+  p.TextRight(p.f.small, right - pad, bottom - p.f.small->FontSize - pad, kBadText,
               p.T(metrics::QuadrantName(metrics::Quadrant::kFixFirst)));
-  p.Text(p.f.small, left + pad, top + pad, kPassive,
+  p.Text(p.f.small, left + pad, top + pad, kPassiveText,
          p.T(metrics::QuadrantName(metrics::Quadrant::kPossibleOverkill)));
   p.Text(p.f.small, left + pad, bottom - p.f.small->FontSize - pad, kMuted,
          p.T(metrics::QuadrantName(metrics::Quadrant::kLowPriority)));
@@ -1018,8 +1110,8 @@ void DrawDrivers(Painter& p, const Model& m, const UiState& st, const Figures& f
     p.Text(p.f.small, x_r, y + p.f.body->FontSize + 2 * s, kMuted,
            Fixed(d.correlation.lo, 2) + " .. " + Fixed(d.correlation.hi, 2));
     p.Text(p.f.body, x_perf, y, kInk, Fixed(d.performance.value, 1));
-    const ImU32 colour = d.quadrant == metrics::Quadrant::kFixFirst ? kBad
-                         : d.quadrant == metrics::Quadrant::kKeepUp ? kGood
+    const ImU32 colour = d.quadrant == metrics::Quadrant::kFixFirst ? kBadText
+                         : d.quadrant == metrics::Quadrant::kKeepUp ? kGoodText
                                                                     : kMuted;
     p.dl->PushClipRect(ImVec2(x_quad, y), ImVec2(r.x + r.w - 8 * s, y + 40 * s), true);
     p.Text(p.f.small, x_quad, y + 2 * s, colour, p.T(metrics::QuadrantName(d.quadrant)));
@@ -1031,10 +1123,10 @@ void DrawDrivers(Painter& p, const Model& m, const UiState& st, const Figures& f
 // [SECTION] Follow-up cases -------------------------------------------------------------------
 
 ImU32 StateColour(const std::string& state) {
-  if (state == "open") return kBad;
-  if (state == "contacted") return kPassive;
-  if (state == "root_cause_found") return kAccent;
-  return kGood;
+  if (state == "open") return kBadText;
+  if (state == "contacted") return kPassiveText;
+  if (state == "root_cause_found") return kAccentText;
+  return kGoodText;
 }
 
 std::string StateLabel(const Painter& p, const std::string& state) {
@@ -1095,6 +1187,8 @@ float DrawCaseList(Painter& p, const Model& m, CaseList& cases, UiRect r, const 
            cases.loaded() ? p.T("no_cases") : p.T("loading_cases"));
     return r.y + panel_h;
   }
+  // A screen reader walks the list as a group of toggle buttons, one per case, read as a line.
+  p.sem().BeginGroup(host::Role::kGroup, "list:cases", p.T("cases"), {r.x, y, r.w, 0});
   int last_group = -1;
   for (const CaseSummary* c : shown) {
     const int g = c->call_back_today ? 0 : c->state == "resolved" ? 2 : 1;
@@ -1102,13 +1196,20 @@ float DrawCaseList(Painter& p, const Model& m, CaseList& cases, UiRect r, const 
       last_group = g;
       const char* key = g == 0 ? "call_back_today" : g == 1 ? "in_progress" : "resolved_group";
       p.dl->AddLine(ImVec2(r.x + 1, y), ImVec2(r.x + r.w - 1, y), kGrid, 1 * s);
-      p.Text(p.f.body, x_state, y + (head_h - p.f.body->FontSize) / 2, g == 0 ? kBad : kInk,
+      p.Text(p.f.body, x_state, y + (head_h - p.f.body->FontSize) / 2, g == 0 ? kBadText : kInk,
              p.T(key));
+      p.sem().Text(std::string("cases:") + key, p.T(key), {x_state, y, r.w, head_h});
       y += head_h;
     }
     const UiRect row{r.x + 6 * s, y, r.w - 12 * s, row_h - 4 * s};
     bool hovered = false;
-    if (p.Area("case:" + c->id, row, visible, &hovered)) {
+    std::string name = StateLabel(p, c->state) + ", " + c->location + ", " + ScoreLabel(*c) + ", " +
+                       p.T("col_opened") + " " +
+                       LocalTimeLabel(c->opened_ms, cases.utc_offset_min()) + ", " +
+                       p.T("col_due") + " " + LocalTimeLabel(c->due_ms, cases.utc_offset_min());
+    if (c->escalated_ms) name += ", " + std::string(p.T("escalated"));
+    if (c->overdue) name += ", " + std::string(p.T("overdue"));
+    if (p.Area("case:" + c->id, row, visible, &hovered, name, cases.selected() == c->id)) {
       if (cases.selected() == c->id) {
         cases.Deselect();
       } else {
@@ -1118,10 +1219,7 @@ float DrawCaseList(Painter& p, const Model& m, CaseList& cases, UiRect r, const 
     }
     const bool selected = cases.selected() == c->id;
     const bool late = c->overdue || c->escalated_ms;
-    ImU32 fill = selected  ? IM_COL32(219, 234, 254, 255)
-                 : late    ? IM_COL32(254, 242, 242, 255)
-                 : hovered ? kChip
-                           : kPanel;
+    ImU32 fill = selected ? kSelectedRow : late ? kLateRow : hovered ? kChip : kPanel;
     p.dl->AddRectFilled(ImVec2(row.x, row.y), ImVec2(row.x + row.w, row.y + row.h), fill, 6 * s);
     if (late) {
       p.dl->AddRectFilled(ImVec2(row.x, row.y), ImVec2(row.x + 4 * s, row.y + row.h), kBad, 2 * s);
@@ -1131,7 +1229,7 @@ float DrawCaseList(Painter& p, const Model& m, CaseList& cases, UiRect r, const 
     // One badge in the row (an escalated case was overdue); the case panel shows both.
     if (c->escalated_ms || c->overdue) {
       p.dl->PushClipRect(ImVec2(x_state, row.y), ImVec2(x_loc - 6 * s, row.y + row.h), true);
-      Badge(p, x_state, ty2, kBad, p.T(c->escalated_ms ? "escalated" : "overdue"));
+      Badge(p, x_state, ty2, kBadText, p.T(c->escalated_ms ? "escalated" : "overdue"));
       p.dl->PopClipRect();
     }
     p.dl->PushClipRect(ImVec2(x_loc, row.y), ImVec2(x_score - 8 * s, row.y + row.h), true);
@@ -1141,10 +1239,11 @@ float DrawCaseList(Painter& p, const Model& m, CaseList& cases, UiRect r, const 
     p.Text(p.f.body, x_score, ty, kInk, ScoreLabel(*c));
     p.Text(p.f.small, x_score, ty2, kMuted, c->survey);
     p.Text(p.f.body, x_opened, ty, kInk, LocalTimeLabel(c->opened_ms, cases.utc_offset_min()));
-    p.Text(p.f.body, x_due, ty, c->overdue ? kBad : kInk,
+    p.Text(p.f.body, x_due, ty, c->overdue ? kBadText : kInk,
            LocalTimeLabel(c->due_ms, cases.utc_offset_min()));
     y += row_h;
   }
+  p.sem().EndGroup();
   return r.y + panel_h;
 }
 
@@ -1171,7 +1270,7 @@ float DrawCaseDetail(Painter& p, CaseList& cases, UiRect r, const UiRect& visibl
     p.Text(p.f.body, x, y + 6 * s, kMuted, p.T(key));
     y += p.f.body->FontSize + 20 * s;
     if (!cases.error().empty()) {
-      p.Text(p.f.small, x, y, kBad, cases.error());
+      p.Text(p.f.small, x, y, kBadText, cases.error());
       y += p.f.small->FontSize + 14 * s;
     }
     return finish(y);
@@ -1186,8 +1285,8 @@ float DrawCaseDetail(Painter& p, CaseList& cases, UiRect r, const UiRect& visibl
   }
   p.Text(p.f.large, x, y, StateColour(c.state), StateLabel(p, c.state));
   float bx = x + p.Width(p.f.large, StateLabel(p, c.state)) + 10 * s;
-  if (c.overdue) bx += Badge(p, bx, y + 2 * s, kBad, p.T("overdue")) + 4 * s;
-  if (c.escalated_ms) Badge(p, bx, y + 2 * s, kBad, p.T("escalated"));
+  if (c.overdue) bx += Badge(p, bx, y + 2 * s, kBadText, p.T("overdue")) + 4 * s;
+  if (c.escalated_ms) Badge(p, bx, y + 2 * s, kBadText, p.T("escalated"));
   y += p.f.large->FontSize + 8 * s;
   p.Text(p.f.body, x, y, kInk, c.location + "   " + ScoreLabel(c) + "   " + c.survey);
   y += p.f.body->FontSize + 4 * s;
@@ -1206,14 +1305,14 @@ float DrawCaseDetail(Painter& p, CaseList& cases, UiRect r, const UiRect& visibl
   // The contact details: only what the server's answer holds, only while the case is open here.
   const float box_h = p.f.large->FontSize + p.f.small->FontSize + 26 * s;
   const UiRect box{x, y, w, box_h};
-  p.dl->AddRectFilled(ImVec2(box.x, box.y), ImVec2(box.x + box.w, box.y + box.h),
-                      IM_COL32(240, 253, 244, 255), 6 * s);
+  p.dl->AddRectFilled(ImVec2(box.x, box.y), ImVec2(box.x + box.w, box.y + box.h), kContactBox,
+                      6 * s);
   p.Text(p.f.small, x + 12 * s, y + 8 * s, kMuted, p.T("contact"));
   p.dl->PushClipRect(ImVec2(box.x, box.y), ImVec2(box.x + box.w - 8 * s, box.y + box.h), true);
   if (open->contact) {
     p.Text(p.f.large, x + 12 * s, y + 14 * s + p.f.small->FontSize, kInk, *open->contact);
   } else {
-    p.Text(p.f.body, x + 12 * s, y + 14 * s + p.f.small->FontSize, kBad,
+    p.Text(p.f.body, x + 12 * s, y + 14 * s + p.f.small->FontSize, kBadText,
            open->contact_error.empty() ? p.T("no_contact") : open->contact_error);
   }
   p.dl->PopClipRect();
@@ -1311,7 +1410,7 @@ float DrawCaseDetail(Painter& p, CaseList& cases, UiRect r, const UiRect& visibl
   }
   if (!cases.error().empty()) {
     p.dl->PushClipRect(ImVec2(x, y), ImVec2(right, y + 60 * s), true);
-    p.Text(p.f.small, x, y, kBad, cases.error());
+    p.Text(p.f.small, x, y, kBadText, cases.error());
     p.dl->PopClipRect();
     y += p.f.small->FontSize + 8 * s;
   }
@@ -1321,7 +1420,7 @@ float DrawCaseDetail(Painter& p, CaseList& cases, UiRect r, const UiRect& visibl
   p.Text(p.f.body, x, y, kInk, p.T("notes"));
   y += p.f.body->FontSize + 8 * s;
   if (open->notes.empty()) {
-    p.Text(p.f.small, x, y, kFaint, p.T("no_notes"));
+    p.Text(p.f.small, x, y, kFaintText, p.T("no_notes"));
     y += p.f.small->FontSize + 8 * s;
   }
   for (const CaseNoteView& n : open->notes) {
@@ -1512,6 +1611,7 @@ bool DrawDashboard(Model& model, CaseList& cases, UiState& state, const UiFonts&
                    UiFrame* frame) {
   frame->items.clear();
   frame->text_fields.clear();
+  frame->semantics.BeginFrame(state.language, scale);
   const ImGuiIO& io = ImGui::GetIO();
   ImGui::SetNextWindowPos(ImVec2(0, 0));
   ImGui::SetNextWindowSize(io.DisplaySize);
@@ -1535,6 +1635,7 @@ bool DrawDashboard(Model& model, CaseList& cases, UiState& state, const UiFonts&
   ImGui::End();
   ImGui::PopStyleColor();
   ImGui::PopStyleVar(2);
+  frame->semantics.EndFrame();
   return changed;
 }
 

@@ -18,6 +18,7 @@
 
 #include "follow_up.h"
 #include "model.h"
+#include "semantics.h"
 
 struct ImFont;
 
@@ -44,6 +45,9 @@ struct UiTextField {
 struct UiFrame {
   std::vector<UiItem> items;
   std::vector<UiTextField> text_fields;
+  // What the frame shows, for assistive technology (host/semantics.h): buttons (filters as toggle
+  // buttons), the cards as text, the charts' text alternatives. Kept across frames (its version).
+  host::Semantics semantics;
 };
 
 struct UiFonts {

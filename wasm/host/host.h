@@ -8,6 +8,8 @@
 //  [x] Mouse, touch and pen as pointer events in CSS pixels, replayed one button transition a frame
 //  [x] Mouse wheel (the dashboard's lists); no keyboard (text comes from <input> mirrors)
 //  [x] Frames on demand: a few after input or Invalidate(), else two a second
+//  [x] Semantics: the UI records a tree of items each frame (semantics.h); the page mirrors it
+//      into DOM elements for assistive technology (wasm/js/semantics.js)
 //
 // Input comes as pointer events rather than from GLFW's mouse callbacks: a tap's down and up often
 // land between two frames, and ImGui 1.86 polls the button state once per frame, so events are

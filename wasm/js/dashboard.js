@@ -19,6 +19,7 @@ import createCanvassDashboard from './canvass-dashboard.js';
 import {
   addCanvas, connectCanvas, cssSize, mirrorTextFields, withoutGlfwKeyListeners,
 } from './canvas.js';
+import { mirrorSemantics } from './semantics.js';
 
 const base = new URL('.', import.meta.url);
 
@@ -88,6 +89,8 @@ export async function mount(element, options = {}) {
     },
   });
   const stopMirror = mirrorTextFields(mod, wrap, { className: 'canvass-dashboard-input' });
+  // Assistive technology: cards, filters and the charts' text alternatives as DOM elements.
+  const stopSemantics = mirrorSemantics(mod, wrap);
   mod.setMe(me);
   mod.setCategories(categories);
 
@@ -170,6 +173,7 @@ export async function mount(element, options = {}) {
       caseRequest(changeCase(e));
     }
     if (e.type === 'logout') options.onLogout?.('');
+    if (e.type === 'language') options.onLanguage?.(e.language);
   });
   listCases();
   const first = options.survey && ids.includes(options.survey) ? options.survey : ids[0];
@@ -198,6 +202,7 @@ export async function mount(element, options = {}) {
     unmount: () => {
       if (unmounted) return;
       unmounted = true;
+      stopSemantics();
       stopMirror();
       disconnect();
       mod.stop();  // the cases and the contact details on screen go with the module's state

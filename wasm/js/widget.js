@@ -2,6 +2,7 @@
 //
 // What lives here is only what the browser owns: the canvas and its pointer events, <input>
 // elements that mirror the widget's text fields (on-screen keyboards and IMEs need real ones),
+// the DOM mirror of the UI's semantics tree for screen readers (semantics.js),
 // the device log in IndexedDB, enrollment and sync over fetch, and the JS API of docs/widget.md.
 // Every survey decision (flow, validation, outcome), every signature and every check of a
 // signature happens in wasm: this file moves bytes and never interprets a record.
@@ -13,6 +14,7 @@ import createCanvassWidget from './canvass-widget.js';
 import {
   addCanvas, connectCanvas, cssSize, mirrorTextFields, withoutGlfwKeyListeners,
 } from './canvas.js';
+import { mirrorSemantics } from './semantics.js';
 
 const base = new URL('.', import.meta.url);
 const PROTOCOL = 1;
@@ -175,7 +177,11 @@ function addStyle() {
     '.canvass-canvas{position:absolute;left:0;top:0;width:100%!important;height:100%!important;' +
     'display:block;touch-action:none;outline:none}' +
     '.canvass-input{position:absolute;box-sizing:border-box;border:0;background:transparent;' +
-    'padding:8px 12px;margin:0;color:#1f2933;font-family:system-ui,sans-serif;resize:none;outline:none}';
+    'padding:8px 12px;margin:0;color:#1f2933;font-family:system-ui,sans-serif;resize:none;outline:none}' +
+    // Text and placeholder colours of wasm/widget/theme.h (field_text, placeholder), both themes.
+    '.canvass-input::placeholder{color:#58616b;opacity:1}' +
+    '@media (prefers-contrast: more){.canvass-input{color:#000}' +
+    '.canvass-input::placeholder{color:#333}}';
   document.head.appendChild(s);
 }
 
@@ -252,6 +258,9 @@ export async function mount(element, options = {}) {
   };
 
   const rect = () => canvas.getBoundingClientRect();
+  // prefers-contrast: more draws with the high-contrast palette, and follows the setting live.
+  const contrastQuery = matchMedia('(prefers-contrast: more)');
+  const onContrast = (e) => mod.setHighContrast(e.matches);
   const languages = [...(options.lang ? [options.lang] : []), ...(navigator.languages || [])]
     .map((l) => l.slice(0, 2).toLowerCase());
   const [w, h] = cssSize(wrap);
@@ -261,6 +270,7 @@ export async function mount(element, options = {}) {
     pin: String(options.pin ?? '1234'), tags: options.tags || {},
     seed: picker.seed, rotation_draws: picker.draws, sampler_visits: picker.visits,
     last_response_ms: lastResponse ? String(lastResponse) : '', force: !!options.force,
+    high_contrast: contrastQuery.matches,
   };
   const startError = withoutGlfwKeyListeners(() =>
     mod.start(JSON.stringify(config), font ? new Uint8Array(font) : new Uint8Array(0)));
@@ -269,6 +279,7 @@ export async function mount(element, options = {}) {
     throw new Error(startError);
   }
 
+  contrastQuery.addEventListener?.('change', onContrast);
   // Sizing and pointer input (mouse, touch, pen): the shared canvas glue.
   const disconnect = connectCanvas(mod, wrap, canvas, {
     onDown: () => {
@@ -293,6 +304,8 @@ export async function mount(element, options = {}) {
     className: 'canvass-input',
     inputType: (key) => ({ 'contact.phone': 'tel', 'contact.email': 'email' })[key],
   });
+  // Assistive technology: the UI's semantics tree as DOM elements over the canvas (semantics.js).
+  const stopSemantics = mirrorSemantics(mod, wrap);
 
   const updateStatus = async () => {
     pendingCount = await log.pending();
@@ -563,6 +576,8 @@ export async function mount(element, options = {}) {
     unmount: () => {
       if (unmounted) return;
       unmounted = true;
+      stopSemantics();
+      contrastQuery.removeEventListener?.('change', onContrast);
       stopMirror();
       clearTimeout(retryTimer);
       clearInterval(bundleTimer);

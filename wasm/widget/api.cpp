@@ -226,6 +226,9 @@ std::string Start(const std::string& config_json, const std::string& font_ttf) {
   } catch (...) {
     return "seed, rotation_draws, sampler_visits and last_response_ms must be decimal strings";
   }
+  if (const rapidjson::Value* hc = Member(c, "high_contrast"); hc && hc->IsBool()) {
+    UseHighContrast(hc->GetBool());
+  }
   g_widget = std::make_unique<Widget>(std::move(o));
   g_font_ttf = font_ttf;
   host::App app;
@@ -280,6 +283,22 @@ void Pointer(int kind, double x, double y, bool touch) {
 // widget used it (the glue then stops the browser's default); false leaves it to the page, e.g.
 // Tab past the last item. Pressing an item is a click at its centre, so keys and pointers take
 // one path through the UI.
+// Presses the item `id` of the last frame as a click at its centre, through the host's pointer
+// queue: keys, the DOM mirror and pointers take one path through the UI. False if it is not there.
+bool Press(const std::string& id) {
+  for (const UiItem& it : g_frame.items) {
+    if (it.id != id) continue;
+    const float dpr = host::Dpr();
+    const float x = (it.rect.x + it.rect.w / 2) / dpr, y = (it.rect.y + it.rect.h / 2) / dpr;
+    g_pressing += 2;  // the down and the up below
+    host::Pointer(host::PointerKind::kDown, x, y, false);
+    host::Pointer(host::PointerKind::kUp, x, y, false);
+    host::Pointer(host::PointerKind::kLeave, x, y, false);  // no hover left behind
+    return true;
+  }
+  return false;
+}
+
 bool KeyDown(const std::string& key, bool shift) {
   if (!g_widget) return false;
   int digit = 0;
@@ -288,18 +307,35 @@ bool KeyDown(const std::string& key, bool shift) {
   if (!r.handled) return false;
   g_widget->Touch(NowMs());
   host::Invalidate();
-  for (const UiItem& it : g_frame.items) {
-    if (it.id != r.press) continue;
-    const float dpr = host::Dpr();
-    const float x = (it.rect.x + it.rect.w / 2) / dpr, y = (it.rect.y + it.rect.h / 2) / dpr;
-    g_pressing += 2;  // the down and the up below
-    host::Pointer(host::PointerKind::kDown, x, y, false);
-    host::Pointer(host::PointerKind::kUp, x, y, false);
-    host::Pointer(host::PointerKind::kLeave, x, y, false);  // no hover left behind
-    break;
-  }
+  if (!r.press.empty()) Press(r.press);
   return true;
 }
+
+// A DOM mirror element was activated (a screen reader, Enter or Space on it, element.click()).
+bool Activate(const std::string& id) {
+  if (!g_widget) return false;
+  g_widget->Touch(NowMs());
+  host::Invalidate();
+  return Press(id);
+}
+
+// A DOM mirror element took the focus: the ring follows it, so the focus stays visible on the
+// canvas ("" when the mirror lost it).
+void FocusItem(const std::string& id) {
+  g_focus = id;
+  host::Invalidate();
+}
+
+// prefers-contrast: more changed: the high-contrast palette (theme.h) or the standard one.
+void SetHighContrast(bool on) {
+  UseHighContrast(on);
+  host::Invalidate();
+}
+
+// The semantics tree of the last frame (host/semantics.h) and its version: the page reads the
+// tree only when the version changed.
+double SemanticsVersion() { return g_frame.semantics.version(); }
+std::string SemanticsTree() { return g_frame.semantics.json(); }
 
 std::string SetDevice(const std::string& seed_hex, const std::string& device_id,
                       const std::string& org_sign_hex, const std::string& org_box_hex,
@@ -392,6 +428,7 @@ std::string State() {
   out += ",\"error\":" + JsonQuote(w.error());
   out += ",\"not_offered\":" + JsonQuote(w.not_offered());
   out += ",\"focus\":" + JsonQuote(g_focus);
+  out += std::string(",\"theme\":\"") + (HighContrast() ? "high-contrast" : "standard") + "\"";
   out += ",\"rotation_draws\":\"" + std::to_string(w.rotation_draws()) + "\"}";
   return out;
 }
@@ -441,6 +478,11 @@ EMSCRIPTEN_BINDINGS(canvass_widget) {
   emscripten::function("resize", &Resize);
   emscripten::function("pointer", &Pointer);
   emscripten::function("key", &KeyDown);
+  emscripten::function("activate", &Activate);
+  emscripten::function("focusItem", &FocusItem);
+  emscripten::function("setHighContrast", &SetHighContrast);
+  emscripten::function("semanticsVersion", &SemanticsVersion);
+  emscripten::function("semantics", &SemanticsTree);
   emscripten::function("setDevice", &SetDevice);
   emscripten::function("loadBundle", &LoadBundle);
   emscripten::function("selectSurvey", &SelectSurvey);

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "imgui.h"
+#include "theme.h"
 
 namespace canvass::widget {
 namespace {
@@ -64,23 +65,30 @@ constexpr UiString kStrings[] = {
      "Браузер не дає зберігати відповіді: вони надсилаються одразу і губляться без мережі."},
     {"device", "Device", "Устройство", "Пристрій"},
     {"wrong_pin", "Wrong PIN", "Неверный PIN", "Невірний PIN"},
+    // Only for assistive technology (the semantics tree): never drawn.
+    {"question", "Question", "Вопрос", "Питання"},
+    {"of", "of", "из", "з"},
+    {"erase", "Erase", "Стереть", "Стерти"},
+    {"language", "Language", "Язык", "Мова"},
+    {"digits_entered", "digits entered", "цифр введено", "цифр введено"},
 };
 
 // [SECTION] Colours and sizes -----------------------------------------------------------------
 
-constexpr ImU32 kBackground = IM_COL32(250, 250, 247, 255);
-constexpr ImU32 kInk = IM_COL32(31, 41, 51, 255);
-constexpr ImU32 kMuted = IM_COL32(100, 110, 120, 255);
-constexpr ImU32 kButton = IM_COL32(236, 240, 245, 255);
-constexpr ImU32 kButtonHover = IM_COL32(222, 229, 238, 255);
-constexpr ImU32 kBorder = IM_COL32(200, 207, 216, 255);
-constexpr ImU32 kAccent = IM_COL32(37, 99, 235, 255);
-constexpr ImU32 kAccentDark = IM_COL32(29, 78, 216, 255);
-constexpr ImU32 kOnAccent = IM_COL32(255, 255, 255, 255);
-constexpr ImU32 kError = IM_COL32(200, 30, 30, 255);
-constexpr ImU32 kStar = IM_COL32(245, 180, 20, 255);
-constexpr ImU32 kOk = IM_COL32(22, 163, 74, 255);
-constexpr ImU32 kWarn = IM_COL32(217, 119, 6, 255);
+constexpr ImU32 Col(host::Rgb c) { return IM_COL32(c.r, c.g, c.b, 255); }
+// The colours in use: the standard palette, or the high-contrast one (UseHighContrast).
+struct Colours {
+  ImU32 background, ink, muted, button, button_hover, border, accent, accent_dark, on_accent, error,
+      star, ok, warn, ok_text, warn_text;
+};
+Colours ColoursOf(const theme::Palette& p) {
+  return {Col(p.background),   Col(p.ink),     Col(p.muted),    Col(p.button),
+          Col(p.button_hover), Col(p.border),  Col(p.accent),   Col(p.accent_dark),
+          Col(p.on_accent),    Col(p.error),   Col(p.star),     Col(p.ok),
+          Col(p.warn),         Col(p.ok_text), Col(p.warn_text)};
+}
+Colours g_colours = ColoursOf(theme::kStandard);
+bool g_high_contrast = false;
 constexpr float kPi = 3.14159265f;
 
 ImU32 Lerp(ImU32 a, ImU32 b, float t) {
@@ -100,6 +108,18 @@ const char* LanguageName(const std::string& code) {
 
 enum class Look { kPlain, kSelected, kPrimary, kQuiet };
 
+// How a drawn button reads to assistive technology; by default a button named by its label.
+struct SemAs {
+  host::Role role = host::Role::kButton;
+  std::string name;  // "" = the label
+  host::Tri checked = host::Tri::kNone;
+  host::Tri pressed = host::Tri::kNone;
+  std::string lang;  // a language's own name is read in that language
+};
+
+host::Tri TriOf(bool on) { return on ? host::Tri::kTrue : host::Tri::kFalse; }
+host::SemRect SemOf(Rect r) { return {r.x, r.y, r.w, r.h}; }
+
 class Painter {
  public:
   Painter(Widget& w, const UiFonts& fonts, float s, std::int64_t now, UiFrame* frame)
@@ -110,8 +130,11 @@ class Painter {
   const UiFonts& fonts() const { return fonts_; }
   std::string T(const char* key) const { return UiText(w_.language(), key); }
 
+  host::Semantics& sem() { return frame_->semantics; }
+
   // An invisible ImGui button with our own drawing. True on click (press and release on it).
-  bool Button(const std::string& id, Rect r, const std::string& label, ImFont* font, Look look) {
+  bool Button(const std::string& id, Rect r, const std::string& label, ImFont* font, Look look,
+              const SemAs& as = {}) {
     ImGui::SetCursorScreenPos(ImVec2(r.x, r.y));
     ImGui::PushID(id.c_str());
     const bool clicked =
@@ -119,25 +142,25 @@ class Painter {
     const bool hovered = ImGui::IsItemHovered();
     const bool held = ImGui::IsItemActive();
     ImGui::PopID();
-    ImU32 fill = kButton, text = kInk, border = kBorder;
+    ImU32 fill = g_colours.button, text = g_colours.ink, border = g_colours.border;
     switch (look) {
       case Look::kPlain:
-        fill = held || hovered ? kButtonHover : kButton;
+        fill = held || hovered ? g_colours.button_hover : g_colours.button;
         break;
       case Look::kSelected:
-        fill = kAccent;
-        text = kOnAccent;
-        border = kAccentDark;
+        fill = g_colours.accent;
+        text = g_colours.on_accent;
+        border = g_colours.accent_dark;
         break;
       case Look::kPrimary:
-        fill = held ? kAccentDark : kAccent;
-        text = kOnAccent;
-        border = kAccentDark;
+        fill = held ? g_colours.accent_dark : g_colours.accent;
+        text = g_colours.on_accent;
+        border = g_colours.accent_dark;
         break;
       case Look::kQuiet:
-        fill = held || hovered ? kButtonHover : kBackground;
-        text = kMuted;
-        border = kBackground;
+        fill = held || hovered ? g_colours.button_hover : g_colours.background;
+        text = g_colours.muted;
+        border = g_colours.background;
         break;
     }
     const ImVec2 a(r.x, r.y), b(r.x + r.w, r.y + r.h);
@@ -150,6 +173,10 @@ class Painter {
                    label.c_str(), nullptr, r.w - 12 * s_);
     }
     Item(id, r);
+    host::SemItem& item = sem().Add(as.role, id, as.name.empty() ? label : as.name, SemOf(r));
+    item.checked = as.checked;
+    item.pressed = as.pressed;
+    item.lang = as.lang;
     if (clicked) w_.Touch(now_);
     return clicked;
   }
@@ -184,12 +211,30 @@ class Painter {
     return ts.y;
   }
 
-  void TextField(const std::string& key, Rect r, bool multiline, const std::string& placeholder) {
-    dl_->AddRectFilled(ImVec2(r.x, r.y), ImVec2(r.x + r.w, r.y + r.h), kOnAccent, 8 * s_);
-    dl_->AddRect(ImVec2(r.x, r.y), ImVec2(r.x + r.w, r.y + r.h), kBorder, 8 * s_, 0, 1.5f * s_);
+  // Text that assistive technology reads too: drawn as Text(), recorded as `role` with `id`.
+  float Label(host::Role role, const std::string& id, ImFont* font, float x, float y, float wrap,
+              const std::string& text, ImU32 colour, bool centered = false) {
+    const float h = Text(font, x, y, wrap, text, colour, centered);
+    if (!text.empty()) {
+      if (role == host::Role::kHeading) {
+        sem().Heading(id, text, {x, y, wrap, h});
+      } else {
+        sem().Add(role, id, text, {x, y, wrap, h});
+      }
+    }
+    return h;
+  }
+
+  // `name` is what assistive technology calls the field (its visible label or the question).
+  void TextField(const std::string& key, Rect r, bool multiline, const std::string& placeholder,
+                 const std::string& name) {
+    dl_->AddRectFilled(ImVec2(r.x, r.y), ImVec2(r.x + r.w, r.y + r.h), g_colours.on_accent, 8 * s_);
+    dl_->AddRect(ImVec2(r.x, r.y), ImVec2(r.x + r.w, r.y + r.h), g_colours.border, 8 * s_, 0,
+                 1.5f * s_);
     // The text itself is drawn by the host's <input> laid over this rectangle.
     frame_->text_fields.push_back({key, r, multiline, fonts_.body->FontSize, placeholder});
     Item("field:" + key, r);
+    sem().TextField("field:" + key, name, SemOf(r));
   }
 
   Widget& w() { return w_; }
@@ -210,8 +255,8 @@ void DrawSmiley(ImDrawList* dl, ImVec2 c, float r, float t, bool selected, bool 
   // t in [-1, 1]: -1 sad, 0 neutral, 1 happy. Colour from red through amber to green.
   ImU32 face = t < 0 ? Lerp(IM_COL32(239, 68, 68, 255), IM_COL32(250, 204, 21, 255), t + 1)
                      : Lerp(IM_COL32(250, 204, 21, 255), IM_COL32(34, 197, 94, 255), t);
-  if (!selected && !hovered) face = Lerp(face, kBackground, 0.35f);
-  if (selected) dl->AddCircle(c, r + 5 * s, kAccent, 0, 4 * s);
+  if (!selected && !hovered) face = Lerp(face, g_colours.background, 0.35f);
+  if (selected) dl->AddCircle(c, r + 5 * s, g_colours.accent, 0, 4 * s);
   dl->AddCircleFilled(c, r, face, 0);
   const ImU32 ink = IM_COL32(40, 30, 20, 255);
   dl->AddCircleFilled(ImVec2(c.x - r * 0.33f, c.y - r * 0.22f), r * 0.1f, ink);
@@ -236,11 +281,23 @@ void DrawStar(ImDrawList* dl, ImVec2 c, float r, ImU32 colour) {
   for (int i = 0; i < 10; ++i) dl->AddTriangleFilled(c, p[i], p[(i + 1) % 10], colour);
 }
 
-// A row (or two) of scale points; returns the height used. `selected` = -1 for none.
+// A row (or two) of scale points; returns the height used. `selected` = -1 for none. For
+// assistive technology the row is a radio group labelled by the items `label_ids` (the question)
+// and described by its end labels.
 float ScaleRow(Painter& p, const std::string& prefix, const Scale& scale, float x, float y,
-               float width, std::int32_t selected, std::int32_t* clicked) {
+               float width, std::int32_t selected, std::int32_t* clicked,
+               const std::string& label_ids) {
   const float s = p.s();
   const int n = scale.max - scale.min + 1;
+  const std::string& lang = p.w().language();
+  const std::string& fallback = p.w().survey() ? p.w().survey()->fallback_language : lang;
+  const std::string lo = scale.min_label.empty() ? "" : scale.min_label.Get(lang, fallback);
+  const std::string hi = scale.max_label.empty() ? "" : scale.max_label.Get(lang, fallback);
+  host::SemItem& group =
+      p.sem().BeginGroup(host::Role::kRadioGroup, prefix + "group", "", {x, y, width, 0});
+  group.labelled_by = label_ids;
+  if (!lo.empty()) group.described_by = prefix + "lo";
+  if (!hi.empty()) group.described_by += (group.described_by.empty() ? "" : " ") + prefix + "hi";
   const float gap = 8 * s;
   float total = 0;
   if (scale.style == ScaleStyle::kSmileys || scale.style == ScaleStyle::kStars) {
@@ -260,13 +317,15 @@ float ScaleRow(Painter& p, const std::string& prefix, const Scale& scale, float 
       const bool hovered = ImGui::IsItemHovered();
       ImGui::PopID();
       p.Item(id, r);
+      p.sem().Radio(id, std::to_string(v), SemOf(r), v == selected);
       const ImVec2 c(r.x + cell / 2, r.y + cell / 2);
       if (scale.style == ScaleStyle::kSmileys) {
         const float t = n == 1 ? 0 : -1.0f + 2.0f * static_cast<float>(i) / (n - 1);
         DrawSmiley(p.dl(), c, cell * 0.42f, t, v == selected, hovered, s);
       } else {
         const bool lit = selected >= 0 ? v <= selected : false;
-        DrawStar(p.dl(), c, cell * 0.45f, lit ? kStar : (hovered ? kButtonHover : kBorder));
+        DrawStar(p.dl(), c, cell * 0.45f,
+                 lit ? g_colours.star : (hovered ? g_colours.button_hover : g_colours.border));
       }
     }
     total = cell;
@@ -283,25 +342,32 @@ float ScaleRow(Painter& p, const std::string& prefix, const Scale& scale, float 
       const std::int32_t v = scale.min + i;
       const int row = i / per_row, col = i % per_row;
       Rect r{x + col * (cell + gap), y + row * (h + gap), cell, h};
+      SemAs as;
+      as.role = host::Role::kRadio;
+      as.checked = TriOf(v == selected);
       if (p.Button(prefix + std::to_string(v), r, std::to_string(v), font,
-                   v == selected ? Look::kSelected : Look::kPlain)) {
+                   v == selected ? Look::kSelected : Look::kPlain, as)) {
         *clicked = v;
       }
     }
     const int rows = (n + per_row - 1) / per_row;
     total = rows * h + (rows - 1) * gap;
   }
-  // End labels ("not at all likely" ... "extremely likely").
-  const std::string& lang = p.w().language();
-  const std::string& fallback = p.w().survey() ? p.w().survey()->fallback_language : lang;
-  const std::string lo = scale.min_label.empty() ? "" : scale.min_label.Get(lang, fallback);
-  const std::string hi = scale.max_label.empty() ? "" : scale.max_label.Get(lang, fallback);
+  p.sem().EndGroup();
+  // End labels ("not at all likely" ... "extremely likely"); read with their values ("0: ...").
   if (!lo.empty() || !hi.empty()) {
     ImFont* f = p.fonts().body;
     const float ly = y + total + 6 * s;
-    p.Text(f, x, ly, width / 2, lo, kMuted);
+    const float lh = p.Text(f, x, ly, width / 2, lo, g_colours.muted);
     ImVec2 hs = f->CalcTextSizeA(f->FontSize, FLT_MAX, width / 2, hi.c_str());
-    p.Text(f, x + width - hs.x, ly, width / 2, hi, kMuted);
+    p.Text(f, x + width - hs.x, ly, width / 2, hi, g_colours.muted);
+    if (!lo.empty()) {
+      p.sem().Text(prefix + "lo", std::to_string(scale.min) + ": " + lo, {x, ly, width / 2, lh});
+    }
+    if (!hi.empty()) {
+      p.sem().Text(prefix + "hi", std::to_string(scale.max) + ": " + hi,
+                   {x + width - hs.x, ly, hs.x, hs.y});
+    }
     total += 6 * s + f->FontSize * 1.3f;
   }
   return total;
@@ -346,8 +412,12 @@ void LanguageButtons(Painter& p, const Layout& l, float y, bool centered, float 
   for (std::size_t i = 0; i < survey->languages.size(); ++i) {
     const std::string& code = survey->languages[i];
     Rect r{x, y, widths[i], 44 * s};
+    SemAs as;
+    as.name = LanguageName(code);  // the full name even where the code is drawn
+    as.lang = code;
+    as.pressed = TriOf(code == p.w().language());
     if (p.Button("lang:" + code, r, labels[i], f,
-                 code == p.w().language() ? Look::kSelected : Look::kQuiet)) {
+                 code == p.w().language() ? Look::kSelected : Look::kQuiet, as)) {
       p.w().SetLanguage(code);
     }
     x += widths[i] + 8 * s;
@@ -370,11 +440,20 @@ void DrawQuestion(Painter& p, const Layout& l) {
   const FlowSession* session = w.session();
   std::string progress = std::to_string(session->ShownCount()) + " / " +
                          std::to_string(std::max(session->EstimatedTotal(), session->ShownCount()));
-  p.Text(p.fonts().body, l.pad, y + 10 * s, l.width, progress, kMuted);
+  p.Text(p.fonts().body, l.pad, y + 10 * s, l.width, progress, g_colours.muted);
+  // Read as "Question 2 of 7", and said on arrival with the question's text.
+  const std::string question_text = q->text.Get(lang, fb);
+  const std::string spoken_progress =
+      p.T("question") + " " + std::to_string(session->ShownCount()) + " " + p.T("of") + " " +
+      std::to_string(std::max(session->EstimatedTotal(), session->ShownCount()));
+  p.sem().Text("progress", spoken_progress, {l.pad, y + 10 * s, 80 * s, p.fonts().body->FontSize});
+  p.sem().Announce(spoken_progress + ": " + question_text);
   float right = l.width - l.pad;
   if (embed) {
     Rect close{right - 44 * s, y, 44 * s, 44 * s};
-    if (p.Button("close", close, "X", p.fonts().body, Look::kQuiet)) w.Close(p.now());
+    SemAs as;
+    as.name = p.T("close");
+    if (p.Button("close", close, "X", p.fonts().body, Look::kQuiet, as)) w.Close(p.now());
     right -= 52 * s;
   }
   Layout bar = l;
@@ -384,8 +463,14 @@ void DrawQuestion(Painter& p, const Layout& l) {
   LanguageButtons(p, bar, y, false, l.pad + progress_w + 12 * s);
   y += 60 * s;
 
-  y += p.Text(p.fonts().large, l.x0, y, l.cw, q->text.Get(lang, fb), kInk) + 10 * s;
-  if (!q->hint.empty()) y += p.Text(p.fonts().body, l.x0, y, l.cw, q->hint.Get(lang, fb), kMuted);
+  const std::string heading = "q:" + q->id;
+  y += p.Label(host::Role::kHeading, heading, p.fonts().large, l.x0, y, l.cw, question_text,
+               g_colours.ink) +
+       10 * s;
+  if (!q->hint.empty()) {
+    y += p.Label(host::Role::kText, "hint:" + q->id, p.fonts().body, l.x0, y, l.cw,
+                 q->hint.Get(lang, fb), g_colours.muted);
+  }
   y += 16 * s;
 
   bool needs_next = false;
@@ -394,34 +479,53 @@ void DrawQuestion(Painter& p, const Layout& l) {
     case QuestionKind::kNps:
     case QuestionKind::kRating: {
       y += ScaleRow(p, q->kind == QuestionKind::kNps ? "nps:" : "rating:", q->scale, l.x0, y, l.cw,
-                    d.scale, &clicked);
+                    d.scale, &clicked, heading);
       if (clicked >= 0) w.ChooseScale(clicked, p.now());
       break;
     }
     case QuestionKind::kCsiAttribute: {
-      y += p.Text(p.fonts().body, l.x0, y, l.cw, p.T("how_important"), kMuted) + 8 * s;
+      const std::string how_important = "csi:" + q->id + ":how_important";
+      y += p.Label(host::Role::kText, how_important, p.fonts().body, l.x0, y, l.cw,
+                   p.T("how_important"), g_colours.muted) +
+           8 * s;
       if (q->importance_binary) {
         const float bw = (l.cw - 12 * s) / 2;
-        if (p.Button("csi:" + q->id + ":importance:1", Rect{l.x0, y, bw, 64 * s}, p.T("important"),
-                     p.fonts().body, d.importance == 1 ? Look::kSelected : Look::kPlain)) {
+        p.sem()
+            .BeginGroup(host::Role::kRadioGroup, "csi:" + q->id + ":importance:group", "",
+                        {l.x0, y, l.cw, 64 * s})
+            .labelled_by = heading + " " + how_important;
+        SemAs yes, no;
+        yes.role = no.role = host::Role::kRadio;
+        yes.checked = TriOf(d.importance == 1);
+        no.checked = TriOf(d.importance == 0);
+        const bool important =
+            p.Button("csi:" + q->id + ":importance:1", Rect{l.x0, y, bw, 64 * s}, p.T("important"),
+                     p.fonts().body, d.importance == 1 ? Look::kSelected : Look::kPlain, yes);
+        const bool not_important =
+            p.Button("csi:" + q->id + ":importance:0", Rect{l.x0 + bw + 12 * s, y, bw, 64 * s},
+                     p.T("not_important"), p.fonts().body,
+                     d.importance == 0 ? Look::kSelected : Look::kPlain, no);
+        p.sem().EndGroup();
+        if (important) {
           w.SetImportance(1, p.now());
-        } else if (p.Button("csi:" + q->id + ":importance:0",
-                            Rect{l.x0 + bw + 12 * s, y, bw, 64 * s}, p.T("not_important"),
-                            p.fonts().body, d.importance == 0 ? Look::kSelected : Look::kPlain)) {
+        } else if (not_important) {
           w.SetImportance(0, p.now());
         }
         y += 64 * s;
       } else {
         y += ScaleRow(p, "csi:" + q->id + ":importance:", q->importance, l.x0, y, l.cw,
-                      d.importance, &clicked);
+                      d.importance, &clicked, heading + " " + how_important);
         if (clicked >= 0) w.SetImportance(clicked, p.now());
       }
       if (w.current() != q) return;  // answered and moved on this frame
       y += 20 * s;
-      y += p.Text(p.fonts().body, l.x0, y, l.cw, p.T("how_satisfied"), kMuted) + 8 * s;
+      const std::string how_satisfied = "csi:" + q->id + ":how_satisfied";
+      y += p.Label(host::Role::kText, how_satisfied, p.fonts().body, l.x0, y, l.cw,
+                   p.T("how_satisfied"), g_colours.muted) +
+           8 * s;
       clicked = -1;
       y += ScaleRow(p, "csi:" + q->id + ":satisfaction:", q->scale, l.x0, y, l.cw, d.satisfaction,
-                    &clicked);
+                    &clicked, heading + " " + how_satisfied);
       if (clicked >= 0) w.SetSatisfaction(clicked, p.now());
       break;
     }
@@ -429,27 +533,37 @@ void DrawQuestion(Painter& p, const Layout& l) {
     case QuestionKind::kMultiChoice: {
       needs_next = true;
       const bool multi = q->kind == QuestionKind::kMultiChoice;
+      p.sem()
+          .BeginGroup(multi ? host::Role::kGroup : host::Role::kRadioGroup, "choices:" + q->id, "",
+                      {l.x0, y, l.cw, 0})
+          .labelled_by = heading;
       auto row = [&](const std::string& id, const std::string& label, bool on) {
         Rect r{l.x0, y, l.cw, 60 * s};
-        bool hit = p.Button(id, r, "", p.fonts().body, on ? Look::kSelected : Look::kPlain);
+        SemAs as;
+        as.role = multi ? host::Role::kCheckbox : host::Role::kRadio;
+        as.name = label;
+        as.checked = TriOf(on);
+        bool hit = p.Button(id, r, "", p.fonts().body, on ? Look::kSelected : Look::kPlain, as);
         const float box = 26 * s;
         ImVec2 a(r.x + 16 * s, r.y + (r.h - box) / 2);
         if (multi) {
-          p.dl()->AddRect(a, ImVec2(a.x + box, a.y + box), on ? kOnAccent : kMuted, 4 * s, 0,
-                          2 * s);
+          p.dl()->AddRect(a, ImVec2(a.x + box, a.y + box),
+                          on ? g_colours.on_accent : g_colours.muted, 4 * s, 0, 2 * s);
           if (on) {
             p.dl()->AddLine(ImVec2(a.x + box * 0.2f, a.y + box * 0.5f),
-                            ImVec2(a.x + box * 0.42f, a.y + box * 0.75f), kOnAccent, 3 * s);
+                            ImVec2(a.x + box * 0.42f, a.y + box * 0.75f), g_colours.on_accent,
+                            3 * s);
             p.dl()->AddLine(ImVec2(a.x + box * 0.42f, a.y + box * 0.75f),
-                            ImVec2(a.x + box * 0.82f, a.y + box * 0.25f), kOnAccent, 3 * s);
+                            ImVec2(a.x + box * 0.82f, a.y + box * 0.25f), g_colours.on_accent,
+                            3 * s);
           }
         } else {
           ImVec2 c(a.x + box / 2, a.y + box / 2);
-          p.dl()->AddCircle(c, box / 2, on ? kOnAccent : kMuted, 0, 2 * s);
-          if (on) p.dl()->AddCircleFilled(c, box * 0.25f, kOnAccent);
+          p.dl()->AddCircle(c, box / 2, on ? g_colours.on_accent : g_colours.muted, 0, 2 * s);
+          if (on) p.dl()->AddCircleFilled(c, box * 0.25f, g_colours.on_accent);
         }
         p.Text(p.fonts().body, r.x + 56 * s, r.y + (r.h - p.fonts().body->FontSize) / 2,
-               r.w - 64 * s, label, on ? kOnAccent : kInk);
+               r.w - 64 * s, label, on ? g_colours.on_accent : g_colours.ink);
         y += r.h + 8 * s;
         return hit;
       };
@@ -460,17 +574,18 @@ void DrawQuestion(Painter& p, const Layout& l) {
       }
       if (q->allow_other) {
         if (row("other", p.T("other"), d.other_selected)) w.ToggleOther();
-        if (w.draft().other_selected) {
-          p.TextField("other", Rect{l.x0, y, l.cw, 52 * s}, false, p.T("type_here"));
-          y += 60 * s;
-        }
+      }
+      p.sem().EndGroup();
+      if (q->allow_other && w.draft().other_selected) {
+        p.TextField("other", Rect{l.x0, y, l.cw, 52 * s}, false, p.T("type_here"), p.T("other"));
+        y += 60 * s;
       }
       break;
     }
     case QuestionKind::kText: {
       needs_next = true;
       const float h = std::clamp(l.height * 0.25f, 100 * s, 220 * s);
-      p.TextField("text", Rect{l.x0, y, l.cw, h}, true, p.T("type_here"));
+      p.TextField("text", Rect{l.x0, y, l.cw, h}, true, p.T("type_here"), question_text);
       y += h + 8 * s;
       break;
     }
@@ -480,24 +595,29 @@ void DrawQuestion(Painter& p, const Layout& l) {
       const std::string consent = q->consent_text.Get(lang, fb);
       const float th = f->CalcTextSizeA(f->FontSize, FLT_MAX, l.cw - 72 * s, consent.c_str()).y;
       Rect r{l.x0, y, l.cw, std::max(64 * s, th + 24 * s)};
-      if (p.Button("consent", r, "", f, Look::kPlain)) w.SetConsent(!d.consent);
+      SemAs as;
+      as.role = host::Role::kCheckbox;
+      as.name = consent;
+      as.checked = TriOf(d.consent);
+      if (p.Button("consent", r, "", f, Look::kPlain, as)) w.SetConsent(!d.consent);
       const float box = 30 * s;
       ImVec2 a(r.x + 16 * s, r.y + (r.h - box) / 2);
       p.dl()->AddRectFilled(a, ImVec2(a.x + box, a.y + box),
-                            w.draft().consent ? kAccent : kOnAccent, 4 * s);
-      p.dl()->AddRect(a, ImVec2(a.x + box, a.y + box), kMuted, 4 * s, 0, 2 * s);
+                            w.draft().consent ? g_colours.accent : g_colours.on_accent, 4 * s);
+      p.dl()->AddRect(a, ImVec2(a.x + box, a.y + box), g_colours.muted, 4 * s, 0, 2 * s);
       if (w.draft().consent) {
         p.dl()->AddLine(ImVec2(a.x + box * 0.2f, a.y + box * 0.5f),
-                        ImVec2(a.x + box * 0.42f, a.y + box * 0.75f), kOnAccent, 3 * s);
+                        ImVec2(a.x + box * 0.42f, a.y + box * 0.75f), g_colours.on_accent, 3 * s);
         p.dl()->AddLine(ImVec2(a.x + box * 0.42f, a.y + box * 0.75f),
-                        ImVec2(a.x + box * 0.82f, a.y + box * 0.25f), kOnAccent, 3 * s);
+                        ImVec2(a.x + box * 0.82f, a.y + box * 0.25f), g_colours.on_accent, 3 * s);
       }
-      p.Text(f, r.x + 60 * s, r.y + (r.h - th) / 2, l.cw - 72 * s, consent, kInk);
+      p.Text(f, r.x + 60 * s, r.y + (r.h - th) / 2, l.cw - 72 * s, consent, g_colours.ink);
       y += r.h + 12 * s;
       if (w.draft().consent) {
         for (const std::string& field : q->contact_fields) {
-          y += p.Text(f, l.x0, y, l.cw, p.T(field.c_str()), kMuted) + 4 * s;
-          p.TextField("contact." + field, Rect{l.x0, y, l.cw, 52 * s}, false, "");
+          y += p.Text(f, l.x0, y, l.cw, p.T(field.c_str()), g_colours.muted) + 4 * s;
+          p.TextField("contact." + field, Rect{l.x0, y, l.cw, 52 * s}, false, "",
+                      p.T(field.c_str()));
           y += 60 * s;
         }
       }
@@ -506,7 +626,15 @@ void DrawQuestion(Painter& p, const Layout& l) {
   }
   if (w.current() != q || w.screen() != Screen::kQuestion) return;
 
-  if (!w.error().empty()) y += p.Text(p.fonts().body, l.x0, y + 8 * s, l.cw, w.error(), kError);
+  if (!w.error().empty()) {
+    y += p.Text(p.fonts().body, l.x0, y + 8 * s, l.cw, w.error(), g_colours.error);
+    p.sem().Status("error", w.error());
+    for (const std::string& id :
+         {"choices:" + q->id, std::string("field:text"), std::string("field:other"),
+          std::string("nps:group"), std::string("rating:group")}) {
+      if (host::SemItem* it = p.sem().Find(id)) it->error = w.error();
+    }
+  }
 
   // Bottom navigation.
   const float by = std::max(y + 24 * s, l.height - l.pad - 64 * s);
@@ -534,12 +662,14 @@ void DrawAttract(Painter& p, const Layout& l) {
   const std::string& lang = w.language();
   float y = l.height * 0.22f;
   if (survey) {
-    y += p.Text(p.fonts().huge, l.x0, y, l.cw, survey->title.Get(lang, survey->fallback_language),
-                kInk, true) +
+    const std::string title = survey->title.Get(lang, survey->fallback_language);
+    y += p.Label(host::Role::kHeading, "title", p.fonts().huge, l.x0, y, l.cw, title, g_colours.ink,
+                 true) +
          16 * s;
+    p.sem().Announce(title);
     if (!survey->intro.empty()) {
-      y += p.Text(p.fonts().large, l.x0, y, l.cw,
-                  survey->intro.Get(lang, survey->fallback_language), kMuted, true);
+      y += p.Label(host::Role::kText, "intro", p.fonts().large, l.x0, y, l.cw,
+                   survey->intro.Get(lang, survey->fallback_language), g_colours.muted, true);
     }
   }
   y += 40 * s;
@@ -551,16 +681,21 @@ void DrawAttract(Painter& p, const Layout& l) {
   LanguageButtons(p, l, l.height - l.pad - 44 * s, true);
   // Staff corner: a small dot shows sync state (green synced, amber waiting, grey offline).
   Rect staff{l.width - 56 * s, 8 * s, 48 * s, 48 * s};
-  if (p.Button("staff", staff, "", p.fonts().body, Look::kQuiet)) w.OpenStaff();
+  SemAs staff_as;
+  staff_as.name = p.T("staff_panel");
+  if (p.Button("staff", staff, "", p.fonts().body, Look::kQuiet, staff_as)) w.OpenStaff();
   const DeviceStatus& st = w.status();
-  ImU32 dot = !st.online ? kMuted : (st.pending > 0 ? kWarn : kOk);
-  if (!st.persistent_storage) dot = kError;
+  ImU32 dot = !st.online ? g_colours.muted : (st.pending > 0 ? g_colours.warn : g_colours.ok);
+  if (!st.persistent_storage) dot = g_colours.error;
   p.dl()->AddCircleFilled(ImVec2(staff.x + staff.w / 2, staff.y + staff.h / 2), 7 * s, dot);
 }
 
+// A screen of one message (loading, saving, an error): a status that is also announced.
 void DrawCentered(Painter& p, const Layout& l, const std::string& text, ImFont* font) {
   const float h = font->CalcTextSizeA(font->FontSize, FLT_MAX, l.cw, text.c_str()).y;
-  p.Text(font, l.x0, (l.height - h) / 2, l.cw, text, kInk, true);
+  p.Label(host::Role::kText, "message", font, l.x0, (l.height - h) / 2, l.cw, text, g_colours.ink,
+          true);
+  p.sem().Announce(text);
 }
 
 void DrawThanks(Painter& p, const Layout& l) {
@@ -572,15 +707,19 @@ void DrawThanks(Painter& p, const Layout& l) {
     text = survey->thanks.Get(w.language(), survey->fallback_language);
   const ImVec2 c(l.width / 2, l.height * 0.35f);
   const float r = std::min(60 * s, l.height * 0.12f);
-  p.dl()->AddCircleFilled(c, r, kOk);
-  p.dl()->AddLine(ImVec2(c.x - r * 0.45f, c.y), ImVec2(c.x - r * 0.1f, c.y + r * 0.35f), kOnAccent,
-                  r * 0.14f);
+  p.dl()->AddCircleFilled(c, r, g_colours.ok);
+  p.dl()->AddLine(ImVec2(c.x - r * 0.45f, c.y), ImVec2(c.x - r * 0.1f, c.y + r * 0.35f),
+                  g_colours.on_accent, r * 0.14f);
   p.dl()->AddLine(ImVec2(c.x - r * 0.1f, c.y + r * 0.35f), ImVec2(c.x + r * 0.5f, c.y - r * 0.35f),
-                  kOnAccent, r * 0.14f);
-  p.Text(p.fonts().large, l.x0, c.y + r + 24 * s, l.cw, text, kInk, true);
+                  g_colours.on_accent, r * 0.14f);
+  p.Label(host::Role::kHeading, "thanks", p.fonts().large, l.x0, c.y + r + 24 * s, l.cw, text,
+          g_colours.ink, true);
+  p.sem().Announce(text);
   if (w.options().mode == Mode::kEmbed) {
     Rect close{l.width - l.pad - 44 * s, l.pad * 0.5f, 44 * s, 44 * s};
-    if (p.Button("close", close, "X", p.fonts().body, Look::kQuiet)) w.Close(p.now());
+    SemAs as;
+    as.name = p.T("close");
+    if (p.Button("close", close, "X", p.fonts().body, Look::kQuiet, as)) w.Close(p.now());
   }
 }
 
@@ -588,10 +727,16 @@ void DrawEnroll(Painter& p, const Layout& l) {
   Widget& w = p.w();
   const float s = p.s();
   float y = l.height * 0.2f;
-  y += p.Text(p.fonts().large, l.x0, y, l.cw, p.T("not_enrolled"), kInk, true) + 12 * s;
-  y += p.Text(p.fonts().body, l.x0, y, l.cw, p.T("enroll_hint"), kMuted, true) + 20 * s;
+  y += p.Label(host::Role::kHeading, "title", p.fonts().large, l.x0, y, l.cw, p.T("not_enrolled"),
+               g_colours.ink, true) +
+       12 * s;
+  p.sem().Announce(p.T("not_enrolled"));
+  y += p.Label(host::Role::kText, "hint", p.fonts().body, l.x0, y, l.cw, p.T("enroll_hint"),
+               g_colours.muted, true) +
+       20 * s;
   const float fw = std::min(l.cw, 420 * s);
-  p.TextField("enroll", Rect{(l.width - fw) / 2, y, fw, 56 * s}, false, "ABCD-EFGH");
+  p.TextField("enroll", Rect{(l.width - fw) / 2, y, fw, 56 * s}, false, "ABCD-EFGH",
+              p.T("enroll_hint"));
   y += 72 * s;
   if (p.Button("enroll", Rect{(l.width - fw) / 2, y, fw, 64 * s}, p.T("enroll"), p.fonts().body,
                Look::kPrimary)) {
@@ -599,17 +744,23 @@ void DrawEnroll(Painter& p, const Layout& l) {
   }
   y += 80 * s;
   const std::string& msg = !w.error().empty() ? w.error() : w.status().message;
-  p.Text(p.fonts().body, l.x0, y, l.cw, msg, kError, true);
+  p.Text(p.fonts().body, l.x0, y, l.cw, msg, g_colours.error, true);
+  if (!msg.empty()) p.sem().Status("error", msg);
 }
 
 void DrawPin(Painter& p, const Layout& l) {
   Widget& w = p.w();
   const float s = p.s();
   float y = l.pad;
-  y += p.Text(p.fonts().large, l.x0, y, l.cw, p.T("staff_pin"), kInk, true) + 12 * s;
+  y += p.Label(host::Role::kHeading, "title", p.fonts().large, l.x0, y, l.cw, p.T("staff_pin"),
+               g_colours.ink, true) +
+       12 * s;
+  p.sem().Announce(p.T("staff_pin"));
   std::string dots(w.pin_entry().size() * 2, ' ');
   for (std::size_t i = 0; i < w.pin_entry().size(); ++i) dots[i * 2] = '*';
-  p.Text(p.fonts().huge, l.x0, y, l.cw, dots.empty() ? " " : dots, kInk, true);
+  p.Text(p.fonts().huge, l.x0, y, l.cw, dots.empty() ? " " : dots, g_colours.ink, true);
+  p.sem().Text("pin:entered", std::to_string(w.pin_entry().size()) + " " + p.T("digits_entered"),
+               {l.x0, y, l.cw, p.fonts().huge->FontSize});
   y += p.fonts().huge->FontSize + 12 * s;
   const char* keys[12] = {"1", "2", "3", "4", "5", "6", "7", "8", "9", "<", "0", "OK"};
   const float cell = std::min(96 * s, (l.height - y - l.pad - 60 * s) / 4 - 8 * s);
@@ -618,7 +769,9 @@ void DrawPin(Painter& p, const Layout& l) {
     Rect r{x0 + (i % 3) * (cell + 8 * s), y + (i / 3) * (cell + 8 * s), cell, cell};
     const std::string key = keys[i];
     const std::string id = key == "<" ? "pin:erase" : key == "OK" ? "pin:ok" : "pin:" + key;
-    if (p.Button(id, r, key, p.fonts().large, key == "OK" ? Look::kPrimary : Look::kPlain)) {
+    SemAs as;
+    if (key == "<") as.name = p.T("erase");
+    if (p.Button(id, r, key, p.fonts().large, key == "OK" ? Look::kPrimary : Look::kPlain, as)) {
       if (key == "<") {
         w.PinErase();
       } else if (key == "OK") {
@@ -629,7 +782,10 @@ void DrawPin(Painter& p, const Layout& l) {
     }
   }
   y += 4 * (cell + 8 * s);
-  if (!w.error().empty()) p.Text(p.fonts().body, l.x0, y, l.cw, p.T("wrong_pin"), kError, true);
+  if (!w.error().empty()) {
+    p.Text(p.fonts().body, l.x0, y, l.cw, p.T("wrong_pin"), g_colours.error, true);
+    p.sem().Status("error", p.T("wrong_pin"));
+  }
   if (p.Button("pin:cancel", Rect{l.pad, l.pad * 0.5f, 120 * s, 44 * s}, p.T("back"),
                p.fonts().body, Look::kQuiet)) {
     w.LeaveStaff();
@@ -642,22 +798,36 @@ void DrawStaff(Painter& p, const Layout& l) {
   const DeviceStatus& st = w.status();
   ImFont* f = p.fonts().body;
   float y = l.pad;
-  y += p.Text(p.fonts().large, l.x0, y, l.cw, p.T("staff_panel"), kInk) + 16 * s;
+  y += p.Label(host::Role::kHeading, "title", p.fonts().large, l.x0, y, l.cw, p.T("staff_panel"),
+               g_colours.ink) +
+       16 * s;
+  p.sem().Announce(p.T("staff_panel"));
   auto line = [&](const std::string& label, const std::string& value, ImU32 colour) {
-    p.Text(f, l.x0, y, l.cw * 0.5f, label, kMuted);
-    y += p.Text(f, l.x0 + l.cw * 0.5f, y, l.cw * 0.5f, value, colour) + 8 * s;
+    p.Text(f, l.x0, y, l.cw * 0.5f, label, g_colours.muted);
+    const float h = p.Text(f, l.x0 + l.cw * 0.5f, y, l.cw * 0.5f, value, colour);
+    p.sem().Text("staff:" + label, label + ": " + value, {l.x0, y, l.cw, h});
+    y += h + 8 * s;
   };
-  line(p.T("device"), w.device_id().empty() ? "-" : w.device_id(), kInk);
-  line(p.T("pending"), std::to_string(st.pending), st.pending > 0 ? kWarn : kOk);
+  line(p.T("device"), w.device_id().empty() ? "-" : w.device_id(), g_colours.ink);
+  line(p.T("pending"), std::to_string(st.pending),
+       st.pending > 0 ? g_colours.warn_text : g_colours.ok_text);
   std::string last = p.T("never");
   if (st.last_sync_ms > 0) {
     last = std::to_string(std::max<std::int64_t>(0, (p.now() - st.last_sync_ms) / 1000)) +
            p.T("seconds_ago");
   }
   line(p.T("last_sync"), last + " (" + p.T(st.online ? "online" : "offline") + ")",
-       st.online ? kInk : kWarn);
-  if (!st.persistent_storage) y += p.Text(f, l.x0, y, l.cw, p.T("storage_refused"), kError) + 8 * s;
-  if (!st.message.empty()) y += p.Text(f, l.x0, y, l.cw, st.message, kError) + 8 * s;
+       st.online ? g_colours.ink : g_colours.warn_text);
+  if (!st.persistent_storage) {
+    y += p.Label(host::Role::kText, "staff:storage", f, l.x0, y, l.cw, p.T("storage_refused"),
+                 g_colours.error) +
+         8 * s;
+  }
+  if (!st.message.empty()) {
+    y +=
+        p.Label(host::Role::kText, "staff:message", f, l.x0, y, l.cw, st.message, g_colours.error) +
+        8 * s;
+  }
   y += 16 * s;
   const float bw = std::min(l.cw, 360 * s);
   if (p.Button("staff:sync", Rect{l.x0, y, bw, 60 * s}, p.T("sync_now"), f, Look::kPrimary)) {
@@ -685,6 +855,12 @@ const char* UiText(const std::string& language, const char* key) {
   return key;
 }
 
+void UseHighContrast(bool on) {
+  g_high_contrast = on;
+  g_colours = ColoursOf(on ? theme::kHighContrast : theme::kStandard);
+}
+bool HighContrast() { return g_high_contrast; }
+
 void DrawFocusRing(const UiFrame& frame, const std::string& focus, float scale) {
   if (focus.empty()) return;
   for (const UiItem& it : frame.items) {
@@ -692,8 +868,8 @@ void DrawFocusRing(const UiFrame& frame, const std::string& focus, float scale) 
     const float pad = 3 * scale;
     ImGui::GetForegroundDrawList()->AddRect(
         ImVec2(it.rect.x - pad, it.rect.y - pad),
-        ImVec2(it.rect.x + it.rect.w + pad, it.rect.y + it.rect.h + pad),
-        IM_COL32(37, 99, 235, 255), 8 * scale, 0, 3 * scale);
+        ImVec2(it.rect.x + it.rect.w + pad, it.rect.y + it.rect.h + pad), g_colours.accent,
+        8 * scale, 0, 3 * scale);
     return;
   }
 }
@@ -702,13 +878,14 @@ void DrawWidget(Widget& widget, const UiFonts& fonts, float scale, std::int64_t 
                 UiFrame* frame) {
   frame->items.clear();
   frame->text_fields.clear();
+  frame->semantics.BeginFrame(widget.language().empty() ? "en" : widget.language(), scale);
   widget.Tick(now_ms);
   const ImGuiIO& io = ImGui::GetIO();
   ImGui::SetNextWindowPos(ImVec2(0, 0));
   ImGui::SetNextWindowSize(io.DisplaySize);
   ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(0, 0));
   ImGui::PushStyleVar(ImGuiStyleVar_WindowBorderSize, 0);
-  ImGui::PushStyleColor(ImGuiCol_WindowBg, kBackground);
+  ImGui::PushStyleColor(ImGuiCol_WindowBg, g_colours.background);
   ImGui::Begin("canvass", nullptr,
                ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove |
                    ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus);
@@ -753,6 +930,7 @@ void DrawWidget(Widget& widget, const UiFonts& fonts, float scale, std::int64_t 
   ImGui::End();
   ImGui::PopStyleColor();
   ImGui::PopStyleVar(2);
+  frame->semantics.EndFrame();
 }
 
 }  // namespace canvass::widget

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "semantics.h"
 #include "widget.h"
 
 struct ImFont;
@@ -38,6 +39,10 @@ struct UiTextField {
 struct UiFrame {
   std::vector<UiItem> items;
   std::vector<UiTextField> text_fields;
+  // What the frame shows, for assistive technology (host/semantics.h): each item recorded where it
+  // is drawn, with the same id as its UiItem. Kept across frames: its version() says when the
+  // page must update its DOM mirror.
+  host::Semantics semantics;
 };
 
 struct UiFonts {
@@ -46,13 +51,18 @@ struct UiFonts {
   ImFont* huge = nullptr;   // titles, NPS digits
 };
 
-// Draws one frame. `scale` = device pixels per CSS pixel times any UI zoom.
+// Draws one frame and records its items, text fields and semantics tree in `frame`. `scale` =
+// device pixels per CSS pixel times any UI zoom.
 void DrawWidget(Widget& widget, const UiFonts& fonts, float scale, std::int64_t now_ms,
                 UiFrame* frame);
 
 // Draws the keyboard focus ring around the item `focus` of `frame` (nothing if it is not there),
 // on top of everything else of the frame.
 void DrawFocusRing(const UiFrame& frame, const std::string& focus, float scale);
+
+// Draws with the high-contrast palette (theme.h: prefers-contrast: more) or the standard one.
+void UseHighContrast(bool on);
+bool HighContrast();
 
 // UI strings (buttons, labels) in the widget's language, English when missing.
 const char* UiText(const std::string& language, const char* key);

@@ -24,7 +24,11 @@ const TEXT = {
     need: 'Введіть пароль або токен', expired: 'Сеанс завершився: увійдіть знову' },
 };
 const params = new URLSearchParams(location.search);
-const lang = [params.get('lang'), ...(navigator.languages || [])]
+// ?lang= first, then the language picked in the dashboard before (kept across reloads), then
+// the browser's.
+const LANG_KEY = 'canvass:dashboard:lang';
+const savedLang = (() => { try { return localStorage.getItem(LANG_KEY); } catch { return null; } })();
+const lang = [params.get('lang'), savedLang, ...(navigator.languages || [])]
   .map((l) => (l || '').slice(0, 2).toLowerCase()).find((l) => TEXT[l]) || 'en';
 const t = (key) => TEXT[lang][key];
 document.documentElement.lang = lang;
@@ -59,6 +63,7 @@ const open = async (token) => {
     handle = await mount(app, {
       server: location.origin, token, lang, survey: params.get('survey') || undefined,
       onLogout: logout,
+      onLanguage: (picked) => { try { localStorage.setItem(LANG_KEY, picked); } catch { /* private mode */ } },
       onError: (e) => console.warn('canvass dashboard:', e.message),
     });
     window.canvassDashboard = handle;  // the test hook: figures(), cases(), items()

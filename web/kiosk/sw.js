@@ -1,9 +1,9 @@
 // Kiosk service worker: keeps the widget, its font and the kiosk page usable offline. Survey
 // bundles and unsynced records live in IndexedDB (the widget's device log), not here, so a new
 // service worker or widget version never makes them unusable. The API (/v1/) is never cached.
-const CACHE = 'canvass-kiosk-v3';
+const CACHE = 'canvass-kiosk-v4';
 const ASSETS = ['./', './index.html', './manifest.webmanifest', './icon.svg', './kiosk.js', '../canvass.js',
-  '../canvass/widget.js', '../canvass/canvas.js', '../canvass/canvass-widget.js',
+  '../canvass/widget.js', '../canvass/canvas.js', '../canvass/semantics.js', '../canvass/canvass-widget.js',
   '../canvass/canvass-widget.wasm', '../canvass/font.ttf'];
 
 self.addEventListener('install', (event) => {
