@@ -3,8 +3,15 @@
 // (survey-core + survey-js-ui from npm, tests/browser/package.json) with the same single 0..10
 // question, in headless chromium over loopback, in the same run.
 //
-//   node tests/browser/bench-load.mjs [runs]      (default 11; after the wasm build)
+//   node tests/browser/bench-load.mjs [runs] [--network slow4g]   (default 11; after the wasm build)
 //   CANVASS_SITE_DIR   the wasm build's site (default build/wasm/site)
+//
+// --network slow4g: Chromium's "Slow 4G" emulation (CDP Network.emulateNetworkConditions: 150 ms
+// round trip, 1.6 Mbit/s down, 750 kbit/s up), applied to both pages, cold and warm.
+// Besides the times and bytes it prints, for Canvass, the start-up phases the widget marks on the
+// page's performance timeline (`canvass:*` measures, docs/widget.md), and for both pages the main
+// thread's blocking time before the first question (the sum of long tasks beyond 50 ms) and the
+// requests made.
 //
 // Cold: a fresh browser context (empty HTTP cache, no IndexedDB: the widget enrolls on the web
 // channel). Warm: the same context loads the page again (HTTP cache and, for Canvass, the enrolled
@@ -18,29 +25,54 @@ import zlib from 'node:zlib';
 import { launchChromium } from './browser.mjs';
 import { startServer, freePort, cleanup, repoRoot, WEBSITE } from '../server/harness.mjs';
 
-const runs = Number(process.argv[2] || 11);
+const args = process.argv.slice(2);
+const runs = Number(args.find((a) => /^\d+$/.test(a)) || 11);
+const network = args.includes('--network') ? args[args.indexOf('--network') + 1] : null;
+const NETWORKS = {
+  slow4g: { offline: false, latency: 150, downloadThroughput: 1.6e6 / 8, uploadThroughput: 750e3 / 8 },
+};
+if (network && !NETWORKS[network]) throw new Error(`--network: one of ${Object.keys(NETWORKS)}`);
 const siteDir = path.resolve(repoRoot, process.env.CANVASS_SITE_DIR || 'build/wasm/site');
 const surveyCore = path.join(path.dirname(new URL(import.meta.url).pathname), 'node_modules/survey-core');
 const surveyUi = path.join(path.dirname(new URL(import.meta.url).pathname), 'node_modules/survey-js-ui');
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+// Long tasks from the page's start (the observer goes in before any of its scripts).
+const LONGTASKS = `window.__longtasks = [];
+try {
+  new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__longtasks.push(e.duration); })
+    .observe({ type: 'longtask', buffered: true });
+} catch (e) { /* no longtask timing */ }`;
+
 async function load(page, cdp, url, ready) {
   let bytes = 0;
+  let requests = 0;
   const onDone = (e) => { bytes += e.encodedDataLength; };
+  const onSent = (e) => { if (!e.request.url.startsWith('data:')) requests += 1; };
   cdp.on('Network.loadingFinished', onDone);
+  cdp.on('Network.requestWillBeSent', onSent);
   const t0 = Date.now();
   await page.goto(url);
   await page.waitForFunction(ready, null, { timeout: 120000, polling: 10 });
   const ms = Date.now() - t0;
+  const seen = requests;
   cdp.off('Network.loadingFinished', onDone);
-  return { bytes, ms };
+  cdp.off('Network.requestWillBeSent', onSent);
+  const { phases, blocking } = await page.evaluate(() => ({
+    phases: Object.fromEntries(performance.getEntriesByType('measure')
+      .filter((e) => e.name.startsWith('canvass:')).map((e) => [e.name.slice(8), e.duration])),
+    blocking: (window.__longtasks || []).reduce((sum, d) => sum + Math.max(0, d - 50), 0),
+  }));
+  return { bytes, ms, requests: seen, phases, blocking };
 }
 
 async function measure(browser, url, ready) {
   const context = await browser.newContext({ viewport: { width: 1024, height: 720 }, serviceWorkers: 'block' });
+  await context.addInitScript(LONGTASKS);
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
   await cdp.send('Network.enable');
+  if (network) await cdp.send('Network.emulateNetworkConditions', NETWORKS[network]);
   const cold = await load(page, cdp, url, ready);
   await page.goto('about:blank');
   const warm = await load(page, cdp, url, ready);
@@ -98,9 +130,17 @@ try {
   for (const [name, rs] of Object.entries(rows)) {
     fig[name] = {};
     for (const kind of ['cold', 'warm']) {
-      fig[name][kind] = { bytes: median(rs.map((r) => r[kind].bytes)), ms: median(rs.map((r) => r[kind].ms)) };
-      console.log(`${name} ${kind}: ${(fig[name][kind].bytes / 1024).toFixed(1)} KB over the wire, ` +
-        `${fig[name][kind].ms} ms to the first question (median of ${runs})`);
+      const f = fig[name][kind] = {
+        bytes: median(rs.map((r) => r[kind].bytes)), ms: median(rs.map((r) => r[kind].ms)),
+        requests: median(rs.map((r) => r[kind].requests)), blocking: median(rs.map((r) => r[kind].blocking)),
+      };
+      console.log(`${name} ${kind}: ${(f.bytes / 1024).toFixed(1)} KB over the wire in ${f.requests} ` +
+        `requests, ${f.ms} ms to the first question, ${f.blocking.toFixed(0)} ms of long tasks beyond ` +
+        `50 ms (medians of ${runs}${network ? `, network ${network}` : ''})`);
+      const names = [...new Set(rs.flatMap((r) => Object.keys(r[kind].phases)))];
+      if (names.length) {
+        console.log(`  phases (ms, median): ${names.map((n) => `${n} ${median(rs.map((r) => r[kind].phases[n] ?? 0)).toFixed(1)}`).join(', ')}`);
+      }
     }
   }
   for (const kind of ['cold', 'warm']) {

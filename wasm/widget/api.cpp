@@ -271,6 +271,8 @@ void Stop() {
 }
 
 void SetEventSink(emscripten::val fn) { g_sink = fn; }
+double FramesDrawn() { return static_cast<double>(host::FramesDrawn()); }
+void DrawNow() { host::DrawNow(); }
 void Resize(double w, double h, double dpr) {
   host::Resize(static_cast<float>(w), static_cast<float>(h), static_cast<float>(dpr));
 }
@@ -476,6 +478,8 @@ EMSCRIPTEN_BINDINGS(canvass_widget) {
   emscripten::function("stop", &Stop);
   emscripten::function("setEventSink", &SetEventSink);
   emscripten::function("resize", &Resize);
+  emscripten::function("framesDrawn", &FramesDrawn);
+  emscripten::function("drawNow", &DrawNow);
   emscripten::function("pointer", &Pointer);
   emscripten::function("key", &KeyDown);
   emscripten::function("activate", &Activate);
