@@ -5,6 +5,8 @@
 //
 //   node tests/browser/bench-load.mjs [runs] [--network slow4g]   (default 11; after the wasm build)
 //   CANVASS_SITE_DIR   the wasm build's site (default build/wasm/site)
+//   CANVASS_BEFORE_SITE, CANVASS_BEFORE_BIN   optional: an earlier build's site and canvass-server,
+//                      measured as "canvass-before" in the same run (before/after comparisons)
 //
 // --network slow4g: Chromium's "Slow 4G" emulation (CDP Network.emulateNetworkConditions: 150 ms
 // round trip, 1.6 Mbit/s down, 750 kbit/s up), applied to both pages, cold and warm.
@@ -15,9 +17,11 @@
 //
 // Cold: a fresh browser context (empty HTTP cache, no IndexedDB: the widget enrolls on the web
 // channel). Warm: the same context loads the page again (HTTP cache and, for Canvass, the enrolled
-// device and its cached survey). Bytes are the encoded (gzip) bytes over the wire. "Drawn" is when
-// the question's 0..10 buttons exist on screen: SurveyJS's rating items in the DOM, Canvass's nps
-// buttons in the last drawn frame (handle.items()). Both servers gzip what they serve.
+// device and its cached survey). Bytes are the encoded bytes over the wire (gzip: chromium offers
+// br only over HTTPS, so the bench, on plain HTTP, gets no Brotli; it prints what the widget's
+// files weigh in Brotli too). "Drawn" is when the question's 0..10 buttons exist on screen:
+// SurveyJS's rating items in the DOM, Canvass's nps buttons of a drawn frame in the DOM mirror of
+// its semantics tree (the page updates it at the animation frame after the frame is drawn). Both servers gzip what they serve.
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -110,16 +114,24 @@ new Survey.Model(json).render(document.getElementById('s'));
 const port = await freePort();
 const server = await startServer({ port, publish: [WEBSITE], webOrigins: [`http://127.0.0.1:${port}`],
   extraArgs: ['--static', siteDir] });
+const beforeSite = process.env.CANVASS_BEFORE_SITE;
+let before = null;
+if (beforeSite) {
+  const bport = await freePort();
+  before = await startServer({ port: bport, publish: [WEBSITE], webOrigins: [`http://127.0.0.1:${bport}`],
+    extraArgs: ['--static', path.resolve(beforeSite)],
+    bin: process.env.CANVASS_BEFORE_BIN && path.join(path.resolve(process.env.CANVASS_BEFORE_BIN), 'canvass-server') });
+}
 const sj = await surveyJsServer();
 const browser = await launchChromium();
 const rows = {};
 try {
   const pages = [
-    ['canvass', `${server.url}/embed-demo.html?corner=0&lang=en`, () => {
-      if (!window.inline) return false;
-      window.inline.then((h) => { window.__h = h; });
-      return !!(window.__h && window.__h.items().some((i) => i.id.startsWith('nps:')));
-    }],
+    // The 0..10 buttons of a drawn frame, as the widget's DOM mirror of it (semantics.js) shows them.
+    ['canvass', `${server.url}/embed-demo.html?corner=0&lang=en`,
+      () => document.querySelectorAll('[data-canvass-item^="nps:"]').length >= 11],
+    ...(before ? [['canvass-before', `${before.url}/embed-demo.html?corner=0&lang=en`,
+      () => document.querySelectorAll('[data-canvass-item^="nps:"]').length >= 11]] : []),
     ['surveyjs', sj.url, () => document.querySelectorAll('.sd-rating__item, .sd-rating-item').length >= 11],
   ];
   // Interleaved, so that both pages see the same machine load.
@@ -144,11 +156,29 @@ try {
     }
   }
   for (const kind of ['cold', 'warm']) {
+    if (fig['canvass-before']) {
+      console.log(`ratio ${kind} (before): bytes ${(100 * fig['canvass-before'][kind].bytes / fig.surveyjs[kind].bytes).toFixed(0)}%, ` +
+        `time ${(100 * fig['canvass-before'][kind].ms / fig.surveyjs[kind].ms).toFixed(0)}% of SurveyJS`);
+    }
     console.log(`ratio ${kind}: bytes ${(100 * fig.canvass[kind].bytes / fig.surveyjs[kind].bytes).toFixed(0)}%, ` +
       `time ${(100 * fig.canvass[kind].ms / fig.surveyjs[kind].ms).toFixed(0)}% of SurveyJS`);
   }
   const loader = fs.readFileSync(path.join(siteDir, 'canvass.js'));
   console.log(`loader canvass.js: ${loader.length} bytes, ${zlib.gzipSync(loader, { level: 9 }).length} bytes gzip`);
+  // What the widget's files weigh as the server sends them to a browser that accepts br (HTTPS).
+  const hashed = fs.readdirSync(path.join(siteDir, 'canvass')).find((f) => /^v-[0-9a-f]{16}$/.test(f));
+  if (hashed) {
+    const files = fs.readdirSync(path.join(siteDir, 'canvass', hashed)).map((f) => path.join(siteDir, 'canvass', hashed, f));
+    let gz = zlib.gzipSync(loader, { level: 9 }).length;
+    let br = zlib.brotliCompressSync(loader, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
+    for (const f of files) {
+      const b = fs.readFileSync(f);
+      gz += zlib.gzipSync(b, { level: 9 }).length;
+      br += zlib.brotliCompressSync(b, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11,
+        [zlib.constants.BROTLI_PARAM_LGWIN]: 24 } }).length;
+    }
+    console.log(`loader + widget files (${hashed}): ${(gz / 1024).toFixed(1)} KB gzip, ${(br / 1024).toFixed(1)} KB Brotli`);
+  }
 } finally {
   await browser.close();
   sj.srv.close();

@@ -51,11 +51,9 @@ async function load(page, cdp) {
   cdp.on('Network.responseReceived', onResponse);
   try {
     await page.goto(`${server.url}/embed-demo.html?corner=0&lang=en`);
-    await page.waitForFunction(() => {
-      if (!window.inline) return false;
-      window.inline.then((h) => { window.__h = h; });
-      return !!(window.__h && window.__h.items().some((i) => i.id.startsWith('nps:')));
-    }, null, { timeout: 60000, polling: 20 });
+    // The 0..10 buttons of a drawn frame, as the widget's DOM mirror of it (semantics.js) shows them.
+    await page.waitForFunction(() => document.querySelectorAll('[data-canvass-item^="nps:"]').length >= 11,
+      null, { timeout: 60000, polling: 20 });
     const timeline = await page.evaluate(() => ({
       origin: performance.timeOrigin,
       measures: Object.fromEntries(performance.getEntriesByType('measure')

@@ -262,17 +262,30 @@ export async function mount(element, options = {}, compiled = null) {
   measure('wasm', 'wasm-start', 'wasm');
   const initError = mod.init();
   if (initError) throw new Error(initError);
-  // A device to enroll (embed: the public web channel; kiosk: a code in the URL): the request
-  // needs only the core, not the UI, so it goes out now and its round trip overlaps the UI's
-  // start-up (font atlas, WebGL, first frames), which keeps the main thread busy on a tablet.
   // One wait for what the log keeps (device, cached bundles, sampling state, last answer), not
   // one after another, and before the UI starts: read later, IndexedDB's answer waited behind
   // the first frame's long task (font atlas, GL objects).
   const [storedDevice, storedBundles, storedPicker, lastResponse] = await Promise.all([
     log.getMeta('device'), log.getMeta('bundles'), log.getMeta(`picker:${surveyId}`),
     log.getMeta(`last:${surveyId}`)]);
-  const earlyEnrollment = !storedDevice && (mode === 'embed' || options.enrollCode)
-    ? requestEnrollment(mod, server, mode === 'embed' ? undefined : options.enrollCode) : null;
+  // A website's new visitor: the web channel's surveys and the organisation's keys, asked for
+  // beside the enrollment (POST /v1/web/surveys writes nothing), so that the first question does
+  // not wait for the enrollment, which completes behind it.
+  const earlySurveys = !storedDevice && mode === 'embed'
+    ? fetch(`${server}/v1/web/surveys`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ protocol: PROTOCOL }),
+    }).then((r) => (r.ok ? r.json() : null)).catch(() => null)
+    : null;
+  // A device to enroll (embed: the public web channel; kiosk: a code in the URL): the request
+  // needs only the core, not the UI, so it goes out now and its round trip overlaps the UI's
+  // start-up (font atlas, WebGL, first frames), which keeps the main thread busy on a tablet.
+  let earlyEnrollment = null;
+  if (earlySurveys) {
+    earlyEnrollment = requestEnrollment(mod, server, undefined);
+  } else if (!storedDevice && options.enrollCode) {
+    earlyEnrollment = requestEnrollment(mod, server, options.enrollCode);
+  }
   earlyEnrollment?.catch(() => {});  // awaited below, where a failure is reported
 
   let unmounted = false;
@@ -384,11 +397,11 @@ export async function mount(element, options = {}, compiled = null) {
   // Verifies and parses each bundle in wasm; the good ones are cached, a refused one leaves the
   // last good one in use.
   const acceptBundles = async (bundles) => {
-    const good = (await log.getMeta('bundles')) || {};
+    const fresh = {};
     for (const b of bundles || []) {
       const r = JSON.parse(mod.loadBundle(b.bundle));
       if (r.ok) {
-        good[r.survey_id] = b.bundle;
+        fresh[r.survey_id] = b.bundle;
       } else {
         // Refused: the last good bundle (if any) stays in use.
         const err = new Error(`survey bundle '${b.survey_id}' refused: ${r.error}`);
@@ -396,9 +409,10 @@ export async function mount(element, options = {}, compiled = null) {
         emit('error', err);
       }
     }
-    // Not waited for: the bundles are in use already, and IndexedDB orders a later read of
-    // `bundles` after this write.
-    log.setMeta('bundles', good).catch((err) => emit('error', err));
+    // Cached behind, not waited for: the bundles are in use already (an IndexedDB read here would
+    // wait behind the first frame's long task), and IndexedDB orders later reads after the write.
+    log.getMeta('bundles').then((good) => log.setMeta('bundles', { ...(good || {}), ...fresh }))
+      .catch((err) => emit('error', err));
   };
   const refreshBundles = async () => {
     const res = await fetch(`${server}/v1/surveys?device=${encodeURIComponent(device.device_id)}`);
@@ -512,6 +526,8 @@ export async function mount(element, options = {}, compiled = null) {
       case 'record':
         // Written before the thank-you screen: the widget shows it only after recordSaved(true).
         try {
+          // Answered before the enrollment completed: the record is signed by the enrolled device.
+          if (enrolling) await enrolling;
           lastEntry = await log.append((head) => {
             const r = JSON.parse(mod.signPending(head.seq, head.hash));
             if (!r.ok) throw new Error(r.error);
@@ -562,17 +578,29 @@ export async function mount(element, options = {}, compiled = null) {
   // ---- Start-up: device, bundles, survey.
   if (log.refusal) emit('error', new Error(log.refusal));
   let enrolledNow = false;
+  let enrolling = null;  // the enrollment completing behind the first question
   if (storedDevice) {
     useDevice(storedDevice);
   } else if (mode === 'embed') {
-    await enroll(undefined, earlyEnrollment);
+    const early = await earlySurveys;
+    if (early && !mod.setOrganisation(early.org_sign_key || '', early.org_box_key || '',
+      early.location || '', early.channel || '')) {
+      await acceptBundles(early.bundles);
+      enrolling = enroll(undefined, earlyEnrollment).then(() => {
+        // Bundles verified with one key, the device enrolled under another: not this server's.
+        if (device.org_sign_key !== early.org_sign_key) throw new Error('the organisation key changed during enrollment');
+      });
+      enrolling.catch((err) => { mod.setScreenMessage(err.message); emit('error', err); });
+    } else {
+      await enroll(undefined, earlyEnrollment);
+    }
     enrolledNow = true;
   } else if (options.enrollCode) {
     await enroll(options.enrollCode, earlyEnrollment);
     enrolledNow = true;
   }
   let revalidate = false;  // the cached bundles are in use: refresh them once the question is up
-  if (device) {
+  if (device || enrolling) {
     if (!enrolledNow) loadCachedBundles(storedBundles);
     // Just enrolled: the answer's bundles are as fresh as they come. Otherwise the cached survey
     // is shown at once and refreshed behind it (stale-while-revalidate); the network is waited
@@ -605,6 +633,8 @@ export async function mount(element, options = {}, compiled = null) {
   measure('first-question-total', undefined, 'first-question');
   // Only now the network: the cached survey's refresh and the sync of what the log holds.
   if (revalidate) refreshBundles().catch((err) => emit('error', err));
+  // The handle comes with the enrolled device (its id is in state()); the question is up already.
+  if (enrolling) await enrolling;
   await updateStatus();
   autoSync();
   const bundleTimer = setInterval(() => {

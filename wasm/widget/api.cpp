@@ -356,6 +356,19 @@ std::string SetDevice(const std::string& seed_hex, const std::string& device_id,
   return s.ok() ? "" : s.message();
 }
 
+// The organisation's keys and the web channel's location from /v1/web/surveys, before enrolling.
+std::string SetOrganisation(const std::string& org_sign_hex, const std::string& org_box_hex,
+                            const std::string& location, const std::string& channel) {
+  if (!g_widget) return "widget not started";
+  auto sign = Hex<32>(org_sign_hex, "org_sign_key");
+  auto box = Hex<32>(org_box_hex, "org_box_key");
+  if (!sign.ok()) return sign.status().message();
+  if (!box.ok()) return box.status().message();
+  g_org_sign = *sign;
+  g_widget->SetOrganisation(*sign, *box, location, channel);
+  return "";
+}
+
 std::string LoadBundle(const std::string& bundle_hex) {
   host::Invalidate();
   if (!g_widget) return Fail("widget not started");
@@ -488,6 +501,7 @@ EMSCRIPTEN_BINDINGS(canvass_widget) {
   emscripten::function("semanticsVersion", &SemanticsVersion);
   emscripten::function("semantics", &SemanticsTree);
   emscripten::function("setDevice", &SetDevice);
+  emscripten::function("setOrganisation", &SetOrganisation);
   emscripten::function("loadBundle", &LoadBundle);
   emscripten::function("selectSurvey", &SelectSurvey);
   emscripten::function("begin", &Begin);
