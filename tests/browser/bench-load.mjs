@@ -17,9 +17,9 @@
 //
 // Cold: a fresh browser context (empty HTTP cache, no IndexedDB: the widget enrolls on the web
 // channel). Warm: the same context loads the page again (HTTP cache and, for Canvass, the enrolled
-// device and its cached survey). Bytes are the encoded bytes over the wire (gzip: chromium offers
-// br only over HTTPS, so the bench, on plain HTTP, gets no Brotli; it prints what the widget's
-// files weigh in Brotli too). "Drawn" is when the question's 0..10 buttons exist on screen:
+// device and its cached survey). Bytes are the encoded bytes over the wire: Brotli once the server
+// has built it (seconds after the first request for a file; gzip until then), and the bench prints
+// what the widget's files weigh in gzip and in Brotli. "Drawn" is when the question's 0..10 buttons exist on screen:
 // SurveyJS's rating items in the DOM, Canvass's nps buttons of a drawn frame in the DOM mirror of
 // its semantics tree (the page updates it at the animation frame after the frame is drawn). Both servers gzip what they serve.
 import fs from 'node:fs';
