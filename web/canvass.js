@@ -9,28 +9,46 @@
   'use strict';
   var script = document.currentScript;
   var origin = script ? new URL(script.src, location.href) : new URL(location.href);
-  var widgetUrl = new URL('canvass/widget.js', origin).href;
-  var loading;
+  // The widget's files: the build names their content-hashed folder here (wasm/version_site.cmake),
+  // which the server lets browsers cache for a year; this loader itself is cached for minutes.
+  var dir = 'canvass/';  // canvass:dir
+  var widgetUrl = new URL(dir + 'widget.js', origin).href;
+  var loading, compiling;
+  // Start-up phases on the page's performance timeline (docs/widget.md, Start-up phases).
+  function mark(name) { try { performance.mark('canvass:' + name); } catch (e) { /* old browser */ } }
+  mark('loader');
 
   // Everything the widget needs is asked for at once rather than one file after another (glue,
-  // module, wasm, font): the browser's preload cache hands it to the widget's own requests.
+  // modules, font): the browser's preload cache hands it to the widget's own requests.
   function preload() {
-    var files = [['modulepreload', 'canvass/widget.js'], ['modulepreload', 'canvass/canvas.js'],
-      ['modulepreload', 'canvass/semantics.js'],
-      ['modulepreload', 'canvass/canvass-widget.js'], ['preload', 'canvass/canvass-widget.wasm'],
-      ['preload', 'canvass/font.ttf']];
+    var files = [['modulepreload', 'widget.js'], ['modulepreload', 'canvas.js'],
+      ['modulepreload', 'semantics.js'], ['modulepreload', 'canvass-widget.js'], ['preload', 'font.ttf']];
     files.forEach(function (f) {
       var link = document.createElement('link');
       link.rel = f[0];
-      link.href = new URL(f[1], origin).href;
+      link.href = new URL(dir + f[1], origin).href;
       if (f[0] === 'preload') { link.as = 'fetch'; link.crossOrigin = 'anonymous'; }
       document.head.appendChild(link);
     });
   }
 
+  // The wasm is compiled while it downloads and while the glue loads, rather than after: the
+  // widget instantiates this module (or fetches its own if compiling here failed, e.g. under a
+  // page's Content-Security-Policy without 'wasm-unsafe-eval').
+  function compile() {
+    if (typeof WebAssembly !== 'object' || !WebAssembly.compileStreaming) return null;
+    mark('wasm-start');
+    var p = WebAssembly.compileStreaming(fetch(new URL(dir + 'canvass-widget.wasm', origin).href,
+      { credentials: 'omit' }));
+    p.catch(function () { /* the widget falls back to its own fetch */ });
+    return p;
+  }
+
   function load() {
     if (!loading) {
+      mark('glue-start');
       preload();
+      compiling = compile();
       loading = import(widgetUrl);
     }
     return loading;
@@ -38,7 +56,7 @@
 
   function mount(element, options) {
     options = Object.assign({ server: origin.origin }, options || {});
-    return load().then(function (m) { return m.mount(element, options); });
+    return load().then(function (m) { return m.mount(element, options, compiling); });
   }
 
   // Frequency cap: not again for capDays after the visitor answered or closed the survey.

@@ -311,6 +311,8 @@ HttpResponse Api::Handle(const HttpRequest& r) {
     response = Enroll(r, false);
   } else if (p == "/v1/web/enroll" && (r.method == "POST" || r.method == "OPTIONS")) {
     response = Enroll(r, true);
+  } else if (p == "/v1/web/surveys" && (r.method == "POST" || r.method == "OPTIONS")) {
+    response = WebSurveys(r);
   } else if (p == "/v1/surveys" && r.method == "GET") {
     response = Surveys(r);
   } else if (p == "/v1/records" && r.method == "POST") {
@@ -511,6 +513,50 @@ HttpResponse Api::Enroll(const HttpRequest& r, bool web) {
     w.EndObject();
   });
   if (web) out.headers = {{"Access-Control-Allow-Origin", origin}, {"Vary", "Origin"}};
+  return out;
+}
+
+// The web channel's survey bundles and the organisation keys, before (and without) enrolling: a
+// website's widget shows its first question from them while its enrollment completes behind it
+// (docs/widget.md, Taking out the waiting). The same allow-list of origins as web enrollment;
+// nothing is written, so no rate limit. POST, so that the browser always sends Origin.
+HttpResponse Api::WebSurveys(const HttpRequest& r) {
+  auto it = r.headers.find("origin");
+  const std::string origin = it == r.headers.end() ? "" : it->second;
+  if (std::find(options_.web_origins.begin(), options_.web_origins.end(), origin) ==
+      options_.web_origins.end()) {
+    CountRefused("origin");
+    return ErrorResponse(403, "forbidden",
+                         "origin '" + origin +
+                             "' is not allowed to use the web channel; an admin adds it with "
+                             "canvass-server --web-origin");
+  }
+  if (r.method == "OPTIONS") {  // CORS preflight
+    HttpResponse ok;
+    ok.status = 204;
+    ok.headers = {{"Access-Control-Allow-Origin", origin},
+                  {"Access-Control-Allow-Methods", "POST"},
+                  {"Access-Control-Allow-Headers", "Content-Type"},
+                  {"Vary", "Origin"}};
+    return ok;
+  }
+  Result<std::map<std::string, SurveyRow>> bundles = LatestBundles(store_, options_.web_location);
+  if (!bundles.ok()) return StatusResponse(bundles.status());
+  HttpResponse out = JsonResponse(200, [&](Json& w) {
+    w.StartObject();
+    w.Key("location");
+    Str(w, options_.web_location);
+    w.Key("channel");
+    Str(w, "web");
+    w.Key("org_sign_key");
+    Str(w, ToHex(keys_.sign.public_key()));
+    w.Key("org_box_key");
+    Str(w, ToHex(keys_.box.public_key()));
+    WriteBundles(w, *bundles);
+    w.EndObject();
+  });
+  out.headers = {
+      {"Access-Control-Allow-Origin", origin}, {"Vary", "Origin"}, {"Cache-Control", "no-store"}};
   return out;
 }
 

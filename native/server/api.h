@@ -156,6 +156,7 @@ class Api {
  private:
   HttpResponse Enroll(const HttpRequest& r, bool web);
   HttpResponse Surveys(const HttpRequest& r);
+  HttpResponse WebSurveys(const HttpRequest& r);
   HttpResponse PushRecords(const HttpRequest& r, std::string* actor);
   HttpResponse Revocations(const HttpRequest& r);
   HttpResponse Admin(const HttpRequest& r, std::string* actor);

@@ -697,3 +697,36 @@ test('the device refuses answers its survey does not allow, and records nothing'
   const st = await d.status();
   assert.equal(st.head_seq, 0, JSON.stringify(st));
 });
+
+test('the web channel\'s surveys come before enrollment, to an allowed Origin only, signed by the organisation', async () => {
+  const ok = await server.fetch('/v1/web/surveys', {
+    method: 'POST', headers: { 'Content-Type': 'application/json', Origin: WEB_ORIGIN }, body: '{"protocol": 1}',
+  });
+  assert.equal(ok.status, 200, describeResponse(ok));
+  assert.equal(ok.headers['access-control-allow-origin'], WEB_ORIGIN);
+  assert.equal(ok.json.channel, 'web');
+  assert.match(ok.json.org_sign_key, /^[0-9a-f]{64}$/);
+  assert.match(ok.json.org_box_key, /^[0-9a-f]{64}$/);
+  // The same organisation key and bundles as the enrollment answer of a web device.
+  const key = wire.newDeviceKey();
+  const enrolled = await server.fetch('/v1/web/enroll', {
+    method: 'POST', headers: { 'Content-Type': 'application/json', Origin: WEB_ORIGIN },
+    body: JSON.stringify({ protocol: 1, public_key: key.publicRaw.toString('hex') }),
+  });
+  assert.equal(enrolled.status, 200, describeResponse(enrolled));
+  assert.equal(ok.json.org_sign_key, enrolled.json.org_sign_key);
+  assert.equal(ok.json.org_box_key, enrolled.json.org_box_key);
+  assert.equal(ok.json.location, enrolled.json.location);
+  assert.deepEqual(ok.json.bundles.map((b) => b.survey_id).sort(), enrolled.json.bundles.map((b) => b.survey_id).sort());
+  for (const b of ok.json.bundles) {
+    const bundle = wire.parseBundle(Buffer.from(b.bundle, 'hex'));
+    assert.ok(wire.verifyTagged('canvass/survey/v1', bundle.body, bundle.signature, Buffer.from(ok.json.org_sign_key, 'hex')),
+      `${b.survey_id}: signed by the organisation key`);
+  }
+  const evil = await server.fetch('/v1/web/surveys', {
+    method: 'POST', headers: { 'Content-Type': 'application/json', Origin: 'https://evil.example' }, body: '{}',
+  });
+  assertRefused(evil, 403, /origin/i, 'foreign origin:');
+  const none = await server.fetch('/v1/web/surveys', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+  assertRefused(none, 403, /origin/i, 'no origin:');
+});

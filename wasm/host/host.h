@@ -55,6 +55,11 @@ void Wheel(float dx, float dy);
 void Invalidate();
 // Device pixels per CSS pixel.
 float Dpr();
+// Frames drawn since Start (the page marks its first question frame with it).
+std::uint64_t FramesDrawn();
+// Draws a frame now rather than at the next animation frame: the first question goes on screen in
+// the task that made it ready (the browser presents it at its next paint all the same).
+void DrawNow();
 
 // Adds the bundled font (font.ttf: DejaVu Sans cut to Latin + Cyrillic + punctuation, € and №)
 // at `css_px` CSS pixels, or ImGui's built-in Latin-only font when `ttf` is empty. `ttf` must

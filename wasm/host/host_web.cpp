@@ -43,6 +43,7 @@ struct State {
   bool hide_after_release = false;  // touch: no hover after the finger lifts
   int hot_frames = 4;               // frames still to draw after the last input or change
   std::int64_t last_frame_ms = 0;
+  std::uint64_t frames = 0;  // frames drawn since Start
 };
 constexpr int kHotFrames = 6;
 constexpr std::int64_t kIdleFrameMs = 500;
@@ -106,16 +107,26 @@ void Frame() {
   if (!g->queue.empty()) g->hot_frames = kHotFrames;
   if (g->hot_frames > 0) --g->hot_frames;
   g->last_frame_ms = now;
+  // Phase marks (docs/widget.md, Start-up phases): the font atlas, then the first frame's device
+  // objects (shaders, buffers, the atlas texture), as the page's performance timeline shows them.
+  const bool first = !g->device_ready;
   if (g->fonts_dirty) {
+    if (first) EM_ASM({ performance.mark('canvass:font-atlas-start'); });
     BuildFonts();
+    if (first) EM_ASM({ performance.measure('canvass:font-atlas', 'canvass:font-atlas-start'); });
     if (g->device_ready) {
       ImGui_ImplOpenGL3_DestroyFontsTexture();
       ImGui_ImplOpenGL3_CreateFontsTexture();
     }
   }
+  if (first) EM_ASM({ performance.mark('canvass:gl-objects-start'); });
   ImGui_ImplOpenGL3_NewFrame();
+  if (first) EM_ASM({ performance.measure('canvass:gl-objects', 'canvass:gl-objects-start'); });
   g->device_ready = true;
   ImGui_ImplGlfw_NewFrame();
+  // DrawNow() and the next animation frame may fall in the same tick of the clock: ImGui wants
+  // time to pass between frames.
+  if (ImGui::GetIO().DeltaTime <= 0) ImGui::GetIO().DeltaTime = 1e-4f;
   ApplyPointer();
   ImGui::NewFrame();
   if (g->app.draw && g->app.draw(now)) g->hot_frames = kHotFrames;
@@ -126,6 +137,7 @@ void Frame() {
   glClearColor(g->app.clear_rgb[0], g->app.clear_rgb[1], g->app.clear_rgb[2], 1.0f);
   glClear(GL_COLOR_BUFFER_BIT);
   ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+  ++g->frames;
   if (g->app.after_frame) g->app.after_frame();
 }
 
@@ -210,6 +222,15 @@ void Invalidate() {
 }
 
 float Dpr() { return g ? g->dpr : 1; }
+
+std::uint64_t FramesDrawn() { return g ? g->frames : 0; }
+
+void DrawNow() {
+  if (!g) return;
+  g->hot_frames = std::max(g->hot_frames, 1);
+  Frame();
+  g->hot_frames = kHotFrames;
+}
 
 ImFont* AddFont(const std::string& ttf, float css_px, float dpr) {
   ImGuiIO& io = ImGui::GetIO();

@@ -17,6 +17,32 @@ import {
 import { mirrorSemantics } from './semantics.js';
 
 const base = new URL('.', import.meta.url);
+
+// Start-up phases on the page's performance timeline, as `canvass:*` marks and measures
+// (docs/widget.md, Start-up phases): loader, glue, wasm, webgl, font-atlas, gl-objects, survey-ready,
+// first-question, and first-question-total (from the navigation). The loader marks its own part.
+const mark = (name) => { try { performance.mark(`canvass:${name}`); } catch { /* old browser */ } };
+const measure = (name, start, end) => {
+  try {
+    performance.measure(`canvass:${name}`, start && `canvass:${start}`, end && `canvass:${end}`);
+  } catch { /* a start mark that was not set: no measure */ }
+};
+mark('glue');
+measure('loader', undefined, 'loader');
+measure('glue', 'glue-start', 'glue');
+
+// Instantiates the module the loader compiled while the glue loaded (web/canvass.js), or, without
+// one, lets the Emscripten glue fetch and compile it itself.
+function instantiateWith(compiled) {
+  if (!compiled) return undefined;
+  return (imports, receive) => {
+    compiled.then((module) => WebAssembly.instantiate(module, imports)
+      .then((instance) => receive(instance, module)), () => WebAssembly.instantiateStreaming(
+      fetch(new URL('canvass-widget.wasm', base), { credentials: 'omit' }), imports)
+      .then((r) => receive(r.instance, r.module)));
+    return {};  // asynchronous: the exports arrive through receive()
+  };
+}
 const PROTOCOL = 1;
 const BATCH = 200;  // records per push (the server takes up to 500)
 
@@ -208,7 +234,7 @@ function randomU64() {
 
 // ---------------------------------------------------------------------------------------------
 
-export async function mount(element, options = {}) {
+export async function mount(element, options = {}, compiled = null) {
   if (!element) throw new Error('Canvass.mount: no element to mount into');
   const server = (options.server || location.origin).replace(/\/+$/, '');
   const mode = options.mode === 'embed' ? 'embed' : 'kiosk';
@@ -225,19 +251,41 @@ export async function mount(element, options = {}) {
 
   const { wrap, canvas } = addCanvas(element, 'canvass-widget', 'canvass-canvas');
 
+  mark('mount');
+  if (!compiled) mark('wasm-start');
   const [mod, font, log] = await Promise.all([
-    createCanvassWidget({ canvas, locateFile: (f) => new URL(f, base).href }),
+    createCanvassWidget({ canvas, locateFile: (f) => new URL(f, base).href,
+      instantiateWasm: instantiateWith(compiled) }).then((m) => { mark('wasm'); return m; }),
     fetch(new URL('font.ttf', base)).then((r) => (r.ok ? r.arrayBuffer() : null)).catch(() => null),
     DeviceLog.open(`canvass:${server}`),
   ]);
+  measure('wasm', 'wasm-start', 'wasm');
   const initError = mod.init();
   if (initError) throw new Error(initError);
+  // One wait for what the log keeps (device, cached bundles, sampling state, last answer), not
+  // one after another, and before the UI starts: read later, IndexedDB's answer waited behind
+  // the first frame's long task (font atlas, GL objects).
+  const [storedDevice, storedBundles, storedPicker, lastResponse] = await Promise.all([
+    log.getMeta('device'), log.getMeta('bundles'), log.getMeta(`picker:${surveyId}`),
+    log.getMeta(`last:${surveyId}`)]);
+  // A website's new visitor: the web channel's surveys and the organisation's keys, asked for
+  // beside the enrollment (POST /v1/web/surveys writes nothing), so that the first question does
+  // not wait for the enrollment, which completes behind it.
+  const earlySurveys = !storedDevice && mode === 'embed'
+    ? fetch(`${server}/v1/web/surveys`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ protocol: PROTOCOL }),
+    }).then((r) => (r.ok ? r.json() : null)).catch(() => null)
+    : null;
   // A device to enroll (embed: the public web channel; kiosk: a code in the URL): the request
   // needs only the core, not the UI, so it goes out now and its round trip overlaps the UI's
   // start-up (font atlas, WebGL, first frames), which keeps the main thread busy on a tablet.
-  const storedDevice = await log.getMeta('device');
-  const earlyEnrollment = !storedDevice && (mode === 'embed' || options.enrollCode)
-    ? requestEnrollment(mod, server, mode === 'embed' ? undefined : options.enrollCode) : null;
+  let earlyEnrollment = null;
+  if (earlySurveys) {
+    earlyEnrollment = requestEnrollment(mod, server, undefined);
+  } else if (!storedDevice && options.enrollCode) {
+    earlyEnrollment = requestEnrollment(mod, server, options.enrollCode);
+  }
   earlyEnrollment?.catch(() => {});  // awaited below, where a failure is reported
 
   let unmounted = false;
@@ -245,9 +293,7 @@ export async function mount(element, options = {}) {
   let lastSync = 0;
   let lastEntry = null;
   let pendingCount = 0;
-  const picker = { seed: randomU64(), draws: '0', visits: '0',
-    ...((await log.getMeta(`picker:${surveyId}`)) || {}) };
-  const lastResponse = await log.getMeta(`last:${surveyId}`);
+  const picker = { seed: randomU64(), draws: '0', visits: '0', ...(storedPicker || {}) };
   // The survey in progress in this tab, so that a reload mid-survey resumes it (sessionStorage:
   // per tab, survives reloads). Cleared once the offer's record is in the log.
   const resumeKey = `canvass:resume:${server}:${surveyId}`;
@@ -272,12 +318,18 @@ export async function mount(element, options = {}) {
     last_response_ms: lastResponse ? String(lastResponse) : '', force: !!options.force,
     high_contrast: contrastQuery.matches,
   };
+  mark('webgl-start');
   const startError = withoutGlfwKeyListeners(() =>
     mod.start(JSON.stringify(config), font ? new Uint8Array(font) : new Uint8Array(0)));
+  mark('webgl');
+  measure('webgl', 'webgl-start', 'webgl');
   if (startError) {
     wrap.remove();
     throw new Error(startError);
   }
+  // A turn of the event loop between the UI's start and its first frame: two shorter tasks
+  // rather than one long one on the host page's main thread.
+  await new Promise((resolve) => { setTimeout(resolve, 0); });
 
   contrastQuery.addEventListener?.('change', onContrast);
   // Sizing and pointer input (mouse, touch, pen): the shared canvas glue.
@@ -339,18 +391,17 @@ export async function mount(element, options = {}) {
   };
 
   const refusedBundles = [];
-  const loadCachedBundles = async () => {
-    const cached = (await log.getMeta('bundles')) || {};
-    for (const hex of Object.values(cached)) mod.loadBundle(hex);
+  const loadCachedBundles = (cached) => {
+    for (const hex of Object.values(cached || {})) mod.loadBundle(hex);
   };
   // Verifies and parses each bundle in wasm; the good ones are cached, a refused one leaves the
   // last good one in use.
   const acceptBundles = async (bundles) => {
-    const good = (await log.getMeta('bundles')) || {};
+    const fresh = {};
     for (const b of bundles || []) {
       const r = JSON.parse(mod.loadBundle(b.bundle));
       if (r.ok) {
-        good[r.survey_id] = b.bundle;
+        fresh[r.survey_id] = b.bundle;
       } else {
         // Refused: the last good bundle (if any) stays in use.
         const err = new Error(`survey bundle '${b.survey_id}' refused: ${r.error}`);
@@ -358,7 +409,10 @@ export async function mount(element, options = {}) {
         emit('error', err);
       }
     }
-    await log.setMeta('bundles', good);
+    // Cached behind, not waited for: the bundles are in use already (an IndexedDB read here would
+    // wait behind the first frame's long task), and IndexedDB orders later reads after the write.
+    log.getMeta('bundles').then((good) => log.setMeta('bundles', { ...(good || {}), ...fresh }))
+      .catch((err) => emit('error', err));
   };
   const refreshBundles = async () => {
     const res = await fetch(`${server}/v1/surveys?device=${encodeURIComponent(device.device_id)}`);
@@ -472,6 +526,8 @@ export async function mount(element, options = {}) {
       case 'record':
         // Written before the thank-you screen: the widget shows it only after recordSaved(true).
         try {
+          // Answered before the enrollment completed: the record is signed by the enrolled device.
+          if (enrolling) await enrolling;
           lastEntry = await log.append((head) => {
             const r = JSON.parse(mod.signPending(head.seq, head.hash));
             if (!r.ok) throw new Error(r.error);
@@ -522,21 +578,38 @@ export async function mount(element, options = {}) {
   // ---- Start-up: device, bundles, survey.
   if (log.refusal) emit('error', new Error(log.refusal));
   let enrolledNow = false;
+  let enrolling = null;  // the enrollment completing behind the first question
   if (storedDevice) {
     useDevice(storedDevice);
   } else if (mode === 'embed') {
-    await enroll(undefined, earlyEnrollment);
+    const early = await earlySurveys;
+    if (early && !mod.setOrganisation(early.org_sign_key || '', early.org_box_key || '',
+      early.location || '', early.channel || '')) {
+      await acceptBundles(early.bundles);
+      enrolling = enroll(undefined, earlyEnrollment).then(() => {
+        // Bundles verified with one key, the device enrolled under another: not this server's.
+        if (device.org_sign_key !== early.org_sign_key) throw new Error('the organisation key changed during enrollment');
+      });
+      enrolling.catch((err) => { mod.setScreenMessage(err.message); emit('error', err); });
+    } else {
+      await enroll(undefined, earlyEnrollment);
+    }
     enrolledNow = true;
   } else if (options.enrollCode) {
     await enroll(options.enrollCode, earlyEnrollment);
     enrolledNow = true;
   }
-  if (device) {
-    if (!enrolledNow) await loadCachedBundles();
-    // Just enrolled: the answer's bundles are as fresh as they come.
-    const fresh = enrolledNow ? Promise.resolve() : refreshBundles().catch((err) => emit('error', err));
-    // Wait for the network only when nothing usable is cached.
-    if (mod.selectSurvey(surveyId)) await fresh;
+  let revalidate = false;  // the cached bundles are in use: refresh them once the question is up
+  if (device || enrolling) {
+    if (!enrolledNow) loadCachedBundles(storedBundles);
+    // Just enrolled: the answer's bundles are as fresh as they come. Otherwise the cached survey
+    // is shown at once and refreshed behind it (stale-while-revalidate); the network is waited
+    // for only when nothing usable is cached.
+    if (!enrolledNow && mod.selectSurvey(surveyId)) {
+      await refreshBundles().catch((err) => emit('error', err));
+    } else if (!enrolledNow) {
+      revalidate = true;
+    }
     select();
     let resumed = false;
     const saved = resumeStore.get();
@@ -550,6 +623,18 @@ export async function mount(element, options = {}) {
     }
     if (mode === 'embed' && !resumed && JSON.parse(mod.state()).screen !== 'error') mod.begin();
   }
+  mark('survey-ready');
+  measure('survey-ready', 'mount', 'survey-ready');
+  // The first screen is drawn in this task rather than at the next animation frame (or, with an
+  // idle frame loop, up to half a second later); the browser shows it at its next paint.
+  mod.drawNow();
+  mark('first-question');
+  measure('first-question', 'survey-ready', 'first-question');
+  measure('first-question-total', undefined, 'first-question');
+  // Only now the network: the cached survey's refresh and the sync of what the log holds.
+  if (revalidate) refreshBundles().catch((err) => emit('error', err));
+  // The handle comes with the enrolled device (its id is in state()); the question is up already.
+  if (enrolling) await enrolling;
   await updateStatus();
   autoSync();
   const bundleTimer = setInterval(() => {

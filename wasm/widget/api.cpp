@@ -271,6 +271,8 @@ void Stop() {
 }
 
 void SetEventSink(emscripten::val fn) { g_sink = fn; }
+double FramesDrawn() { return static_cast<double>(host::FramesDrawn()); }
+void DrawNow() { host::DrawNow(); }
 void Resize(double w, double h, double dpr) {
   host::Resize(static_cast<float>(w), static_cast<float>(h), static_cast<float>(dpr));
 }
@@ -352,6 +354,19 @@ std::string SetDevice(const std::string& seed_hex, const std::string& device_id,
   Status s = g_widget->SetDevice(*seed, device_id, *sign, *box, location, channel);
   SecureWipe(seed->data(), static_cast<std::uint32_t>(seed->size()));
   return s.ok() ? "" : s.message();
+}
+
+// The organisation's keys and the web channel's location from /v1/web/surveys, before enrolling.
+std::string SetOrganisation(const std::string& org_sign_hex, const std::string& org_box_hex,
+                            const std::string& location, const std::string& channel) {
+  if (!g_widget) return "widget not started";
+  auto sign = Hex<32>(org_sign_hex, "org_sign_key");
+  auto box = Hex<32>(org_box_hex, "org_box_key");
+  if (!sign.ok()) return sign.status().message();
+  if (!box.ok()) return box.status().message();
+  g_org_sign = *sign;
+  g_widget->SetOrganisation(*sign, *box, location, channel);
+  return "";
 }
 
 std::string LoadBundle(const std::string& bundle_hex) {
@@ -476,6 +491,8 @@ EMSCRIPTEN_BINDINGS(canvass_widget) {
   emscripten::function("stop", &Stop);
   emscripten::function("setEventSink", &SetEventSink);
   emscripten::function("resize", &Resize);
+  emscripten::function("framesDrawn", &FramesDrawn);
+  emscripten::function("drawNow", &DrawNow);
   emscripten::function("pointer", &Pointer);
   emscripten::function("key", &KeyDown);
   emscripten::function("activate", &Activate);
@@ -484,6 +501,7 @@ EMSCRIPTEN_BINDINGS(canvass_widget) {
   emscripten::function("semanticsVersion", &SemanticsVersion);
   emscripten::function("semantics", &SemanticsTree);
   emscripten::function("setDevice", &SetDevice);
+  emscripten::function("setOrganisation", &SetOrganisation);
   emscripten::function("loadBundle", &LoadBundle);
   emscripten::function("selectSurvey", &SelectSurvey);
   emscripten::function("begin", &Begin);

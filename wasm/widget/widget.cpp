@@ -50,6 +50,7 @@ Status Widget::SetDevice(const Seed& seed, std::string device_id, const PublicKe
   device_channel_ = std::move(channel);
   org_sign_key_ = sign_key;
   org_box_key_ = box_key;
+  org_known_ = true;
   if (screen_ == Screen::kEnroll || screen_ == Screen::kStaff) {
     screen_ = survey_ ? (options_.mode == Mode::kKiosk ? Screen::kAttract : Screen::kQuestion)
                       : Screen::kLoading;
@@ -57,8 +58,17 @@ Status Widget::SetDevice(const Seed& seed, std::string device_id, const PublicKe
   return Status::Ok();
 }
 
+void Widget::SetOrganisation(const PublicKey& sign_key, const PublicKey& box_key,
+                             std::string location, std::string channel) {
+  org_sign_key_ = sign_key;
+  org_box_key_ = box_key;
+  device_location_ = std::move(location);
+  device_channel_ = std::move(channel);
+  org_known_ = true;
+}
+
 Result<std::string> Widget::LoadBundle(std::string_view signed_bundle) {
-  if (!key_) return Status::InvalidArgument("enroll the device before loading surveys");
+  if (!org_known_) return Status::InvalidArgument("enroll the device before loading surveys");
   Result<SignedMessage> message = DecodeSignedMessage(signed_bundle);
   if (!message.ok()) return message.status().WithContext("survey bundle");
   Status verified = VerifyMessage(kSurveyDomain, *message, org_sign_key_);
@@ -103,7 +113,7 @@ void Widget::SetFatal(const std::string& message) {
 void Widget::Touch(std::int64_t now_ms) { last_input_ms_ = now_ms; }
 
 void Widget::Start(std::int64_t now_ms) {
-  if (!survey_ || !key_) return;
+  if (!survey_ || !org_known_) return;  // a device may still be enrolling (SetOrganisation)
   if (screen_ != Screen::kAttract && screen_ != Screen::kLoading && screen_ != Screen::kClosed)
     return;
   session_survey_ = survey_;
@@ -183,7 +193,7 @@ bool Widget::Resume(const std::string& line, const std::string& rotated_question
 }
 
 bool Widget::OfferToVisitor(std::int64_t now_ms) {
-  if (!survey_ || !key_ || options_.mode != Mode::kEmbed) return false;
+  if (!survey_ || !org_known_ || options_.mode != Mode::kEmbed) return false;
   not_offered_.clear();
   if (!options_.force) {
     if (!FrequencyCapAllows(survey_->sampling, now_ms, options_.last_response_ms)) {
@@ -460,6 +470,9 @@ void Widget::Finish(Outcome outcome, std::int64_t now_ms) {
 Result<LogEntry> Widget::SignPending(const ChainHead& head) {
   if (!pending_) return Status::NotFound("no record is waiting to be signed");
   if (!key_) return Status::InvalidArgument("the device is not enrolled");
+  // The offer may have been finished before enrollment did (SetOrganisation): the record is the
+  // enrolled device's.
+  pending_->device_id = device_id_;
   return SignNext(head, *pending_, *key_);
 }
 

@@ -89,6 +89,12 @@ class Widget {
   Status SetDevice(const Seed& seed, std::string device_id, const PublicKey& organisation_sign_key,
                    const PublicKey& organisation_box_key, std::string location = "",
                    std::string channel = "");
+  // The organisation's keys and the web channel's location before the device is enrolled (the
+  // server's /v1/web/surveys answer): bundles can be verified and the first question shown while
+  // enrollment completes; a record is signed only once SetDevice has come (SignPending).
+  void SetOrganisation(const PublicKey& organisation_sign_key,
+                       const PublicKey& organisation_box_key, std::string location,
+                       std::string channel);
   bool enrolled() const { return key_.has_value(); }
   const std::string& device_id() const { return device_id_; }
 
@@ -174,6 +180,7 @@ class Widget {
   std::optional<SigningKey> key_;
   std::string device_id_;
   PublicKey org_sign_key_{}, org_box_key_{};
+  bool org_known_ = false;                        // SetOrganisation or SetDevice came
   std::string device_location_, device_channel_;  // from the device's certificate
   std::map<std::string, std::shared_ptr<const Survey>> surveys_;
   std::map<std::string, Hash256> versions_;

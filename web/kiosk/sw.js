@@ -1,10 +1,14 @@
 // Kiosk service worker: keeps the widget, its font and the kiosk page usable offline. Survey
 // bundles and unsynced records live in IndexedDB (the widget's device log), not here, so a new
 // service worker or widget version never makes them unusable. The API (/v1/) is never cached.
-const CACHE = 'canvass-kiosk-v4';
+// The widget's files are in the content-hashed folder the build names here (and in the loader,
+// wasm/version_site.cmake); a new widget version is a new service worker and a new cache.
+const DIR = '../canvass/';  // canvass:dir
+const VERSION = 'dev';  // canvass:version
+const CACHE = `canvass-kiosk-v5-${VERSION}`;
 const ASSETS = ['./', './index.html', './manifest.webmanifest', './icon.svg', './kiosk.js', '../canvass.js',
-  '../canvass/widget.js', '../canvass/canvas.js', '../canvass/semantics.js', '../canvass/canvass-widget.js',
-  '../canvass/canvass-widget.wasm', '../canvass/font.ttf'];
+  ...['widget.js', 'canvas.js', 'semantics.js', 'canvass-widget.js', 'canvass-widget.wasm', 'font.ttf']
+    .map((f) => DIR + f)];
 
 self.addEventListener('install', (event) => {
   event.waitUntil(caches.open(CACHE).then((c) => c.addAll(ASSETS)).then(() => self.skipWaiting()));
