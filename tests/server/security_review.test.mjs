@@ -253,7 +253,11 @@ test('static files: one spelling per file, no NUL, no symlink out of the folder,
     const grown = rssKiB(server) - before;
     const cached = metricSum(await server.metrics(), 'canvass_static_cache_files');
     assert.equal(cached, 3, 'one cache entry per file served gzipped (canvass.js, alias.js, dashboard/index.html)');
-    assert.ok(grown < 8 * 1024, `RSS grew ${grown} KiB over 3,000 requests`);
+    // Under AddressSanitizer (the asan build's run of this suite) freed memory waits in ASan's
+    // quarantine, so RSS says nothing there; the cache count above is the bound in every build.
+    if (!/\/asan\//.test(process.env.CANVASS_BIN_DIR ?? '')) {
+      assert.ok(grown < 8 * 1024, `RSS grew ${grown} KiB over 3,000 requests`);
+    }
   } finally {
     await server.stop();
   }
