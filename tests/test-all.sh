@@ -50,7 +50,7 @@ run_target() {  # preset
   echo "$preset: ${cases:-0} unit test cases, ${node_cases:-0} integration tests passed"
   cases=$((cases + node_cases))
   if [ "$status" -ne 0 ]; then
-    grep -B2 -A20 -E 'FAILED|failed' "$log_dir/ctest-$preset.log" | head -n 80
+    grep -B2 -A20 -E 'FAILED|failed' "$log_dir/ctest-$preset.log" | head -n 80 || true  # head may close the pipe early: never fatal
     total_failed=$((total_failed + 1))
   fi
   total_passed=$((total_passed + ${cases:-0}))
@@ -87,7 +87,7 @@ run_package() {
   n=$(grep -Eo '^# pass [0-9]+' "$log_dir/package-test.log" | awk '{n += $3} END {print n + 0}')
   total_passed=$((total_passed + n))
   if [ "$status" -ne 0 ]; then
-    grep -A30 '^not ok' "$log_dir/package-test.log" | head -n 60
+    grep -A30 '^not ok' "$log_dir/package-test.log" | head -n 60 || true
     total_failed=$((total_failed + 1))
   fi
 }
