@@ -417,30 +417,35 @@ void WriteBundles(Json& w, const std::map<std::string, SurveyRow>& latest) {
 
 }  // namespace
 
+std::optional<HttpResponse> Api::WebChannelGate(const HttpRequest& r, std::string* origin_out) {
+  auto it = r.headers.find("origin");
+  const std::string origin = it == r.headers.end() ? "" : it->second;
+  *origin_out = origin;
+  if (std::find(options_.web_origins.begin(), options_.web_origins.end(), origin) ==
+      options_.web_origins.end()) {
+    CountRefused("origin");
+    return ErrorResponse(403, "forbidden",
+                         "origin '" + origin +
+                             "' is not allowed to use the web channel; an admin adds it with "
+                             "canvass-server --web-origin");
+  }
+  if (r.method == "OPTIONS") {  // CORS preflight
+    HttpResponse ok;
+    ok.status = 204;
+    ok.headers = {{"Access-Control-Allow-Origin", origin},
+                  {"Access-Control-Allow-Methods", "POST"},
+                  {"Access-Control-Allow-Headers", "Content-Type"},
+                  {"Vary", "Origin"}};
+    return ok;
+  }
+  return std::nullopt;
+}
+
 HttpResponse Api::Enroll(const HttpRequest& r, bool web) {
   const std::int64_t now = now_ms_();
   std::string origin;
   if (web) {
-    auto it = r.headers.find("origin");
-    origin = it == r.headers.end() ? "" : it->second;
-    bool allowed = std::find(options_.web_origins.begin(), options_.web_origins.end(), origin) !=
-                   options_.web_origins.end();
-    if (!allowed) {
-      CountRefused("origin");
-      return ErrorResponse(403, "forbidden",
-                           "origin '" + origin +
-                               "' is not allowed to use the web channel; an admin adds "
-                               "it with canvass-server --web-origin");
-    }
-    if (r.method == "OPTIONS") {  // CORS preflight
-      HttpResponse ok;
-      ok.status = 204;
-      ok.headers = {{"Access-Control-Allow-Origin", origin},
-                    {"Access-Control-Allow-Methods", "POST"},
-                    {"Access-Control-Allow-Headers", "Content-Type"},
-                    {"Vary", "Origin"}};
-      return ok;
-    }
+    if (std::optional<HttpResponse> gate = WebChannelGate(r, &origin)) return std::move(*gate);
     if (!web_enroll_limit_.Allow(r.remote_address, now)) {
       CountRefused("rate_limit");
       return ErrorResponse(429, "rate_limited",
@@ -521,25 +526,8 @@ HttpResponse Api::Enroll(const HttpRequest& r, bool web) {
 // (docs/widget.md, Taking out the waiting). The same allow-list of origins as web enrollment;
 // nothing is written, so no rate limit. POST, so that the browser always sends Origin.
 HttpResponse Api::WebSurveys(const HttpRequest& r) {
-  auto it = r.headers.find("origin");
-  const std::string origin = it == r.headers.end() ? "" : it->second;
-  if (std::find(options_.web_origins.begin(), options_.web_origins.end(), origin) ==
-      options_.web_origins.end()) {
-    CountRefused("origin");
-    return ErrorResponse(403, "forbidden",
-                         "origin '" + origin +
-                             "' is not allowed to use the web channel; an admin adds it with "
-                             "canvass-server --web-origin");
-  }
-  if (r.method == "OPTIONS") {  // CORS preflight
-    HttpResponse ok;
-    ok.status = 204;
-    ok.headers = {{"Access-Control-Allow-Origin", origin},
-                  {"Access-Control-Allow-Methods", "POST"},
-                  {"Access-Control-Allow-Headers", "Content-Type"},
-                  {"Vary", "Origin"}};
-    return ok;
-  }
+  std::string origin;
+  if (std::optional<HttpResponse> gate = WebChannelGate(r, &origin)) return std::move(*gate);
   Result<std::map<std::string, SurveyRow>> bundles = LatestBundles(store_, options_.web_location);
   if (!bundles.ok()) return StatusResponse(bundles.status());
   HttpResponse out = JsonResponse(200, [&](Json& w) {

@@ -157,6 +157,9 @@ class Api {
   HttpResponse Enroll(const HttpRequest& r, bool web);
   HttpResponse Surveys(const HttpRequest& r);
   HttpResponse WebSurveys(const HttpRequest& r);
+  // The web channel's door (/v1/web/enroll, /v1/web/surveys): 403 for an origin off the
+  // allow-list, the CORS preflight's 204 for OPTIONS, else nullopt (go on). Sets *origin.
+  std::optional<HttpResponse> WebChannelGate(const HttpRequest& r, std::string* origin);
   HttpResponse PushRecords(const HttpRequest& r, std::string* actor);
   HttpResponse Revocations(const HttpRequest& r);
   HttpResponse Admin(const HttpRequest& r, std::string* actor);
