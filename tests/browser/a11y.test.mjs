@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { startServer, freePort, tempDir, cleanup, repoRoot, sleep } from '../server/harness.mjs';
-import { launchChromium } from './browser.mjs';
+import { launchChromium, waitFor } from './browser.mjs';
 
 const siteDir = path.resolve(repoRoot, process.env.CANVASS_SITE_DIR || 'build/wasm/site');
 // axe-core from tests/browser/package-lock.json (npm ci --prefix tests/browser).
@@ -92,16 +92,8 @@ async function newPage() {
 
 const state = (page) => page.evaluate(() => window.handle.state());
 
-async function waitState(page, predicate, what, timeout = 20000) {
-  const deadline = Date.now() + timeout;
-  let last;
-  while (Date.now() < deadline) {
-    last = await state(page);
-    if (predicate(last)) return last;
-    await sleep(50);
-  }
-  assert.fail(`timed out waiting for ${what}; last state ${JSON.stringify(last)}`);
-}
+const waitState = (page, predicate, what, timeout = 20000) =>
+  waitFor(page, () => window.handle.state(), predicate, what, timeout);
 
 async function openEmbed(page, lang) {
   await page.goto(`${server.url}/embed-demo.html?lang=${lang}&corner=0&survey=a11y`);
