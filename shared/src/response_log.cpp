@@ -46,27 +46,41 @@ Result<LogEntry> SignNext(const ChainHead& head, ResponseRecord draft, const Sig
   return entry;
 }
 
-Result<ResponseRecord> VerifyLink(std::string_view envelope, const ChainHead& prev,
-                                  const PublicKey& device_key) {
+Result<ResponseRecord> VerifyLink(std::string_view envelope, const ChainHead* prev,
+                                  const PublicKey& device_key, LinkFault* fault, Hash256* hash) {
+  *fault = LinkFault::kEnvelope;
   Result<SignedRecord> signed_record = DecodeSignedRecord(envelope);
   if (!signed_record.ok()) return signed_record.status();
-  if (!VerifyDomain(kRecordDomain, signed_record->record_bytes, signed_record->signature,
-                    device_key)) {
+  const Hash256 record_hash = RecordHash(signed_record->record_bytes);
+  if (!VerifyDomainHash(kRecordDomain, record_hash, signed_record->signature, device_key)) {
+    *fault = LinkFault::kSignature;
     return Status::Unauthenticated("signature does not verify with the device key");
   }
+  *hash = record_hash;
+  *fault = LinkFault::kRecord;
   Result<ResponseRecord> record = DecodeRecord(signed_record->record_bytes);
   if (!record.ok()) return record.status();
-  if (record->seq != prev.seq + 1) {
+  if (prev != nullptr && record->seq != prev->seq + 1) {
+    *fault = LinkFault::kSeq;
     return Status::Conflict(
-        "expected seq " + std::to_string(prev.seq + 1) + ", found seq " +
+        "expected seq " + std::to_string(prev->seq + 1) + ", found seq " +
         std::to_string(record->seq) +
-        (record->seq > prev.seq + 1 ? " (records are missing)" : " (out of order or repeated)"));
+        (record->seq > prev->seq + 1 ? " (records are missing)" : " (out of order or repeated)"));
   }
-  if (record->prev_hash != prev.hash) {
+  if (prev != nullptr && record->prev_hash != prev->hash) {
+    *fault = LinkFault::kPrevHash;
     return Status::Conflict("prev_hash does not match the hash of record " +
-                            std::to_string(prev.seq) + " (the chain was altered)");
+                            std::to_string(prev->seq) + " (the chain was altered)");
   }
+  *fault = LinkFault::kNone;
   return record;
+}
+
+Result<ResponseRecord> VerifyLink(std::string_view envelope, const ChainHead& prev,
+                                  const PublicKey& device_key) {
+  LinkFault fault;
+  Hash256 hash{};
+  return VerifyLink(envelope, &prev, device_key, &fault, &hash);
 }
 
 ChainVerdict VerifyChain(const std::vector<std::string>& envelopes, const PublicKey& device_key,
@@ -74,15 +88,16 @@ ChainVerdict VerifyChain(const std::vector<std::string>& envelopes, const Public
   ChainVerdict verdict;
   verdict.head = start;
   for (const std::string& envelope : envelopes) {
-    Result<ResponseRecord> record = VerifyLink(envelope, verdict.head, device_key);
+    LinkFault fault;
+    Hash256 hash{};
+    Result<ResponseRecord> record = VerifyLink(envelope, &verdict.head, device_key, &fault, &hash);
     if (!record.ok()) {
       verdict.first_bad_seq = verdict.head.seq + 1;
       verdict.status =
           record.status().WithContext("record " + std::to_string(verdict.first_bad_seq));
       return verdict;
     }
-    Result<SignedRecord> signed_record = DecodeSignedRecord(envelope);  // decoded fine above
-    verdict.head = ChainHead{record->seq, RecordHash(signed_record->record_bytes)};
+    verdict.head = ChainHead{record->seq, hash};
   }
   return verdict;
 }

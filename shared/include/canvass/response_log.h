@@ -80,6 +80,21 @@ Result<LogEntry> SignNext(const ChainHead& head, ResponseRecord draft, const Sig
 Result<ResponseRecord> VerifyLink(std::string_view envelope, const ChainHead& prev,
                                   const PublicKey& device_key);
 
+// Which check of VerifyLink an envelope failed.
+enum class LinkFault {
+  kNone,
+  kEnvelope,   // not a signed record (Corruption)
+  kSignature,  // the signature does not verify under the device key (Unauthenticated)
+  kRecord,     // signed, but the record inside does not decode (Corruption)
+  kSeq,        // not the seq after prev (Conflict)
+  kPrevHash,   // prev_hash is not prev's hash (Conflict)
+};
+// VerifyLink for a caller that tells the failures apart (the server's push): sets *fault, and
+// *hash to the record's hash once its signature verified. `prev` null: no chain check (the first
+// record of a batch, which the server checks against the chain it stored).
+Result<ResponseRecord> VerifyLink(std::string_view envelope, const ChainHead* prev,
+                                  const PublicKey& device_key, LinkFault* fault, Hash256* hash);
+
 struct ChainVerdict {
   Status status;                    // OK, or why the first bad record is bad
   std::uint64_t first_bad_seq = 0;  // the seq expected at the first bad position (0 if OK)
