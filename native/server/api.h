@@ -1,14 +1,12 @@
 // The HTTP API of canvass-server (docs/protocol.md), as a function from request to response.
 //
-// Api knows nothing of sockets: http_main.cpp adapts cpp-httplib to it, and fuzz targets and
-// tests can call Handle() directly. Every answer to bad input is a status plus a JSON message
-// saying what to do; nothing is stored unless the whole request is valid.
+// Api knows nothing of sockets: main.cpp adapts cpp-httplib to it, and fuzz targets and tests
+// can call Handle() directly. Every answer to bad input is a status plus a JSON message saying
+// what to do; nothing is stored unless the whole request is valid. The admin API is a table of
+// routes (router.h) to small handlers, kept in files by area (api.cpp names them). The time of
+// day comes from the `now_ms` the Api is made with (main.cpp: a Clock, clock.h).
 // Thread-safe: Handle() is called from the HTTP server's worker threads.
 #pragma once
-
-#include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <atomic>
 #include <cstdint>
@@ -22,62 +20,23 @@
 #include <vector>
 
 #include "canvass/crypto.h"
+#include "http_message.h"
+#include "org_keys.h"
+#include "router.h"
 #include "store.h"
 #include "users.h"
 
 namespace canvass::server {
 
 class Projector;
+class TestClock;
 class StaticFiles;
 class SurveyDefinitions;
 
-struct HttpRequest {
-  std::string method;                             // "GET", "POST", ...
-  std::string path;                               // without the query string
-  std::multimap<std::string, std::string> query;  // repeated keys kept (where=..., by=...)
-  std::map<std::string, std::string> headers;     // names in lower case
-  std::string body;
-  std::string remote_address;
-};
-
-struct HttpResponse {
-  int status = 200;
-  std::string content_type = "application/json";
-  std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;
-  // A body too big to hold (the export): when set, it replaces `body` and is written piece by
-  // piece to `Sink` (which returns false once the client has gone); it returns false if it
-  // stopped early. It may run after Handle returned, on the same thread.
-  using Sink = std::function<bool(const std::string&)>;
-  std::function<bool(const Sink&)> stream;
-  // Who asked, for the access log (log.h): the device id of a push, the user of an admin call.
-  std::string actor;
-};
-
-// {"error": code, "message": message} with `status` (docs/protocol.md lists the codes).
-HttpResponse ErrorResponse(int status, const std::string& code, const std::string& message);
 // InvalidArgument unless `region` is a region libphonenumber knows ("UA", "PL"; sms.cpp).
 Status CheckSmsRegion(const std::string& region);
-// The "error" code of an ErrorResponse body ("" for any other body): for the access log.
-std::string ErrorCodeOf(const std::string& body);
-// The HTTP answer for a non-OK Status from the store or the core.
-HttpResponse StatusResponse(const Status& status);
-// The `limit` query parameter of a list: `fallback` when absent, InvalidArgument (naming the
-// range) unless it is 1..`max`.
-Result<std::uint32_t> ListLimit(const HttpRequest& r, std::uint32_t fallback, std::uint32_t max);
-// A JSON answer written by `fill`.
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
-HttpResponse JsonResponse(int status, const std::function<void(JsonWriter&)>& fill);
-// The request body as a JSON object, or InvalidArgument. Iterative: deep nesting cannot
-// overflow the stack.
-Result<rapidjson::Document> ParseJsonBody(const std::string& body);
-
-struct OrgKeys {
-  SigningKey sign;     // signs certificates, receipts, bundles
-  BoxKey box;          // contact details are sealed to it
-  Seed customer{};     // key of the pseudonymous customer hash
-  Seed sms_gateway{};  // the server-side device key that signs SMS answers
-};
+// `bytes` random bytes, in hex: tokens and ids.
+std::string RandomHex(std::uint32_t bytes);
 
 struct ApiOptions {
   std::vector<std::string> web_origins;  // allowed Origin values for the public web channel
@@ -98,6 +57,8 @@ struct ApiOptions {
   // The latest definitions the statistics projection counts with (stats_projection.h); updated
   // on every publish. May be null (then GET /v1/admin/stats counts from the records).
   SurveyDefinitions* definitions = nullptr;
+  // Test-only (--test-clock): the clock POST /v1/test/clock moves; null: that endpoint is 404.
+  TestClock* test_clock = nullptr;
   // Called after an admin password is set (deletes the initial token file).
   std::function<void()> on_password_set;
   // Called after a case change queued a webhook event (wakes the sender, case_worker.h).
@@ -154,33 +115,48 @@ class Api {
                             const std::vector<std::string>& locations);
 
  private:
+  // Device endpoints (device_api.cpp).
   HttpResponse Enroll(const HttpRequest& r, bool web);
   HttpResponse Surveys(const HttpRequest& r);
   HttpResponse WebSurveys(const HttpRequest& r);
   // The web channel's door (/v1/web/enroll, /v1/web/surveys): 403 for an origin off the
   // allow-list, the CORS preflight's 204 for OPTIONS, else nullopt (go on). Sets *origin.
   std::optional<HttpResponse> WebChannelGate(const HttpRequest& r, std::string* origin);
-  HttpResponse PushRecords(const HttpRequest& r, std::string* actor);
   HttpResponse Revocations(const HttpRequest& r);
-  HttpResponse Admin(const HttpRequest& r, std::string* actor);
-  // `who`: a manager, whose answer holds the records of their locations only (null: the owner).
-  HttpResponse Export(const HttpRequest& r, const Principal* who);
+  HttpResponse PushRecords(const HttpRequest& r, std::string* actor);  // push_api.cpp
   HttpResponse Metrics();
   HttpResponse Health();
+  HttpResponse MoveTestClock(const HttpRequest& r, std::string* actor);  // POST /v1/test/clock
   HttpResponse Static(const HttpRequest& r);
   HttpResponse SmsInbound(const HttpRequest& r);  // sms.cpp
   struct SmsTarget;
-  Result<SmsTarget> FindSmsTarget();                                // sms.cpp
+  Result<SmsTarget> FindSmsTarget();  // sms.cpp
+
+  // The admin API: Admin routes a request through router_, which AddAdminRoutes fills (api.cpp,
+  // and AddClosedLoopRoutes in case_api.cpp).
+  HttpResponse Admin(const HttpRequest& r, std::string* actor);
+  void AddAdminRoutes();
+  void AddClosedLoopRoutes();
+  // Who sent an admin request: Unauthenticated without a valid token (login.cpp).
+  Result<Principal> Authenticate(const HttpRequest& r);
+  HttpResponse Login(const AdminCall& call);           // login.cpp
+  HttpResponse Logout(const AdminCall& call);          // login.cpp
+  HttpResponse ChangePassword(const AdminCall& call);  // login.cpp
+  HttpResponse ListSurveys(const AdminCall& call);     // survey_api.cpp
+  HttpResponse PublishSurvey(const AdminCall& call);   // survey_api.cpp
+  HttpResponse AddEnrollCode(const AdminCall& call);   // device_api.cpp
+  HttpResponse ListDevices(const AdminCall& call);     // device_api.cpp
+  HttpResponse RevokeDevice(const AdminCall& call);    // device_api.cpp
+  HttpResponse ListQuarantine(const AdminCall& call);  // device_api.cpp
+  // `who`: a manager, whose answer holds the records of their locations only (null: the owner).
+  HttpResponse Export(const HttpRequest& r, const Principal* who);  // survey_api.cpp
   HttpResponse Report(const HttpRequest& r, const Principal* who);  // report_endpoint.cpp
   HttpResponse Stats(const HttpRequest& r, const Principal& who);   // stats_endpoint.cpp
   Result<bool> ProjectionCurrent();                                 // stats_endpoint.cpp
   // For a manager's report or export: 403 (naming it) if the request names a location that is
   // not theirs (`where=location=X`, `location=X`), else nullopt.
   std::optional<HttpResponse> ForeignLocation(const HttpRequest& r, const Principal& who);
-  // Who sent an admin request: Unauthenticated without a valid token.
-  Result<Principal> Authenticate(const HttpRequest& r);
-  // Cases, users, root-cause categories and webhooks (case_api.cpp); nullopt for other paths.
-  std::optional<HttpResponse> ClosedLoop(const HttpRequest& r, const Principal& who);
+  // Cases, users, root-cause categories and webhooks (case_api.cpp).
   HttpResponse ListCases(const HttpRequest& r, const Principal& who);
   HttpResponse GetCase(const std::string& id, const Principal& who);
   HttpResponse ChangeCase(const HttpRequest& r, const Principal& who, const std::string& id,
@@ -188,7 +164,9 @@ class Api {
   HttpResponse Users(const HttpRequest& r, const std::string& name);
   HttpResponse Webhooks(const HttpRequest& r, const std::string& rest);
   Result<std::vector<std::string>> Categories();
+
   void CountRefused(const std::string& reason);
+  void CountBatchSeconds(double seconds);  // for canvass_batch_seconds
   // Ok if a published version of survey `survey_id` applies to `location` (or the survey was
   // never published: its records count nowhere until it is); InvalidArgument saying what to do
   // if none does. Cached: a survey's set of locations only grows.
@@ -206,6 +184,7 @@ class Api {
   OrgKeys keys_;
   ApiOptions options_;
   std::function<std::int64_t()> now_ms_;
+  Router router_;  // the admin API's routes
   RateLimiter web_enroll_limit_{20, 60000, options_.limiter_keys};
   RateLimiter login_failures_{5, 60000, options_.limiter_keys};
   // Failed logins per account, from any address: 10 in 15 minutes lock the account for the rest

@@ -20,15 +20,6 @@ constexpr std::uint32_t kMaxListLimit = 1000;
 constexpr std::size_t kMaxLocationBytes = 128;
 constexpr std::size_t kMaxLocations = 1024;
 
-void Str(JsonWriter& w, const std::string& s) {
-  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-}
-
-std::string Query(const HttpRequest& r, const char* key) {
-  auto it = r.query.find(key);
-  return it == r.query.end() ? std::string() : it->second;
-}
-
 // Field `key` of a JSON body: absent, null, or a string (else InvalidArgument naming it).
 Result<std::optional<std::string>> OptionalString(const rapidjson::Document& doc, const char* key) {
   auto it = doc.FindMember(key);
@@ -36,13 +27,6 @@ Result<std::optional<std::string>> OptionalString(const rapidjson::Document& doc
   if (!it->value.IsString()) return Status::InvalidArgument(std::string(key) + ": a string");
   return std::optional<std::string>(
       std::string(it->value.GetString(), it->value.GetStringLength()));
-}
-
-HttpResponse NoContent() {
-  HttpResponse r;
-  r.status = 204;
-  r.content_type.clear();
-  return r;
 }
 
 HttpResponse Forbidden(const Principal& who, const std::string& what) {
@@ -59,12 +43,12 @@ HttpResponse CaseNotFound(const std::string& id) {
 void WriteUser(JsonWriter& w, const UserRow& u) {
   w.StartObject();
   w.Key("name");
-  Str(w, u.name);
+  WriteString(w, u.name);
   w.Key("role");
-  Str(w, u.role);
+  WriteString(w, u.role);
   w.Key("locations");
   w.StartArray();
-  for (const std::string& l : u.locations) Str(w, l);
+  for (const std::string& l : u.locations) WriteString(w, l);
   w.EndArray();
   w.Key("created_ms");
   w.Int64(u.created_ms);
@@ -107,81 +91,85 @@ Result<std::vector<std::string>> Api::Categories() {
   return ParseCategories(**saved);
 }
 
-std::optional<HttpResponse> Api::ClosedLoop(const HttpRequest& r, const Principal& who) {
-  const std::string& p = r.path;
-  const std::string kCases = "/v1/admin/cases";
-  const std::string kUsers = "/v1/admin/users";
-  const std::string kWebhooks = "/v1/admin/webhooks";
-  if (p == "/v1/admin/me" && r.method == "GET") {
-    return JsonResponse(200, [&](JsonWriter& w) {
-      w.StartObject();
-      w.Key("name");
-      Str(w, who.name);
-      w.Key("role");
-      w.String(RoleName(who.role));
-      w.Key("locations");
-      w.StartArray();
-      for (const std::string& l : who.locations) Str(w, l);
-      w.EndArray();
-      w.EndObject();
-    });
+// The closed loop's routes (api.cpp's AddAdminRoutes lists the rest).
+void Api::AddClosedLoopRoutes() {
+  const auto owner_only = [](const AdminCall& call) {
+    return Forbidden(call.who, call.request.method + " " + call.request.path);
+  };
+  router_.Add({"GET", "/v1/admin/me", Needs::kAnyRole, [](const AdminCall& call) {
+                 const Principal& who = call.who;
+                 return JsonResponse(200, [&](JsonWriter& w) {
+                   w.StartObject();
+                   w.Key("name");
+                   WriteString(w, who.name);
+                   w.Key("role");
+                   w.String(RoleName(who.role));
+                   w.Key("locations");
+                   w.StartArray();
+                   for (const std::string& l : who.locations) WriteString(w, l);
+                   w.EndArray();
+                   w.EndObject();
+                 });
+               }});
+  router_.Add({"GET", "/v1/admin/cases", Needs::kAnyRole,
+               [this](const AdminCall& call) { return ListCases(call.request, call.who); }});
+  router_.Add({"GET", "/v1/admin/cases/{}", Needs::kAnyRole,
+               [this](const AdminCall& call) { return GetCase(call.params[0], call.who); }});
+  for (const auto& [method, action] : {std::pair<const char*, const char*>{"POST", "state"},
+                                       {"POST", "notes"},
+                                       {"PUT", "category"},
+                                       {"PUT", "assignee"}}) {
+    router_.Add({method, std::string("/v1/admin/cases/{}/") + action, Needs::kAnyRole,
+                 [this, action = std::string(action)](const AdminCall& call) {
+                   return ChangeCase(call.request, call.who, call.params[0], action);
+                 }});
   }
-  if (p == kCases && r.method == "GET") return ListCases(r, who);
-  if (p.rfind(kCases + "/", 0) == 0) {
-    const std::string rest = p.substr(kCases.size() + 1);
-    const std::size_t slash = rest.find('/');
-    const std::string id = rest.substr(0, slash);
-    const std::string action = slash == std::string::npos ? "" : rest.substr(slash + 1);
-    if (id.empty()) return std::nullopt;
-    if (action.empty() && r.method == "GET") return GetCase(id, who);
-    if ((action == "state" || action == "notes") && r.method == "POST") {
-      return ChangeCase(r, who, id, action);
-    }
-    if ((action == "category" || action == "assignee") && r.method == "PUT") {
-      return ChangeCase(r, who, id, action);
-    }
-    return std::nullopt;
-  }
-  if (p == "/v1/admin/case-categories") {
-    if (r.method == "GET") {
-      Result<std::vector<std::string>> categories = Categories();
-      if (!categories.ok()) return StatusResponse(categories.status());
-      HttpResponse out;
-      out.body = "{\"categories\":" + CategoriesJson(*categories) + "}";
-      return out;
-    }
-    if (r.method == "PUT") {
-      if (who.role != Role::kOwner) return Forbidden(who, "editing the root-cause list");
-      Result<std::vector<std::string>> categories = ParseCategories(r.body);
-      if (!categories.ok()) return StatusResponse(categories.status());
-      const std::string json = CategoriesJson(*categories);
-      if (Status s = store_->PutSetting(kCategoriesSetting, json); !s.ok()) {
-        return StatusResponse(s);
-      }
-      HttpResponse out;
-      out.body = "{\"categories\":" + json + "}";
-      return out;
-    }
-    return std::nullopt;
-  }
-  const bool users = p == kUsers || p.rfind(kUsers + "/", 0) == 0;
-  const bool webhooks = p == kWebhooks || p.rfind(kWebhooks + "/", 0) == 0;
-  if (!users && !webhooks) return std::nullopt;
-  if (who.role != Role::kOwner) return Forbidden(who, r.method + " " + p);
-  if (users) return Users(r, p.size() > kUsers.size() ? p.substr(kUsers.size() + 1) : "");
-  return Webhooks(r, p.size() > kWebhooks.size() ? p.substr(kWebhooks.size() + 1) : "");
+  router_.Add({"GET", "/v1/admin/case-categories", Needs::kAnyRole, [this](const AdminCall&) {
+                 Result<std::vector<std::string>> categories = Categories();
+                 if (!categories.ok()) return StatusResponse(categories.status());
+                 HttpResponse out;
+                 out.body = "{\"categories\":" + CategoriesJson(*categories) + "}";
+                 return out;
+               }});
+  router_.Add(
+      {"PUT", "/v1/admin/case-categories", Needs::kOwner,
+       [this](const AdminCall& call) {
+         const HttpRequest& r = call.request;
+         Result<std::vector<std::string>> categories = ParseCategories(r.body);
+         if (!categories.ok()) return StatusResponse(categories.status());
+         const std::string json = CategoriesJson(*categories);
+         if (Status s = store_->PutSetting(kCategoriesSetting, json); !s.ok()) {
+           return StatusResponse(s);
+         }
+         HttpResponse out;
+         out.body = "{\"categories\":" + json + "}";
+         return out;
+       },
+       [](const AdminCall& call) { return Forbidden(call.who, "editing the root-cause list"); }});
+  // Users and webhooks: the owner's, whatever the method (Users and Webhooks answer 404 for a
+  // method they lack).
+  router_.Add({"*", "/v1/admin/users", Needs::kOwner,
+               [this](const AdminCall& call) { return Users(call.request, ""); }, owner_only});
+  router_.Add({"*", "/v1/admin/users/{...}", Needs::kOwner,
+               [this](const AdminCall& call) { return Users(call.request, call.params[0]); },
+               owner_only});
+  router_.Add({"*", "/v1/admin/webhooks", Needs::kOwner,
+               [this](const AdminCall& call) { return Webhooks(call.request, ""); }, owner_only});
+  router_.Add({"*", "/v1/admin/webhooks/{...}", Needs::kOwner,
+               [this](const AdminCall& call) { return Webhooks(call.request, call.params[0]); },
+               owner_only});
 }
 
 HttpResponse Api::ListCases(const HttpRequest& r, const Principal& who) {
   CaseFilter filter;
-  if (std::string state = Query(r, "state"); !state.empty()) {
+  if (std::string state = QueryValue(r, "state"); !state.empty()) {
     if (!ParseCaseState(state)) {
       return ErrorResponse(400, "invalid_argument",
                            "state: open, contacted, root_cause_found or resolved");
     }
     filter.state = state;
   }
-  if (std::string location = Query(r, "location"); !location.empty()) {
+  if (std::string location = QueryValue(r, "location"); !location.empty()) {
     if (!CanAccess(who, location)) {
       return ErrorResponse(403, "forbidden",
                            who.name + " does not work at location '" + location +
@@ -191,19 +179,19 @@ HttpResponse Api::ListCases(const HttpRequest& r, const Principal& who) {
   } else if (who.role != Role::kOwner) {
     filter.locations = who.locations;
   }
-  const std::string overdue = Query(r, "overdue");
+  const std::string overdue = QueryValue(r, "overdue");
   if (overdue == "true" || overdue == "1") {
     filter.overdue_at = now_ms_();
   } else if (!overdue.empty() && overdue != "false" && overdue != "0") {
     return ErrorResponse(400, "invalid_argument", "overdue: true or false");
   }
-  if (std::string escalated = Query(r, "escalated"); !escalated.empty()) {
+  if (std::string escalated = QueryValue(r, "escalated"); !escalated.empty()) {
     if (escalated != "true" && escalated != "false") {
       return ErrorResponse(400, "invalid_argument", "escalated: true or false");
     }
     filter.escalated = escalated == "true";
   }
-  if (std::string assignee = Query(r, "assignee"); !assignee.empty()) {
+  if (std::string assignee = QueryValue(r, "assignee"); !assignee.empty()) {
     filter.assignee = assignee == "me" ? who.name : assignee == "none" ? "" : assignee;
   }
   Result<std::uint32_t> limit = ListLimit(r, kDefaultListLimit, kMaxListLimit);
@@ -262,18 +250,18 @@ HttpResponse Api::GetCase(const std::string& id, const Principal& who) {
     if (assignees) {
       w.Key("assignees");
       w.StartArray();
-      for (const std::string& name : *assignees) Str(w, name);
+      for (const std::string& name : *assignees) WriteString(w, name);
       w.EndArray();
     }
     w.Key("next_state");
     if (next) {
-      Str(w, *next);
+      WriteString(w, *next);
     } else {
       w.Null();
     }
     w.Key("contact");
     if (contact.ok()) {
-      Str(w, *contact);
+      WriteString(w, *contact);
     } else {
       w.Null();
       if (!c.sealed_contact.empty()) {
@@ -288,11 +276,11 @@ HttpResponse Api::GetCase(const std::string& id, const Principal& who) {
     for (const CaseNote& n : c.notes) {
       w.StartObject();
       w.Key("author");
-      Str(w, n.author);
+      WriteString(w, n.author);
       w.Key("time_ms");
       w.Int64(n.time_ms);
       w.Key("text");
-      Str(w, n.text);
+      WriteString(w, n.text);
       w.EndObject();
     }
     w.EndArray();
@@ -492,15 +480,15 @@ HttpResponse Api::Webhooks(const HttpRequest& r, const std::string& rest) {
     return JsonResponse(200, [&](JsonWriter& w) {
       w.StartObject();
       w.Key("org_sign_key");  // what receivers verify X-Canvass-Signature with
-      Str(w, ToHex(keys_.sign.public_key()));
+      WriteString(w, ToHex(keys_.sign.public_key()));
       w.Key("webhooks");
       w.StartArray();
       for (const WebhookRow& h : *all) {
         w.StartObject();
         w.Key("id");
-        Str(w, h.webhook_id);
+        WriteString(w, h.webhook_id);
         w.Key("url");
-        Str(w, h.url);
+        WriteString(w, h.url);
         w.Key("created_ms");
         w.Int64(h.created_ms);
         w.EndObject();
@@ -524,18 +512,18 @@ HttpResponse Api::Webhooks(const HttpRequest& r, const std::string& rest) {
     return JsonResponse(201, [&](JsonWriter& w) {
       w.StartObject();
       w.Key("id");
-      Str(w, hook.webhook_id);
+      WriteString(w, hook.webhook_id);
       w.Key("url");
-      Str(w, hook.url);
+      WriteString(w, hook.url);
       w.Key("created_ms");
       w.Int64(hook.created_ms);
       w.Key("org_sign_key");
-      Str(w, ToHex(keys_.sign.public_key()));
+      WriteString(w, ToHex(keys_.sign.public_key()));
       w.EndObject();
     });
   }
   if (rest == "deliveries" && r.method == "GET") {
-    const std::string state = Query(r, "state");
+    const std::string state = QueryValue(r, "state");
     if (!state.empty() && state != "pending" && state != "delivered" && state != "failed") {
       return ErrorResponse(400, "invalid_argument", "state: pending, delivered or failed");
     }
@@ -548,21 +536,21 @@ HttpResponse Api::Webhooks(const HttpRequest& r, const std::string& rest) {
       for (const DeliveryRow& d : *all) {
         w.StartObject();
         w.Key("id");
-        Str(w, d.event_id + "@" + d.webhook_id);  // X-Canvass-Delivery
+        WriteString(w, d.event_id + "@" + d.webhook_id);  // X-Canvass-Delivery
         w.Key("event");
-        Str(w, d.event_id);
+        WriteString(w, d.event_id);
         w.Key("type");
-        Str(w, d.type);
+        WriteString(w, d.type);
         w.Key("webhook");
-        Str(w, d.webhook_id);
+        WriteString(w, d.webhook_id);
         w.Key("state");
-        Str(w, d.state);
+        WriteString(w, d.state);
         w.Key("attempts");
         w.Uint(d.attempts);
         w.Key("last_status");
         w.Int(d.last_status);
         w.Key("last_error");
-        Str(w, d.last_error);
+        WriteString(w, d.last_error);
         w.Key("next_ms");
         w.Int64(d.next_ms);
         w.Key("created_ms");

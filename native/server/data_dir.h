@@ -5,8 +5,8 @@
 
 #include <string>
 
-#include "api.h"
 #include "canvass/status.h"
+#include "org_keys.h"
 
 namespace canvass::server {
 

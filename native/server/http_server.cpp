@@ -25,7 +25,7 @@
 #include <utility>
 #include <vector>
 
-#include "api.h"
+#include "http_message.h"
 
 namespace canvass::server {
 namespace {

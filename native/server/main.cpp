@@ -20,6 +20,7 @@
 #include "canvass/survey.h"
 #include "case_worker.h"
 #include "cases.h"
+#include "clock.h"
 #include "data_dir.h"
 #include "files.h"
 #include "http_server.h"
@@ -92,6 +93,9 @@ Options:
   --webhook-retry-seconds S
                         first retry of a failed webhook delivery after S/2..S seconds, doubling
                         up to an hour, 10 attempts in all (default 10)
+  --test-clock          TEST ONLY, never in production: the server's time can be moved
+                        forward by the owner with POST /v1/test/clock (docs/protocol.md), so that
+                        tests need not sleep. Command line only (refused in --config files)
   --help                this text
 
 On first start the server creates the organisation keys and an initial admin token, written only
@@ -114,6 +118,7 @@ struct Options {
   double request_timeout_seconds = 60;
   double case_sla_hours = 24;
   double webhook_retry_seconds = 10;
+  bool test_clock = false;
   StoreOptions store;
   ApiOptions api;
 };
@@ -125,12 +130,6 @@ bool ParsePositive(const std::string& text, double* out) {
   if (end == text.c_str() || *end != '\0' || !(v > 0) || v > 1e6) return false;
   *out = v;
   return true;
-}
-
-std::int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 // Options that may be given more than once; the rest take one value each.
@@ -329,6 +328,8 @@ int ParseArgs(int argc, char** argv, Options* o) {
         std::cerr << "canvass-server: --case-sla-hours takes a positive number, e.g. 24 or 0.5\n";
         return 2;
       }
+    } else if (a == "--test-clock") {
+      o->test_clock = true;
     } else if (a == "--webhook-retry-seconds") {
       if (!(v = need(i))) return 2;
       if (!ParsePositive(*v, &o->webhook_retry_seconds)) {
@@ -478,6 +479,15 @@ int Run(const Options& o) {
     std::cerr << "canvass-server: cannot open the store: " << store.status().message() << "\n";
     return 1;
   }
+  // The time of day: the system's, or under --test-clock one that tests move (clock.h).
+  SystemClock system_clock;
+  TestClock test_clock;
+  Clock* clock = &system_clock;
+  if (o.test_clock) {
+    clock = &test_clock;
+    std::cout << "test clock: POST /v1/test/clock moves this server's time (tests only)\n";
+  }
+  const std::function<std::int64_t()> now_ms = [clock] { return clock->NowMs(); };
   // Derived state (dashboard statistics, follow-up cases) follows the stored records.
   SurveyDefinitions definitions;  // what the statistics projection counts with
   if (Status s = definitions.Refresh(store->get()); !s.ok()) {
@@ -495,7 +505,7 @@ int Run(const Options& o) {
   }
   // The closed loop's webhook sender and escalation sweep.
   CaseWorker case_worker(store->get(), keys->sign,
-                         {static_cast<std::int64_t>(o.webhook_retry_seconds * 1000), 1000, NowMs});
+                         {static_cast<std::int64_t>(o.webhook_retry_seconds * 1000), 1000, now_ms});
   case_worker.Start();
   const std::string token_file = o.data_dir + "/initial-admin-token";
   ApiOptions api_options = o.api;
@@ -504,7 +514,8 @@ int Run(const Options& o) {
   api_options.on_case_event = [&case_worker] { case_worker.Notify(); };
   api_options.static_dir = o.static_dir;
   api_options.on_password_set = [token_file] { unlink(token_file.c_str()); };
-  Api api(store->get(), std::move(*keys), api_options, NowMs);
+  if (o.test_clock) api_options.test_clock = &test_clock;
+  Api api(store->get(), std::move(*keys), api_options, now_ms);
 
   // First start: an initial admin token, shown once and kept in an owner-only file.
   Result<std::optional<std::string>> token_hash = (*store)->GetSetting("admin_token_hash");

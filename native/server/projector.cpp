@@ -71,13 +71,22 @@ Status Projector::CatchUp() {
           [&](const std::vector<StoredRecord>& records) { return p->Digest(records); });
       if (!n.ok()) return n.status().WithContext("projection " + p->Name());
       if (*n > 0) p->Committed();
-      projected_ += *n;
       if (*n == 0) break;
-      std::lock_guard lock(mu_);
-      if (stopping_) return Status::Ok();
+      {
+        std::lock_guard lock(mu_);
+        projected_ += *n;
+        if (stopping_) return Status::Ok();
+      }
+      advanced_.notify_all();
     }
   }
   return Status::Ok();
+}
+
+bool Projector::WaitProjected(std::uint64_t seen, std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock lock(mu_);
+  return advanced_.wait_until(lock, deadline, [&] { return projected_ != seen || stopping_; }) &&
+         !stopping_;
 }
 
 std::vector<std::pair<std::string, std::uint64_t>> Projector::Pending() {

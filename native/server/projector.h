@@ -5,11 +5,13 @@
 // (a new one first sees every record already stored) and starts one background thread, which
 // drains the queues whenever Notify() says records were stored, and every couple of seconds in
 // any case (another server sharing the database may have stored some). CatchUp() drains them in
-// the caller's thread, for a read that must include every record stored before it.
+// the caller's thread, for a read that must include every record stored before it;
+// WaitProjected waits, without polling, for a batch that another thread is applying.
 // Thread-safe: Notify, CatchUp and Pending may be called from any thread.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -69,6 +71,9 @@ class Projector {
   // (name, records still queued) per projection, for /metrics.
   std::vector<std::pair<std::string, std::uint64_t>> Pending();
   std::uint64_t projected() const { return projected_; }
+  // Blocks until a batch has been applied since projected() was `seen` (true), or until
+  // `deadline` (false). Woken by every commit of this projector, from any thread.
+  bool WaitProjected(std::uint64_t seen, std::chrono::steady_clock::time_point deadline);
 
  private:
   void Loop();
@@ -80,6 +85,7 @@ class Projector {
   std::vector<std::unique_ptr<std::mutex>> running_;
   std::mutex mu_;
   std::condition_variable wake_;
+  std::condition_variable advanced_;  // a batch was applied (WaitProjected)
   bool notified_ = false;
   bool stopping_ = false;
   std::thread thread_;

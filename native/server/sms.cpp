@@ -26,6 +26,7 @@
 #include "canvass/messages.h"
 #include "canvass/response_log.h"
 #include "canvass/survey.h"
+#include "published.h"
 
 namespace canvass::server {
 namespace {
@@ -200,10 +201,7 @@ struct Api::SmsTarget {
 Result<Api::SmsTarget> Api::FindSmsTarget() {
   Result<std::vector<SurveyRow>> surveys = store_->ListSurveys();
   if (!surveys.ok()) return surveys.status();
-  const SurveyRow* row = nullptr;
-  for (const SurveyRow& s : *surveys) {
-    if (s.survey_id == options_.sms_survey) row = &s;  // the latest version
-  }
+  const SurveyRow* row = LatestVersion(*surveys, options_.sms_survey);
   if (!row) {
     return Status::Unavailable("survey '" + options_.sms_survey +
                                "' (--sms-survey) is not published; publish it (--publish FILE or "

@@ -22,7 +22,7 @@
 #include <optional>
 #include <string>
 
-#include "api.h"
+#include "http_message.h"
 
 namespace canvass::server {
 

@@ -17,13 +17,13 @@
 // leave the server for their browser, and a survey published for none of their locations is
 // unknown to them (404), as in GET /v1/admin/surveys.
 #include <chrono>
-#include <thread>
 
 #include "api.h"
 #include "canvass/crypto.h"
 #include "canvass/record.h"
 #include "canvass/stats_cube.h"
 #include "projector.h"
+#include "published.h"
 #include "static_files.h"
 #include "stats_projection.h"
 
@@ -41,6 +41,9 @@ struct Api::StatsCache {
 };
 
 namespace {
+
+// How long GET /v1/admin/stats waits for a batch in flight before it counts from the records.
+constexpr auto kProjectionWait = std::chrono::milliseconds(500);
 
 Result<std::string> CountFromRecords(ServerStore* store, const std::string& survey_id,
                                      const StatsCube& empty) {
@@ -72,17 +75,22 @@ Result<std::string> CellsOfLocations(const StatsCube& cube, const Principal& who
 }  // namespace
 
 Result<bool> Api::ProjectionCurrent() {
-  // CatchUp projects what this thread can claim; a batch another thread or server is applying
-  // right now (PostgreSQL skips rows locked by others) is waited for a little, and if it is still
-  // in flight the cube is counted from the records instead.
-  for (int attempt = 0; attempt < 25; ++attempt) {
+  // CatchUp projects what this thread can claim. A batch another thread is applying right now
+  // (or another server: PostgreSQL skips rows locked by others) is waited for, woken by each
+  // batch this server's projector applies, until the request's deadline; if it is still in
+  // flight then, the cube is counted from the records instead.
+  const auto deadline = std::chrono::steady_clock::now() + kProjectionWait;
+  for (;;) {
+    const std::uint64_t seen = options_.projector->projected();
     if (Status s = options_.projector->CatchUp(); !s.ok()) return s;
     Result<std::uint64_t> pending = store_->CountPending(StatsProjection::kName);
     if (!pending.ok()) return pending.status();
     if (*pending == 0) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (std::chrono::steady_clock::now() >= deadline ||
+        !options_.projector->WaitProjected(seen, deadline)) {
+      return false;
+    }
   }
-  return false;
 }
 
 HttpResponse Api::Stats(const HttpRequest& r, const Principal& who) {
@@ -93,10 +101,7 @@ HttpResponse Api::Stats(const HttpRequest& r, const Principal& who) {
   }
   Result<std::vector<SurveyRow>> surveys = store_->ListSurveys();
   if (!surveys.ok()) return StatusResponse(surveys.status());
-  const SurveyRow* latest = nullptr;
-  for (const SurveyRow& s : *surveys) {
-    if (s.survey_id == survey_id) latest = &s;
-  }
+  const SurveyRow* latest = LatestVersion(*surveys, survey_id);
   if (!latest || !CanAccessAny(who, latest->locations)) {
     return ErrorResponse(404, "not_found", "no published survey '" + survey_id + "'");
   }

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "canvass/record.h"
+#include "published.h"
 
 namespace canvass::server {
 namespace {
@@ -49,8 +50,7 @@ std::vector<Hash256> ParseVersions(const std::string& value) {
 }  // namespace
 
 void SurveyDefinitions::Update(const std::vector<SurveyRow>& rows) {
-  std::map<std::string, const SurveyRow*> last;  // ListSurveys is oldest first: the last wins
-  for (const SurveyRow& row : rows) last[row.survey_id] = &row;
+  const std::map<std::string, const SurveyRow*> last = LatestVersions(rows);
   std::lock_guard lock(mu_);
   for (const auto& [id, row] : last) {
     auto it = latest_.find(id);

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   startServer, cleanup, enrolledDevice, restaurantAnswers, assertRefused, assertExactlySeqs, cli,
-  describeRun, describeResponse, metricSum, tempDir, freePort, RESTAURANT, parseJsonl,
+  describeRun, describeResponse, metricSum, tempDir, freePort, RESTAURANT, parseJsonl, run, binary,
 } from './harness.mjs';
 import * as wire from './wire.mjs';
 
@@ -74,6 +74,20 @@ test('admin calls without a token or with a wrong one are refused (401)', async 
   const r = await cli(['admin', '--server', server.url, '--token', wrong, 'devices']);
   assert.equal(r.code, 1, `CLI with a wrong token: exit 1\n${describeRun(r)}`);
   assert.match(r.stderr, /401/, describeRun(r));
+});
+
+test('the test clock is not there without --test-clock (404, time unmoved), nor in a --config file', async () => {
+  const before = Date.now();
+  const r = await server.admin('POST', '/v1/test/clock', { advance_ms: 86400000 });
+  assertRefused(r, 404, /no endpoint POST \/v1\/test\/clock/, 'without --test-clock:');
+  // The server's time is still the real one: a code for 1 hour expires an hour from now, not a day.
+  const code = await server.mustAdmin('POST', '/v1/admin/enroll-codes', { location: 'Kyiv-Podil', ttl_hours: 1 }, 201);
+  assert.ok(code.json.expires_ms <= Date.now() + 3600000 + 1000, code.text);
+  assert.ok(code.json.expires_ms >= before + 3600000 - 1000, code.text);
+  const conf = writeJson('test-clock = on\n', 'canvass.conf');
+  await assert.rejects(startServer({ extraArgs: ['--config', conf] }), /unknown key 'test-clock'/);
+  const help = await run(binary('canvass-server'), ['--help']);
+  assert.match(help.stdout, /--test-clock +TEST ONLY/, 'the help says it is for tests');
 });
 
 test('admin answers carry Cache-Control: no-store', async () => {

@@ -454,14 +454,19 @@ test('webhooks: only http(s) URLs; deleting one stops its deliveries', async () 
   assert.ok((await server.mustAdmin('GET', '/v1/admin/webhooks')).json.webhooks.some((w) => w.id === extra.json.id));
   assert.equal((await server.admin('DELETE', `/v1/admin/webhooks/${extra.json.id}`)).status, 204);
   assertRefused(await server.admin('DELETE', `/v1/admin/webhooks/${extra.json.id}`), 404, /no webhook/);
-  await server.admin('POST', `/v1/admin/cases/${opened.id}/notes`, { text: 'after the delete' }, as('olena'));
-  await sleep(1500);
+  const note = await server.admin('POST', `/v1/admin/cases/${opened.id}/notes`, { text: 'after the delete' }, as('olena'));
+  // Not a sleep: the note's event reaches the webhook that stays, and once no delivery of it is
+  // pending, a delivery to the deleted one would have been made.
+  const eventId = `${opened.id}/${note.json.revision}`;
+  await receiver.waitFor('/main', (j) => j.id === eventId, 'the note after the delete');
+  await until(async () => !(await server.mustAdmin('GET', '/v1/admin/webhooks/deliveries?state=pending')).json.deliveries
+    .some((d) => d.event === eventId), 'no delivery of the note pending');
   assert.equal(receiver.events('/extra').length, 0, 'a deleted webhook gets nothing');
 });
 
 // A second server with a short SLA (0.0005 h = 1.8 s): the overdue case is escalated, once.
 test('an overdue case is escalated once to the location\'s managers (case.escalated)', { timeout: 90000 }, async () => {
-  const fast = await startServer({ publish: [RESTAURANT], extraArgs: ['--case-sla-hours', '0.0005'] });
+  const fast = await startServer({ publish: [RESTAURANT], extraArgs: ['--case-sla-hours', '0.0005', '--test-clock'] });
   try {
     await fast.mustAdmin('POST', '/v1/admin/webhooks', { url: receiver.url('/fast') }, 201);
     for (const [name, role, locations] of [['maria', 'manager', ['Kyiv-Podil']], ['petro', 'manager', ['Kyiv-Podil', 'Lviv-Rynok']],
@@ -474,6 +479,7 @@ test('an overdue case is escalated once to the location\'s managers (case.escala
     await d.mustPush();
     const c = await caseOfDevice(fast, d.id, 1);
     assert.equal(c.due_ms - c.opened_ms, 1800);
+    await fast.advanceClock(1800);  // its deadline passes without waiting for it
     const ev = await receiver.waitFor('/fast', (j) => j.type === 'case.escalated' && j.case.id === c.id, 'case.escalated', 30000);
     assertSignedEvent(ev, Buffer.from((await fast.mustAdmin('GET', '/v1/admin/webhooks')).json.org_sign_key, 'hex'), 'case.escalated');
     assert.deepEqual([...ev.json.managers].sort(), ['maria', 'petro'], 'the managers of Kyiv-Podil, not Lviv\'s');
@@ -481,8 +487,16 @@ test('an overdue case is escalated once to the location\'s managers (case.escala
     const mine = await casesOf(fast, '?escalated=true', maria);
     assert.ok(mine.some((x) => x.id === c.id && x.overdue === true), 'the manager sees it among the escalated');
     assert.ok((await casesOf(fast, '?overdue=true', maria)).some((x) => x.id === c.id));
-    // Several sweeps later, still one escalation.
-    await sleep(3000);
+    // Several sweeps later, still one escalation. Not a sleep: a case opened after the first was
+    // escalated is escalated by a later sweep; once its event is in and no delivery is pending, a
+    // second escalation of the first would have arrived.
+    await d.mustRecord(detractor(8));
+    await d.mustPush();
+    const later = await caseOfDevice(fast, d.id, 2);
+    await fast.advanceClock(1800);
+    await receiver.waitFor('/fast', (j) => j.type === 'case.escalated' && j.case.id === later.id, 'the later case.escalated', 30000);
+    await until(async () => (await fast.mustAdmin('GET', '/v1/admin/webhooks/deliveries?state=pending')).json.deliveries.length === 0,
+      'no delivery pending');
     assert.equal(receiver.events('/fast', (j) => j.type === 'case.escalated' && j.case.id === c.id).length, 1, 'escalated once');
     // Resolving it afterwards is still possible; a resolved case is no longer overdue.
     const olena = await login(fast, 'olena');

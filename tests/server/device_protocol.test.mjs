@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import {
   startServer, cleanup, enrolledDevice, Device, restaurantAnswers, assertRefused, assertExactlySeqs,
-  countFor, describeRun, describeResponse, RESTAURANT, sleep,
+  countFor, describeRun, describeResponse, RESTAURANT,
 } from './harness.mjs';
 import * as wire from './wire.mjs';
 
@@ -16,7 +16,7 @@ let server;
 let orgKey; // organisation signing key (raw 32 bytes), from an enrollment answer
 
 before(async () => {
-  server = await startServer({ publish: [RESTAURANT], webOrigins: [WEB_ORIGIN] });
+  server = await startServer({ publish: [RESTAURANT], webOrigins: [WEB_ORIGIN], extraArgs: ['--test-clock'] });
   // The organisation key every receipt, certificate and bundle must verify with.
   const { res } = await rawEnroll(await server.enrollCode('Kyiv-Podil'));
   assert.equal(res.status, 200, `enrollment: ${describeResponse(res)}`);
@@ -226,7 +226,7 @@ test('replaying an accepted batch returns the byte-identical receipt and stores 
   const first = await server.postRecords(body);
   assert.equal(first.status, 200, describeResponse(first));
   verifyReceipt(first.buf, d.id, wire.parseBatch(body).envelopes[2]);
-  await sleep(30); // a later server_time_ms would show if the receipt were made anew
+  await server.advanceClock(30); // a later server_time_ms would show if the receipt were made anew
   const second = await server.postRecords(body);
   assert.equal(second.status, 200, describeResponse(second));
   assert.equal(second.buf.toString('hex'), first.buf.toString('hex'), 'a replay must get the identical receipt');
@@ -539,7 +539,7 @@ test('an expired enrollment code is refused (401, says it expired); an unknown o
     assert.ok(r.json.expires_ms <= Date.now() + 1000, r.text);
     code = r.json.code;
   }
-  await sleep(20);
+  await server.advanceClock(20);
   const countBefore = (await server.devices()).length;
   const { res } = await rawEnroll(code);
   assertRefused(res, 401, /expired/i, 'expired code:');
@@ -729,4 +729,16 @@ test('the web channel\'s surveys come before enrollment, to an allowed Origin on
   assertRefused(evil, 403, /origin/i, 'foreign origin:');
   const none = await server.fetch('/v1/web/surveys', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
   assertRefused(none, 403, /origin/i, 'no origin:');
+});
+
+test('--test-clock: POST /v1/test/clock moves the server\'s time forward, for the owner only', async () => {
+  const code = await server.mustAdmin('POST', '/v1/admin/enroll-codes', { location: 'Kyiv-Podil', ttl_hours: 1 }, 201);
+  const moved = await server.advanceClock(0);
+  assert.ok(Math.abs(moved - Date.now()) < 60000, `the test clock starts at the real time: ${moved}`);
+  assertRefused(await server.admin('POST', '/v1/test/clock', { advance_ms: -1 }), 400, /forward/);
+  assertRefused(await server.admin('POST', '/v1/test/clock', { advance_ms: 1 }, { token: null }), 401, /Bearer/);
+  // An hour and a minute later the code has expired, without anyone waiting for it.
+  await server.advanceClock(3660000);
+  const { res } = await rawEnroll(code.json.code);
+  assertRefused(res, 401, /expired/i, 'a code past its hour:');
 });

@@ -10,6 +10,9 @@
 #include <vector>
 
 #include "api.h"
+#include "clock.h"
+#include "published.h"
+#include "router.h"
 #include "store.h"
 #include "users.h"
 
@@ -177,6 +180,90 @@ TEST_CASE("security: 10 failed logins from any addresses lock the account for 15
     REQUIRE(server.Post("/v1/admin/login", wrong, "198.51.101." + std::to_string(i)).status == 401);
   }
   CHECK(server.Post("/v1/admin/login", right, "203.0.113.11").status == 200);
+}
+
+}  // namespace canvass::server
+
+namespace canvass::server {
+
+TEST_CASE("router: patterns match whole segments; {...} keeps the slashes of an id",
+          "[router][native]") {
+  std::vector<std::string> params;
+  CHECK(MatchPath("/v1/admin/devices", "/v1/admin/devices", &params));
+  CHECK_FALSE(MatchPath("/v1/admin/devices", "/v1/admin/devices/", &params));
+  CHECK_FALSE(MatchPath("/v1/admin/cases/{}", "/v1/admin/cases/", &params));
+  CHECK(MatchPath("/v1/admin/cases/{}/state", "/v1/admin/cases/dev-1.7/state", &params));
+  CHECK(params == std::vector<std::string>{"dev-1.7"});
+  params.clear();
+  CHECK_FALSE(MatchPath("/v1/admin/cases/{}/state", "/v1/admin/cases/a/b/state", &params));
+  CHECK(params.empty());
+  // As the old prefix-and-suffix cut: everything between them, "/revoke" included.
+  CHECK(MatchPath("/v1/admin/devices/{...}/revoke", "/v1/admin/devices/a/revoke/revoke", &params));
+  CHECK(params == std::vector<std::string>{"a/revoke"});
+  params.clear();
+  CHECK_FALSE(MatchPath("/v1/admin/devices/{...}/revoke", "/v1/admin/devices//revoke", &params));
+}
+
+TEST_CASE("router: a route the caller's role lacks refuses with its own answer or looks on",
+          "[router][native]") {
+  Router router;
+  const auto answer = [](int status) {
+    return [status](const AdminCall&) {
+      HttpResponse r;
+      r.status = status;
+      return r;
+    };
+  };
+  router.Add({"GET", "/v1/admin/report", Needs::kManagers, answer(200)});
+  router.Add({"*", "/v1/admin/users/{...}", Needs::kOwner, answer(201), answer(403)});
+  router.Add({"POST", "/v1/admin/login", Needs::kPublic, answer(202)});
+  HttpRequest r;
+  r.method = "GET";
+  r.path = "/v1/admin/report";
+  std::string actor;
+  const Principal staff{"olena", Role::kStaff, {"Kyiv"}, false};
+  const Principal manager{"maria", Role::kManager, {"Kyiv"}, false};
+  CHECK_FALSE(router.Dispatch(r, staff, false, &actor).has_value());
+  CHECK(router.Dispatch(r, manager, false, &actor)->status == 200);
+  r.method = "DELETE";
+  r.path = "/v1/admin/users/ivan";
+  CHECK(router.Dispatch(r, manager, false, &actor)->status == 403);
+  CHECK(router.Dispatch(r, Principal{"admin", Role::kOwner, {}, true}, false, &actor)->status ==
+        201);
+  r.method = "POST";
+  r.path = "/v1/admin/login";
+  CHECK_FALSE(router.Dispatch(r, staff, false, &actor).has_value());  // not after authentication
+  CHECK(router.Dispatch(r, Principal{}, true, &actor)->status == 202);
+}
+
+TEST_CASE("published surveys: the last row of an id is its latest version", "[native]") {
+  std::vector<SurveyRow> rows(3);
+  rows[0].survey_id = "a";
+  rows[0].revision = 1;
+  rows[1].survey_id = "b";
+  rows[1].locations = {"Kyiv"};
+  rows[2].survey_id = "a";
+  rows[2].revision = 2;
+  rows[2].locations = {"Lviv"};
+  REQUIRE(LatestVersion(rows, "a") == &rows[2]);
+  CHECK(LatestVersion(rows, "c") == nullptr);
+  CHECK(LatestVersions(rows).size() == 2);
+  // Published for Kyiv: "a" at revision 1 (every location), "b".
+  const auto kyiv =
+      LatestVersions(rows, [](const SurveyRow& row) { return PublishedFor(row, "Kyiv"); });
+  REQUIRE(kyiv.size() == 2);
+  CHECK(kyiv.at("a")->revision == 1);
+  ResponseRecord record;
+  CHECK(LocationOf(record).empty());
+  record.tags["location"] = "Kyiv";
+  CHECK(LocationOf(record) == "Kyiv");
+}
+
+TEST_CASE("the test clock moves only forward", "[native]") {
+  TestClock clock;
+  const std::int64_t start = clock.NowMs();
+  CHECK(clock.Advance(-5000) >= start);
+  CHECK(clock.Advance(3600000) >= start + 3600000);
 }
 
 }  // namespace canvass::server
