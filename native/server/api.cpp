@@ -233,14 +233,11 @@ HttpResponse Api::Health() {
 // work on the cases of its locations and read the surveys and statistics they can show; managers
 // also get the report and export of their locations; the rest is the owner's.
 void Api::AddAdminRoutes() {
-  const auto to = [this](HttpResponse (Api::*handler)(const AdminCall&)) {
-    return [this, handler](const AdminCall& call) { return (this->*handler)(call); };
-  };
-  router_.Add({"POST", "/v1/admin/login", Needs::kPublic, to(&Api::Login)});
-  router_.Add({"POST", "/v1/admin/logout", Needs::kAnyRole, to(&Api::Logout)});
-  router_.Add({"POST", "/v1/admin/password", Needs::kAnyRole, to(&Api::ChangePassword)});
+  router_.Add({"POST", "/v1/admin/login", Needs::kPublic, Handler(&Api::Login)});
+  router_.Add({"POST", "/v1/admin/logout", Needs::kAnyRole, Handler(&Api::Logout)});
+  router_.Add({"POST", "/v1/admin/password", Needs::kAnyRole, Handler(&Api::ChangePassword)});
   AddClosedLoopRoutes();  // case_api.cpp
-  router_.Add({"GET", "/v1/admin/surveys", Needs::kAnyRole, to(&Api::ListSurveys)});
+  router_.Add({"GET", "/v1/admin/surveys", Needs::kAnyRole, Handler(&Api::ListSurveys)});
   // Every role: a manager's or staff member's cube holds the cells of their locations only.
   router_.Add({"GET", "/v1/admin/stats", Needs::kAnyRole,
                [this](const AdminCall& call) { return Stats(call.request, call.who); }});
@@ -259,11 +256,12 @@ void Api::AddAdminRoutes() {
                    return report ? Report(call.request, who) : Export(call.request, who);
                  }});
   }
-  router_.Add({"POST", "/v1/admin/surveys", Needs::kOwner, to(&Api::PublishSurvey)});
-  router_.Add({"POST", "/v1/admin/enroll-codes", Needs::kOwner, to(&Api::AddEnrollCode)});
-  router_.Add({"GET", "/v1/admin/devices", Needs::kOwner, to(&Api::ListDevices)});
-  router_.Add({"POST", "/v1/admin/devices/{...}/revoke", Needs::kOwner, to(&Api::RevokeDevice)});
-  router_.Add({"GET", "/v1/admin/quarantine", Needs::kOwner, to(&Api::ListQuarantine)});
+  router_.Add({"POST", "/v1/admin/surveys", Needs::kOwner, Handler(&Api::PublishSurvey)});
+  router_.Add({"POST", "/v1/admin/enroll-codes", Needs::kOwner, Handler(&Api::AddEnrollCode)});
+  router_.Add({"GET", "/v1/admin/devices", Needs::kOwner, Handler(&Api::ListDevices)});
+  router_.Add(
+      {"POST", "/v1/admin/devices/{...}/revoke", Needs::kOwner, Handler(&Api::RevokeDevice)});
+  router_.Add({"GET", "/v1/admin/quarantine", Needs::kOwner, Handler(&Api::ListQuarantine)});
 }
 
 HttpResponse Api::Admin(const HttpRequest& r, std::string* actor) {
@@ -286,8 +284,18 @@ HttpResponse Api::Admin(const HttpRequest& r, std::string* actor) {
                              "/v1/admin/stats, /v1/admin/password; to managers also GET "
                              "/v1/admin/report and /v1/admin/export of their locations)");
   }
+  return NotFound(AdminCall{r, *who, {}, actor});
+}
+
+std::function<HttpResponse(const AdminCall&)> Api::Handler(
+    HttpResponse (Api::*handler)(const AdminCall&)) {
+  return [this, handler](const AdminCall& call) { return (this->*handler)(call); };
+}
+
+HttpResponse Api::NotFound(const AdminCall& call) {
   return ErrorResponse(404, "not_found",
-                       "no admin endpoint " + r.method + " " + r.path + " (see docs/protocol.md)");
+                       "no admin endpoint " + call.request.method + " " + call.request.path +
+                           " (see docs/protocol.md)");
 }
 
 void Api::CountBatchSeconds(double seconds) {

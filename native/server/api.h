@@ -137,6 +137,10 @@ class Api {
   HttpResponse Admin(const HttpRequest& r, std::string* actor);
   void AddAdminRoutes();
   void AddClosedLoopRoutes();
+  HttpResponse NotFound(const AdminCall& call);  // 404, "no admin endpoint ..."
+  // A route's handler that calls `handler` on this Api.
+  std::function<HttpResponse(const AdminCall&)> Handler(
+      HttpResponse (Api::*handler)(const AdminCall&));
   // Who sent an admin request: Unauthenticated without a valid token (login.cpp).
   Result<Principal> Authenticate(const HttpRequest& r);
   HttpResponse Login(const AdminCall& call);           // login.cpp
@@ -161,8 +165,13 @@ class Api {
   HttpResponse GetCase(const std::string& id, const Principal& who);
   HttpResponse ChangeCase(const HttpRequest& r, const Principal& who, const std::string& id,
                           const std::string& action);
-  HttpResponse Users(const HttpRequest& r, const std::string& name);
-  HttpResponse Webhooks(const HttpRequest& r, const std::string& rest);
+  HttpResponse ListUsers(const AdminCall& call);
+  HttpResponse SaveUser(const AdminCall& call);  // POST: a new user; PUT .../{name}: a change
+  HttpResponse DeleteUser(const AdminCall& call);
+  HttpResponse ListWebhooks(const AdminCall& call);
+  HttpResponse AddWebhook(const AdminCall& call);
+  HttpResponse ListDeliveries(const AdminCall& call);
+  HttpResponse DeleteWebhook(const AdminCall& call);
   Result<std::vector<std::string>> Categories();
 
   void CountRefused(const std::string& reason);

@@ -146,18 +146,22 @@ void Api::AddClosedLoopRoutes() {
          return out;
        },
        [](const AdminCall& call) { return Forbidden(call.who, "editing the root-cause list"); }});
-  // Users and webhooks: the owner's, whatever the method (Users and Webhooks answer 404 for a
-  // method they lack).
-  router_.Add({"*", "/v1/admin/users", Needs::kOwner,
-               [this](const AdminCall& call) { return Users(call.request, ""); }, owner_only});
-  router_.Add({"*", "/v1/admin/users/{...}", Needs::kOwner,
-               [this](const AdminCall& call) { return Users(call.request, call.params[0]); },
-               owner_only});
-  router_.Add({"*", "/v1/admin/webhooks", Needs::kOwner,
-               [this](const AdminCall& call) { return Webhooks(call.request, ""); }, owner_only});
-  router_.Add({"*", "/v1/admin/webhooks/{...}", Needs::kOwner,
-               [this](const AdminCall& call) { return Webhooks(call.request, call.params[0]); },
-               owner_only});
+  // Users and webhooks: the owner's. A manager or staff member asking for any of their paths,
+  // with any method, is told so (owner_only); the owner asking with a method they lack gets 404.
+  router_.Add({"GET", "/v1/admin/users", Needs::kOwner, Handler(&Api::ListUsers)});
+  router_.Add({"POST", "/v1/admin/users", Needs::kOwner, Handler(&Api::SaveUser)});
+  router_.Add({"PUT", "/v1/admin/users/{...}", Needs::kOwner, Handler(&Api::SaveUser)});
+  router_.Add({"DELETE", "/v1/admin/users/{...}", Needs::kOwner, Handler(&Api::DeleteUser)});
+  router_.Add({"GET", "/v1/admin/webhooks", Needs::kOwner, Handler(&Api::ListWebhooks)});
+  router_.Add({"POST", "/v1/admin/webhooks", Needs::kOwner, Handler(&Api::AddWebhook)});
+  router_.Add(
+      {"GET", "/v1/admin/webhooks/deliveries", Needs::kOwner, Handler(&Api::ListDeliveries)});
+  router_.Add({"DELETE", "/v1/admin/webhooks/deliveries", Needs::kOwner, Handler(&Api::NotFound)});
+  router_.Add({"DELETE", "/v1/admin/webhooks/{...}", Needs::kOwner, Handler(&Api::DeleteWebhook)});
+  for (const char* path : {"/v1/admin/users", "/v1/admin/users/{...}", "/v1/admin/webhooks",
+                           "/v1/admin/webhooks/{...}"}) {
+    router_.Add({"*", path, Needs::kOwner, Handler(&Api::NotFound), owner_only});
+  }
 }
 
 HttpResponse Api::ListCases(const HttpRequest& r, const Principal& who) {
@@ -407,29 +411,29 @@ HttpResponse Api::ChangeCase(const HttpRequest& r, const Principal& who, const s
   });
 }
 
-HttpResponse Api::Users(const HttpRequest& r, const std::string& name) {
-  if (name.empty() && r.method == "GET") {
-    Result<std::vector<UserRow>> all = store_->ListUsers();
-    if (!all.ok()) return StatusResponse(all.status());
-    return JsonResponse(200, [&](JsonWriter& w) {
-      w.StartObject();
-      w.Key("users");
-      w.StartArray();
-      for (const UserRow& u : *all) WriteUser(w, u);
-      w.EndArray();
-      w.EndObject();
-    });
-  }
-  if (!name.empty() && r.method == "DELETE") {
-    Status s = store_->DeleteUser(name);
-    return s.ok() ? NoContent() : StatusResponse(s);
-  }
-  const bool create = name.empty() && r.method == "POST";
-  if (!create && (name.empty() || r.method != "PUT")) {
-    return ErrorResponse(
-        404, "not_found",
-        "no admin endpoint " + r.method + " " + r.path + " (see docs/protocol.md)");
-  }
+HttpResponse Api::ListUsers(const AdminCall&) {
+  Result<std::vector<UserRow>> all = store_->ListUsers();
+  if (!all.ok()) return StatusResponse(all.status());
+  return JsonResponse(200, [&](JsonWriter& w) {
+    w.StartObject();
+    w.Key("users");
+    w.StartArray();
+    for (const UserRow& u : *all) WriteUser(w, u);
+    w.EndArray();
+    w.EndObject();
+  });
+}
+
+HttpResponse Api::DeleteUser(const AdminCall& call) {
+  Status s = store_->DeleteUser(call.params[0]);
+  return s.ok() ? NoContent() : StatusResponse(s);
+}
+
+// POST /v1/admin/users (create), PUT /v1/admin/users/{name} (change).
+HttpResponse Api::SaveUser(const AdminCall& call) {
+  const HttpRequest& r = call.request;
+  const bool create = call.params.empty();
+  const std::string name = create ? std::string() : call.params[0];
   Result<rapidjson::Document> doc = ParseJsonBody(r.body);
   if (!doc.ok()) return StatusResponse(doc.status());
   UserRow user;
@@ -473,106 +477,105 @@ HttpResponse Api::Users(const HttpRequest& r, const std::string& name) {
   return JsonResponse(create ? 201 : 200, [&](JsonWriter& w) { WriteUser(w, user); });
 }
 
-HttpResponse Api::Webhooks(const HttpRequest& r, const std::string& rest) {
-  if (rest.empty() && r.method == "GET") {
-    Result<std::vector<WebhookRow>> all = store_->ListWebhooks();
-    if (!all.ok()) return StatusResponse(all.status());
-    return JsonResponse(200, [&](JsonWriter& w) {
-      w.StartObject();
-      w.Key("org_sign_key");  // what receivers verify X-Canvass-Signature with
-      WriteString(w, ToHex(keys_.sign.public_key()));
-      w.Key("webhooks");
-      w.StartArray();
-      for (const WebhookRow& h : *all) {
-        w.StartObject();
-        w.Key("id");
-        WriteString(w, h.webhook_id);
-        w.Key("url");
-        WriteString(w, h.url);
-        w.Key("created_ms");
-        w.Int64(h.created_ms);
-        w.EndObject();
-      }
-      w.EndArray();
-      w.EndObject();
-    });
-  }
-  if (rest.empty() && r.method == "POST") {
-    Result<rapidjson::Document> doc = ParseJsonBody(r.body);
-    if (!doc.ok()) return StatusResponse(doc.status());
-    Result<std::optional<std::string>> url = OptionalString(*doc, "url");
-    if (!url.ok()) return StatusResponse(url.status());
-    if (Result<WebhookUrl> parsed = ParseWebhookUrl(url->value_or("")); !parsed.ok()) {
-      return StatusResponse(parsed.status());
-    }
-    std::uint8_t raw[6];
-    RandomBytes(raw, sizeof raw);
-    WebhookRow hook{"wh-" + ToHex(raw, sizeof raw), **url, now_ms_()};
-    if (Status s = store_->AddWebhook(hook); !s.ok()) return StatusResponse(s);
-    return JsonResponse(201, [&](JsonWriter& w) {
+HttpResponse Api::ListWebhooks(const AdminCall&) {
+  Result<std::vector<WebhookRow>> all = store_->ListWebhooks();
+  if (!all.ok()) return StatusResponse(all.status());
+  return JsonResponse(200, [&](JsonWriter& w) {
+    w.StartObject();
+    w.Key("org_sign_key");  // what receivers verify X-Canvass-Signature with
+    WriteString(w, ToHex(keys_.sign.public_key()));
+    w.Key("webhooks");
+    w.StartArray();
+    for (const WebhookRow& h : *all) {
       w.StartObject();
       w.Key("id");
-      WriteString(w, hook.webhook_id);
+      WriteString(w, h.webhook_id);
       w.Key("url");
-      WriteString(w, hook.url);
+      WriteString(w, h.url);
       w.Key("created_ms");
-      w.Int64(hook.created_ms);
-      w.Key("org_sign_key");
-      WriteString(w, ToHex(keys_.sign.public_key()));
+      w.Int64(h.created_ms);
       w.EndObject();
-    });
-  }
-  if (rest == "deliveries" && r.method == "GET") {
-    const std::string state = QueryValue(r, "state");
-    if (!state.empty() && state != "pending" && state != "delivered" && state != "failed") {
-      return ErrorResponse(400, "invalid_argument", "state: pending, delivered or failed");
     }
-    Result<std::vector<DeliveryRow>> all = store_->ListDeliveries(state, kMaxListLimit);
-    if (!all.ok()) return StatusResponse(all.status());
-    return JsonResponse(200, [&](JsonWriter& w) {
+    w.EndArray();
+    w.EndObject();
+  });
+}
+
+HttpResponse Api::AddWebhook(const AdminCall& call) {
+  Result<rapidjson::Document> doc = ParseJsonBody(call.request.body);
+  if (!doc.ok()) return StatusResponse(doc.status());
+  Result<std::optional<std::string>> url = OptionalString(*doc, "url");
+  if (!url.ok()) return StatusResponse(url.status());
+  if (Result<WebhookUrl> parsed = ParseWebhookUrl(url->value_or("")); !parsed.ok()) {
+    return StatusResponse(parsed.status());
+  }
+  std::uint8_t raw[6];
+  RandomBytes(raw, sizeof raw);
+  WebhookRow hook{"wh-" + ToHex(raw, sizeof raw), **url, now_ms_()};
+  if (Status s = store_->AddWebhook(hook); !s.ok()) return StatusResponse(s);
+  return JsonResponse(201, [&](JsonWriter& w) {
+    w.StartObject();
+    w.Key("id");
+    WriteString(w, hook.webhook_id);
+    w.Key("url");
+    WriteString(w, hook.url);
+    w.Key("created_ms");
+    w.Int64(hook.created_ms);
+    w.Key("org_sign_key");
+    WriteString(w, ToHex(keys_.sign.public_key()));
+    w.EndObject();
+  });
+}
+
+HttpResponse Api::ListDeliveries(const AdminCall& call) {
+  const std::string state = QueryValue(call.request, "state");
+  if (!state.empty() && state != "pending" && state != "delivered" && state != "failed") {
+    return ErrorResponse(400, "invalid_argument", "state: pending, delivered or failed");
+  }
+  Result<std::vector<DeliveryRow>> all = store_->ListDeliveries(state, kMaxListLimit);
+  if (!all.ok()) return StatusResponse(all.status());
+  return JsonResponse(200, [&](JsonWriter& w) {
+    w.StartObject();
+    w.Key("deliveries");
+    w.StartArray();
+    for (const DeliveryRow& d : *all) {
       w.StartObject();
-      w.Key("deliveries");
-      w.StartArray();
-      for (const DeliveryRow& d : *all) {
-        w.StartObject();
-        w.Key("id");
-        WriteString(w, d.event_id + "@" + d.webhook_id);  // X-Canvass-Delivery
-        w.Key("event");
-        WriteString(w, d.event_id);
-        w.Key("type");
-        WriteString(w, d.type);
-        w.Key("webhook");
-        WriteString(w, d.webhook_id);
-        w.Key("state");
-        WriteString(w, d.state);
-        w.Key("attempts");
-        w.Uint(d.attempts);
-        w.Key("last_status");
-        w.Int(d.last_status);
-        w.Key("last_error");
-        WriteString(w, d.last_error);
-        w.Key("next_ms");
-        w.Int64(d.next_ms);
-        w.Key("created_ms");
-        w.Int64(d.created_ms);
-        w.Key("delivered_ms");
-        if (d.delivered_ms) {
-          w.Int64(*d.delivered_ms);
-        } else {
-          w.Null();
-        }
-        w.EndObject();
+      w.Key("id");
+      WriteString(w, d.event_id + "@" + d.webhook_id);  // X-Canvass-Delivery
+      w.Key("event");
+      WriteString(w, d.event_id);
+      w.Key("type");
+      WriteString(w, d.type);
+      w.Key("webhook");
+      WriteString(w, d.webhook_id);
+      w.Key("state");
+      WriteString(w, d.state);
+      w.Key("attempts");
+      w.Uint(d.attempts);
+      w.Key("last_status");
+      w.Int(d.last_status);
+      w.Key("last_error");
+      WriteString(w, d.last_error);
+      w.Key("next_ms");
+      w.Int64(d.next_ms);
+      w.Key("created_ms");
+      w.Int64(d.created_ms);
+      w.Key("delivered_ms");
+      if (d.delivered_ms) {
+        w.Int64(*d.delivered_ms);
+      } else {
+        w.Null();
       }
-      w.EndArray();
       w.EndObject();
-    });
-  }
-  if (!rest.empty() && rest != "deliveries" && r.method == "DELETE") {
-    Status s = store_->DeleteWebhook(rest);
-    return s.ok() ? NoContent() : StatusResponse(s);
-  }
-  return ErrorResponse(404, "not_found",
-                       "no admin endpoint " + r.method + " " + r.path + " (see docs/protocol.md)");
+    }
+    w.EndArray();
+    w.EndObject();
+  });
+}
+
+HttpResponse Api::DeleteWebhook(const AdminCall& call) {
+  Status s = store_->DeleteWebhook(call.params[0]);
+  return s.ok() ? NoContent() : StatusResponse(s);
 }
 
 }  // namespace canvass::server

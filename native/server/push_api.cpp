@@ -17,6 +17,28 @@ namespace {
 constexpr std::int64_t kFirstExportableMs = -62167219200000;  // 0000-01-01T00:00:00Z
 constexpr std::int64_t kLastExportableMs = 253402300799999;   // 9999-12-31T23:59:59.999Z
 
+// Whether `device`'s stored certificate is this organisation's word about its key, and still
+// valid at `now_ms`: nullopt, or the refusal. A device row copied in from elsewhere (or altered
+// on disk) is not trusted.
+std::optional<std::string> CertificateProblem(const DeviceRow& device, const PublicKey& org_key,
+                                              std::int64_t now_ms) {
+  Result<SignedMessage> message = DecodeSignedMessage(device.certificate);
+  Status signed_ok =
+      message.ok() ? VerifyMessage(kDeviceDomain, *message, org_key) : message.status();
+  Result<DeviceCertificate> cert =
+      signed_ok.ok() ? DecodeCertificate(message->body) : Result<DeviceCertificate>(signed_ok);
+  if (!cert.ok() || cert->device_id != device.device_id || cert->device_key != device.public_key) {
+    return "device '" + device.device_id +
+           "' has no certificate signed by this organisation; enroll it again with a code from "
+           "an admin; nothing stored";
+  }
+  if (cert->valid_until_ms < now_ms) {
+    return "device '" + device.device_id +
+           "': its certificate has expired; enroll it again; nothing stored";
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 HttpResponse Api::PushRecords(const HttpRequest& r, std::string* actor) {
@@ -67,29 +89,10 @@ HttpResponse Api::PushRecords(const HttpRequest& r, std::string* actor) {
     CountRefused("revoked");
     return refuse(403, "forbidden", "device '" + batch->device_id + "' is revoked; nothing stored");
   }
-  // The stored certificate must be this organisation's word about this key, and still valid:
-  // a device row copied in from elsewhere (or altered on disk) is not trusted.
-  {
-    Result<SignedMessage> cert_message = DecodeSignedMessage((*device)->certificate);
-    Status cert_ok = cert_message.ok()
-                         ? VerifyMessage(kDeviceDomain, *cert_message, keys_.sign.public_key())
-                         : cert_message.status();
-    Result<DeviceCertificate> cert =
-        cert_ok.ok() ? DecodeCertificate(cert_message->body) : Result<DeviceCertificate>(cert_ok);
-    if (!cert.ok() || cert->device_id != batch->device_id ||
-        cert->device_key != (*device)->public_key) {
-      CountRefused("certificate");
-      return refuse(403, "forbidden",
-                    "device '" + batch->device_id +
-                        "' has no certificate signed by this organisation; enroll it "
-                        "again with a code from an admin; nothing stored");
-    }
-    if (cert->valid_until_ms < now) {
-      CountRefused("certificate");
-      return refuse(403, "forbidden",
-                    "device '" + batch->device_id +
-                        "': its certificate has expired; enroll it again; nothing stored");
-    }
+  if (std::optional<std::string> problem =
+          CertificateProblem(**device, keys_.sign.public_key(), now)) {
+    CountRefused("certificate");
+    return refuse(403, "forbidden", *problem);
   }
   // Verify every record before storing any.
   std::vector<VerifiedRecord> records;
