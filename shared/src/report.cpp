@@ -10,6 +10,7 @@
 #include "canvass/executor.h"
 #include "canvass/flow.h"
 #include "canvass/interchange.h"
+#include "canvass/json.h"
 
 namespace canvass {
 
@@ -1570,107 +1571,7 @@ Result<Report> BuildReport(const Survey& survey, const std::vector<ResponseRecor
 // [SECTION] Output
 //-----------------------------------------------------------------------------
 
-std::string FormatNumber(double value, int decimals) {
-  static constexpr int64_t kScale[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
-  decimals = std::clamp(decimals, 0, 6);
-  // Only finite values of a sane size reach here from the metrics; anything else prints as null
-  // so the JSON stays valid.
-  if (!(value > -1e12 && value < 1e12)) return "null";
-  // One correctly rounded multiplication and exact floor: the same digits on every target.
-  const double scaled = value * static_cast<double>(kScale[decimals]);
-  const double rounded = scaled < 0 ? -std::floor(-scaled + 0.5) : std::floor(scaled + 0.5);
-  const int64_t units = static_cast<int64_t>(rounded);
-  if (units == 0) return "0";
-  const uint64_t magnitude = static_cast<uint64_t>(units < 0 ? -units : units);
-  const uint64_t scale = static_cast<uint64_t>(kScale[decimals]);
-  std::string out = (units < 0 ? "-" : "") + std::to_string(magnitude / scale);
-  uint64_t fraction = magnitude % scale;
-  if (fraction != 0) {
-    std::string digits = std::to_string(fraction);
-    digits.insert(0, static_cast<std::size_t>(decimals) - digits.size(), '0');
-    while (!digits.empty() && digits.back() == '0') digits.pop_back();
-    out += "." + digits;
-  }
-  return out;
-}
-
 namespace {
-
-// A small JSON tree, printed with a fixed layout: a container goes on one line when that line is
-// short and holds at most arrays of scalars; otherwise one member per line, indented by two.
-class Json {
- public:
-  static Json Null() { return Json(kNull, "null"); }
-  static Json Bool(bool b) { return Json(kScalar, b ? "true" : "false"); }
-  static Json Number(double v, int decimals = 4) {
-    return Json(kScalar, FormatNumber(v, decimals));
-  }
-  static Json Count(uint64_t v) { return Json(kScalar, std::to_string(v)); }
-  static Json Int(int64_t v) { return Json(kScalar, std::to_string(v)); }
-  static Json Str(const std::string& s) { return Json(kScalar, Quote(s)); }
-  static Json StrOrNull(const std::string& s) { return s.empty() ? Null() : Str(s); }
-  static Json Array() { return Json(kArray, ""); }
-  static Json Object() { return Json(kObject, ""); }
-
-  Json& Add(const std::string& key, Json value) {
-    members_.emplace_back(key, std::move(value));
-    return *this;
-  }
-  Json& Push(Json value) { return Add("", std::move(value)); }
-
-  void Write(std::string* out, int indent) const {
-    if (type_ == kNull || type_ == kScalar) {
-      *out += scalar_;
-      return;
-    }
-    std::string compact;
-    WriteCompact(&compact);
-    if (Depth() <= 2 && indent + compact.size() <= 100) {
-      *out += compact;
-      return;
-    }
-    const bool object = type_ == kObject;
-    *out += object ? "{\n" : "[\n";
-    for (std::size_t i = 0; i < members_.size(); ++i) {
-      out->append(static_cast<std::size_t>(indent + 2), ' ');
-      if (object) *out += Quote(members_[i].first) + ": ";
-      members_[i].second.Write(out, indent + 2);
-      *out += i + 1 < members_.size() ? ",\n" : "\n";
-    }
-    out->append(static_cast<std::size_t>(indent), ' ');
-    *out += object ? "}" : "]";
-  }
-
-  static std::string Quote(const std::string& s) { return JsonQuote(s); }
-
- private:
-  enum Type { kNull, kScalar, kArray, kObject };
-  Json(Type type, std::string scalar) : type_(type), scalar_(std::move(scalar)) {}
-
-  int Depth() const {
-    int depth = 0;
-    for (const auto& m : members_) depth = std::max(depth, m.second.Depth());
-    return type_ == kArray || type_ == kObject ? depth + 1 : 0;
-  }
-  void WriteCompact(std::string* out) const {
-    if (type_ == kNull || type_ == kScalar) {
-      *out += scalar_;
-      return;
-    }
-    const bool object = type_ == kObject;
-    *out += object ? "{" : "[";
-    for (std::size_t i = 0; i < members_.size(); ++i) {
-      if (i) *out += ", ";
-      if (object) *out += Quote(members_[i].first) + ": ";
-      members_[i].second.WriteCompact(out);
-    }
-    *out += object ? "}" : "]";
-  }
-
-  Type type_;
-  std::string scalar_;
-  std::vector<std::pair<std::string, Json>> members_;
-};
 
 void AddEstimate(Json& j, const Estimate& e) {
   j.Add("value", Json::Number(e.value));
@@ -1936,7 +1837,7 @@ std::string ReportToJson(const Report& r) {
   for (const std::string& w : r.warnings) warnings.Push(Json::Str(w));
   root.Add("warnings", std::move(warnings));
   std::string out;
-  root.Write(&out, 0);
+  root.WritePretty(&out, 0);
   return out + "\n";
 }
 

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "canvass/executor.h"
+#include "canvass/json.h"  // FormatNumber
 #include "canvass/metrics.h"
 #include "canvass/record.h"
 #include "canvass/status.h"
@@ -355,10 +356,6 @@ Result<Report> BuildReport(const Survey& survey, const std::vector<ResponseRecor
 //-----------------------------------------------------------------------------
 // [SECTION] Output
 //-----------------------------------------------------------------------------
-
-// A number as reports print it: rounded half away from zero to `decimals` (0..6) by integer
-// arithmetic, trailing zeros dropped, never "-0": 22.375, -5, 0.3333. Identical on every target.
-std::string FormatNumber(double value, int decimals = 4);
 
 // The stable JSON format of docs/report.md, one object, keys in a fixed order, ending in "\n".
 std::string ReportToJson(const Report& report);
