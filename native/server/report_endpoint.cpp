@@ -7,7 +7,7 @@
 #include "api.h"
 #include "canvass/interchange.h"
 #include "canvass/record.h"
-#include "canvass/report.h"
+#include "canvass/report_format.h"
 #include "canvass/survey.h"
 #include "thread_executor.h"
 

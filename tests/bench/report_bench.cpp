@@ -20,7 +20,7 @@
 
 #include "canvass/interchange.h"
 #include "canvass/random.h"
-#include "canvass/report.h"
+#include "canvass/report_format.h"
 
 #include "bench_executor.h"
 
