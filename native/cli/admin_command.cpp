@@ -15,6 +15,7 @@
 #include <optional>
 
 #include "canvass/crypto.h"
+#include "canvass/json.h"
 #include "commands.h"
 #include "http_client.h"
 
@@ -163,19 +164,13 @@ Status SaveSession(const SavedSession& s) {
   Status made = native::MakePrivateDir(dir);
   if (!made.ok()) return made;
   chmod(dir.c_str(), 0700);
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  w.StartObject();
-  w.Key("server");
-  w.String(s.server.c_str());
-  w.Key("user");
-  w.String(s.user.c_str());
-  w.Key("token");
-  w.String(s.token.c_str());
-  w.Key("cacert");
-  w.String(s.cacert.c_str());
-  w.EndObject();
-  return native::ReplaceFileMode0600(SessionFile(), std::string(buf.GetString()) + "\n");
+  const std::string json = Json::Object()
+                               .Add("server", Json::Str(s.server))
+                               .Add("user", Json::Str(s.user))
+                               .Add("token", Json::Str(s.token))
+                               .Add("cacert", Json::Str(s.cacert))
+                               .Compact();
+  return native::ReplaceFileMode0600(SessionFile(), json + "\n");
 }
 
 // The password: on a terminal, asked for without echo; otherwise the first line of stdin.
@@ -222,17 +217,10 @@ int Login(const std::string& server, const std::vector<std::string>& rest) {
     std::cerr << "canvass admin login: no password given (type it, or pipe it on standard input)\n";
     return 2;
   }
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  w.StartObject();
-  if (!user.empty()) {
-    w.Key("user");
-    w.String(user.c_str());
-  }
-  w.Key("password");
-  w.String(password->c_str());
-  w.EndObject();
-  std::string body(buf.GetString(), buf.GetSize());
+  Json login = Json::Object();
+  if (!user.empty()) login.Add("user", Json::Str(user));
+  login.Add("password", Json::Str(*password));
+  std::string body = login.Compact();
   SecureWipe(password->data(), static_cast<std::uint32_t>(password->size()));
   Result<HttpReply> reply = HttpPost(server, "/v1/admin/login", body, "application/json");
   SecureWipe(body.data(), static_cast<std::uint32_t>(body.size()));
@@ -375,13 +363,11 @@ int RunAdmin(const std::vector<std::string>& all_args) {
         return 2;
       }
     }
-    std::string body = "{\"location\":\"" + location + "\",\"channel\":\"" +
-                       option("--channel", "kiosk") + "\",\"ttl_hours\":" + ttl + "}";
-    if (location.find_first_of("\"\\") != std::string::npos) {
-      std::cerr
-          << "canvass admin enroll-code: the location may not contain quotes or backslashes\n";
-      return 2;
-    }
+    const std::string body = Json::Object()
+                                 .Add("location", Json::Str(location))
+                                 .Add("channel", Json::Str(option("--channel", "kiosk")))
+                                 .Add("ttl_hours", Json::Raw(ttl))
+                                 .Compact();
     Result<HttpReply> reply =
         HttpPost(server, "/v1/admin/enroll-codes", body, "application/json", auth);
     if (int rc = Report(reply, 201, false)) return rc;

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "canvass/interchange.h"
-#include "canvass/report.h"
+#include "canvass/report_format.h"
 #include "canvass/survey.h"
 #include "commands.h"
 #include "thread_executor.h"

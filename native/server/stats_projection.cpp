@@ -14,6 +14,8 @@ namespace {
 //   "c" survey \0 version(32) cell  -> EncodeCubeCell (cell: the day, then each tag, sortable)
 //   "v" survey \0                   -> the definition versions cells were counted with (32 each)
 //   "u" survey \0                   -> "1": records came while no definition was known
+//   "r" survey \0 version(32)       -> records that definition refused (8 bytes, big-endian),
+//                                      kept since cells were first counted with that version
 std::string SurveyKey(char kind, const std::string& survey_id) {
   return std::string(1, kind) + survey_id + std::string(1, '\0');
 }
@@ -35,6 +37,23 @@ std::string CellKeyBytes(const CubeCellKey& key) {
     out += tag;
   }
   return out;
+}
+
+std::string RefusedKey(const std::string& survey_id, const Hash256& version) {
+  return SurveyKey('r', survey_id) +
+         std::string(reinterpret_cast<const char*>(version.data()), version.size());
+}
+
+std::string CountBytes(uint64_t count) {
+  std::string out;
+  BigEndian(&out, count, 8);
+  return out;
+}
+
+uint64_t ParseCount(const std::string& value) {
+  uint64_t v = 0;
+  for (char c : value) v = v << 8 | static_cast<unsigned char>(c);
+  return v;
 }
 
 std::vector<Hash256> ParseVersions(const std::string& value) {
@@ -92,7 +111,9 @@ Status StatsProjection::Digest(const std::vector<StoredRecord>& records) {
     if (c.latest) {
       c.batch = *c.latest->empty;
       // Records the definition refuses are left out, as the report leaves them out.
-      if (Status s = c.batch->AddRecords(survey_records); !s.ok()) return s;
+      InputIssues issues;
+      if (Status s = c.batch->AddRecords(survey_records, &issues); !s.ok()) return s;
+      c.refused = issues.refused;
     }
     counted_.push_back(std::move(c));
   }
@@ -120,10 +141,20 @@ Status StatsProjection::Apply(const std::vector<StoredRecord>& records, DerivedT
     Result<std::optional<std::string>> versions = txn.GetValue(versions_key);
     if (!versions.ok()) return versions.status();
     std::vector<Hash256> known = ParseVersions(versions->value_or(""));
+    const std::string refused_key = RefusedKey(survey_id, latest.version);
     if (std::find(known.begin(), known.end(), latest.version) == known.end()) {
       std::string value = versions->value_or("");
       value.append(reinterpret_cast<const char*>(latest.version.data()), latest.version.size());
       if (Status s = txn.PutValue(versions_key, value); !s.ok()) return s;
+      // The count starts with the version's first cells; without it, nobody knows.
+      if (Status s = txn.PutValue(refused_key, CountBytes(c.refused)); !s.ok()) return s;
+    } else if (c.refused > 0) {
+      Result<std::optional<std::string>> held = txn.GetValue(refused_key);
+      if (!held.ok()) return held.status();
+      if (*held) {
+        const std::string value = CountBytes(ParseCount(**held) + c.refused);
+        if (Status s = txn.PutValue(refused_key, value); !s.ok()) return s;
+      }
     }
 
     const Survey& survey = batch.survey();
@@ -178,6 +209,18 @@ Result<std::optional<StatsCube>> ProjectedCube(ServerStore* store, const std::st
                           });
   if (!s.ok()) return s;
   return std::optional<StatsCube>(std::move(cube));
+}
+
+Result<std::optional<uint64_t>> ProjectedRefusals(ServerStore* store, const std::string& survey_id,
+                                                  const Hash256& version) {
+  std::optional<uint64_t> refused;
+  Status s = store->ForEachValue(StatsProjection::kName, RefusedKey(survey_id, version),
+                                 [&](const std::string&, const std::string& value) {
+                                   refused = ParseCount(value);
+                                   return Status::Ok();
+                                 });
+  if (!s.ok()) return s;
+  return refused;
 }
 
 }  // namespace canvass::server

@@ -62,6 +62,7 @@ class StatsProjection : public Projection {
     std::string survey_id;
     std::optional<SurveyDefinitions::Latest> latest;  // nullopt: the survey is not published
     std::optional<StatsCube> batch;                   // the records' cells
+    uint64_t refused = 0;                             // records the definition refused
   };
   SurveyDefinitions* definitions_;
   std::string digested_;  // which batch `counted_` is for (BatchName), "" for none
@@ -73,5 +74,11 @@ class StatsProjection : public Projection {
 // (counted with another version too, or records came before the survey was known).
 Result<std::optional<StatsCube>> ProjectedCube(ServerStore* store, const std::string& survey_id,
                                                const Hash256& version, const StatsCube& empty);
+
+// How many records of `survey_id` the definition `version` refused, so that its cells leave them
+// out (a report over the records names them in its warnings); nullopt when unknown (cells
+// counted by a build that did not keep the count).
+Result<std::optional<uint64_t>> ProjectedRefusals(ServerStore* store, const std::string& survey_id,
+                                                  const Hash256& version);
 
 }  // namespace canvass::server

@@ -9,12 +9,14 @@
 #include <cstdio>
 
 #include "canvass/crypto.h"
-#include "canvass/flow.h"
 
 namespace canvass {
 namespace {
 
 using rapidjson::Value;
+
+constexpr int kNotJson = static_cast<int>(Refusal::kNotJson);
+constexpr int kWrongType = static_cast<int>(Refusal::kWrongType);
 
 // Reads a fixed number of decimal digits at `pos`; -1 if they are not all digits.
 int Digits(std::string_view s, std::size_t pos, std::size_t n) {
@@ -29,7 +31,9 @@ int Digits(std::string_view s, std::size_t pos, std::size_t n) {
 
 Result<AnswerValue> ReadAnswer(const Value& v, const Question* q, const std::string& id) {
   const std::string where = "answers." + id;
-  auto bad = [&](const std::string& why) { return Status::InvalidArgument(where + ": " + why); };
+  auto bad = [&](const std::string& why) {
+    return Status::InvalidArgument(where + ": " + why).WithReason(kWrongType);
+  };
   if (v.IsInt()) return AnswerValue(ScaleAnswer{v.GetInt()});
   if (v.IsNumber()) return bad("must be a whole number");
   if (v.IsString()) {
@@ -199,38 +203,6 @@ std::string CsvCell(std::string_view s) {
   return out + "\"";
 }
 
-std::string JsonQuote(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
-}
-
 std::string ToJsonLine(const ResponseRecord& r) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
@@ -313,17 +285,24 @@ Result<ResponseRecord> ParseJsonLine(std::string_view line, const Survey* survey
   if (doc.HasParseError()) {
     return Status::InvalidArgument(std::string("not valid JSON at byte ") +
                                    std::to_string(doc.GetErrorOffset()) + ": " +
-                                   rapidjson::GetParseError_En(doc.GetParseError()));
+                                   rapidjson::GetParseError_En(doc.GetParseError()))
+        .WithReason(kNotJson);
   }
-  if (!doc.IsObject()) return Status::InvalidArgument("a line must be a JSON object");
+  if (!doc.IsObject()) {
+    return Status::InvalidArgument("a line must be a JSON object").WithReason(kNotJson);
+  }
   ResponseRecord r;
   auto get_string = [&](const char* key, bool required, std::string* out) -> Status {
     auto it = doc.FindMember(key);
     if (it == doc.MemberEnd()) {
-      return required ? Status::InvalidArgument(std::string(key) + ": is missing") : Status::Ok();
+      return required ? Status::InvalidArgument(std::string(key) + ": is missing")
+                            .WithReason(static_cast<int>(Refusal::kMissingField))
+                      : Status::Ok();
     }
-    if (!it->value.IsString())
-      return Status::InvalidArgument(std::string(key) + ": must be a string");
+    if (!it->value.IsString()) {
+      return Status::InvalidArgument(std::string(key) + ": must be a string")
+          .WithReason(kWrongType);
+    }
     *out = std::string(it->value.GetString(), it->value.GetStringLength());
     return Status::Ok();
   };
@@ -337,7 +316,8 @@ Result<ResponseRecord> ParseJsonLine(std::string_view line, const Survey* survey
   if (!s.ok()) return s;
   if (survey && r.survey_id != survey->id) {
     return Status::InvalidArgument("survey: \"" + r.survey_id + "\" is not the survey \"" +
-                                   survey->id + "\"");
+                                   survey->id + "\"")
+        .WithReason(static_cast<int>(Refusal::kOtherSurvey));
   }
   if (!version.empty()) {
     Result<Hash256> h = ArrayFromHex<32>(version);
@@ -351,21 +331,28 @@ Result<ResponseRecord> ParseJsonLine(std::string_view line, const Survey* survey
   if (!o.ok()) return o.status().WithContext("outcome");
   r.outcome = *o;
   if (auto seq = doc.FindMember("seq"); seq != doc.MemberEnd()) {
-    if (!seq->value.IsUint64()) return Status::InvalidArgument("seq: must be a whole number");
+    if (!seq->value.IsUint64()) {
+      return Status::InvalidArgument("seq: must be a whole number").WithReason(kWrongType);
+    }
     r.seq = seq->value.GetUint64();
   }
   if (auto tags = doc.FindMember("tags"); tags != doc.MemberEnd()) {
-    if (!tags->value.IsObject()) return Status::InvalidArgument("tags: must be an object");
+    if (!tags->value.IsObject()) {
+      return Status::InvalidArgument("tags: must be an object").WithReason(kWrongType);
+    }
     for (const auto& m : tags->value.GetObject()) {
       if (!m.value.IsString()) {
         return Status::InvalidArgument(std::string("tags.") + m.name.GetString() +
-                                       ": must be a string");
+                                       ": must be a string")
+            .WithReason(kWrongType);
       }
       r.tags[m.name.GetString()] = std::string(m.value.GetString(), m.value.GetStringLength());
     }
   }
   if (auto answers = doc.FindMember("answers"); answers != doc.MemberEnd()) {
-    if (!answers->value.IsObject()) return Status::InvalidArgument("answers: must be an object");
+    if (!answers->value.IsObject()) {
+      return Status::InvalidArgument("answers: must be an object").WithReason(kWrongType);
+    }
     for (const auto& m : answers->value.GetObject()) {
       std::string id(m.name.GetString(), m.name.GetStringLength());
       const Question* q = nullptr;
@@ -373,7 +360,8 @@ Result<ResponseRecord> ParseJsonLine(std::string_view line, const Survey* survey
         int index = survey->FindQuestion(id);
         if (index < 0) {
           return Status::InvalidArgument("answers." + id + ": no such question in survey \"" +
-                                         survey->id + "\"");
+                                         survey->id + "\"")
+              .WithReason(static_cast<int>(Refusal::kUnknownQuestion));
         }
         q = &survey->questions[static_cast<std::size_t>(index)];
       }

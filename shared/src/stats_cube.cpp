@@ -164,7 +164,7 @@ Status StatsCube::AddRecords(const std::vector<ResponseRecord>& records, InputIs
       // whole cube (the period map of CollectStats spans the table's days).
       ++found.read;
       ++found.refused;
-      ++found.by_reason["invalid"];
+      ++found.by_reason[RefusalName(Refusal::kInvalid)];
       found.listed.push_back({i + 1, "time: device time " + std::to_string(r.device_time_ms) +
                                          " ms is not in the years 0000 to 9999"});
       continue;
@@ -183,7 +183,7 @@ Status StatsCube::AddRecords(const std::vector<ResponseRecord>& records, InputIs
   constexpr std::size_t kCellsPerPass = 64;
   std::stable_sort(rows.begin(), rows.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
-  ReportOptions by_cell;
+  Selection by_cell;
   by_cell.by.push_back(GroupBy{"", Period::kDay});
   for (const char* tag : kCubeTags) by_cell.by.push_back(GroupBy{tag, std::nullopt});
   for (std::size_t begin = 0; begin < rows.size();) {
@@ -587,7 +587,7 @@ Result<std::pair<CubeCellKey, GroupStats>> DecodeCubeCell(const Survey& survey,
 // [SECTION] Reports from a cube
 //-----------------------------------------------------------------------------
 
-Result<CollectedStats> CollectFromCube(const StatsCube& cube, const ReportOptions& options) {
+Result<CollectedStats> CollectFromCube(const StatsCube& cube, const Selection& options) {
   auto whole_day = [](const std::optional<int64_t>& ms, const char* what) -> Status {
     if (ms && *ms % kDayMs != 0) {
       return Status::InvalidArgument(std::string(what) + ": " + FormatIsoTime(*ms) +

@@ -31,7 +31,9 @@ std::string Status::ToString() const {
 
 Status Status::WithContext(const std::string& context) const {
   if (ok()) return *this;
-  return Status(code_, context + ": " + message_);
+  Status s(code_, context + ": " + message_);
+  s.reason_ = reason_;
+  return s;
 }
 
 }  // namespace canvass

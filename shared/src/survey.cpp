@@ -559,4 +559,139 @@ Result<Survey> ParseSurvey(std::string_view json) {
   }
 }
 
+//-----------------------------------------------------------------------------
+// Answers
+//-----------------------------------------------------------------------------
+
+const char* RefusalName(Refusal refusal) {
+  switch (refusal) {
+    case Refusal::kInvalid:
+      return "invalid";
+    case Refusal::kNotJson:
+      return "not valid JSON";
+    case Refusal::kUnknownQuestion:
+      return "unknown question";
+    case Refusal::kOutsideScale:
+      return "outside the scale";
+    case Refusal::kWrongType:
+      return "wrong type";
+    case Refusal::kMissingField:
+      return "missing field";
+    case Refusal::kOtherSurvey:
+      return "other survey";
+  }
+  return "invalid";
+}
+
+Refusal RefusalOf(const Status& status) {
+  const int reason = status.reason();
+  if (reason <= 0 || reason > static_cast<int>(Refusal::kOtherSurvey)) return Refusal::kInvalid;
+  return static_cast<Refusal>(reason);
+}
+
+namespace {
+
+Status CheckScale(const Scale& scale, std::int32_t v, const std::string& what) {
+  if (v < scale.min || v > scale.max) {
+    return Status::InvalidArgument(what + " " + std::to_string(v) + " is outside " +
+                                   std::to_string(scale.min) + ".." + std::to_string(scale.max))
+        .WithReason(static_cast<int>(Refusal::kOutsideScale));
+  }
+  return Status::Ok();
+}
+
+// Length in code points, so a limit means the same for Cyrillic and Latin text.
+std::uint32_t Utf8Length(const std::string& s) {
+  std::uint32_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+}  // namespace
+
+Status ValidateAnswer(const Question& q, const AnswerValue& value) {
+  const std::string kind = QuestionKindName(q.kind);
+  auto wrong = [&]() {
+    return Status::InvalidArgument("question '" + q.id + "' (" + kind +
+                                   ") got an answer of the wrong type")
+        .WithReason(static_cast<int>(Refusal::kWrongType));
+  };
+  switch (q.kind) {
+    case QuestionKind::kNps:
+    case QuestionKind::kRating: {
+      const auto* s = std::get_if<ScaleAnswer>(&value);
+      if (!s) return wrong();
+      return CheckScale(q.scale, s->value, "answer");
+    }
+    case QuestionKind::kText: {
+      const auto* t = std::get_if<TextAnswer>(&value);
+      if (!t) return wrong();
+      if (Utf8Length(t->text) > q.max_length) {
+        return Status::InvalidArgument("answer is longer than " + std::to_string(q.max_length) +
+                                       " characters");
+      }
+      if (q.required && t->text.find_first_not_of(" \t\r\n") == std::string::npos) {
+        return Status::InvalidArgument("answer is empty");
+      }
+      return Status::Ok();
+    }
+    case QuestionKind::kSingleChoice:
+    case QuestionKind::kMultiChoice: {
+      const auto* c = std::get_if<ChoiceAnswer>(&value);
+      if (!c) return wrong();
+      if (!c->other.empty() && !q.allow_other) {
+        return Status::InvalidArgument("this question has no 'other' field");
+      }
+      if (Utf8Length(c->other) > q.max_length) {
+        return Status::InvalidArgument("'other' text is too long");
+      }
+      std::size_t picked = c->ids.size() + (c->other.empty() ? 0 : 1);
+      if (picked == 0) return Status::InvalidArgument("no choice made");
+      if (q.kind == QuestionKind::kSingleChoice && picked != 1) {
+        return Status::InvalidArgument("exactly one choice is allowed");
+      }
+      if (!std::is_sorted(c->ids.begin(), c->ids.end()) ||
+          std::adjacent_find(c->ids.begin(), c->ids.end()) != c->ids.end()) {
+        return Status::InvalidArgument("choice ids must be sorted and unique");
+      }
+      for (const std::string& id : c->ids) {
+        bool known = std::any_of(q.choices.begin(), q.choices.end(),
+                                 [&](const Choice& ch) { return ch.id == id; });
+        if (!known)
+          return Status::InvalidArgument("'" + id + "' is not a choice of '" + q.id + "'");
+      }
+      return Status::Ok();
+    }
+    case QuestionKind::kCsiAttribute: {
+      const auto* c = std::get_if<CsiAnswer>(&value);
+      if (!c) return wrong();
+      Status s = CheckScale(q.scale, c->satisfaction, "satisfaction");
+      if (!s.ok()) return s;
+      if (q.importance_binary) {
+        if (c->importance != 0 && c->importance != 1) {
+          return Status::InvalidArgument("importance must be 0 (not important) or 1 (important)")
+              .WithReason(static_cast<int>(Refusal::kOutsideScale));
+        }
+        return Status::Ok();
+      }
+      return CheckScale(q.importance, c->importance, "importance");
+    }
+    case QuestionKind::kContact: {
+      const auto* c = std::get_if<ContactAnswer>(&value);
+      if (!c) return wrong();
+      if (c->consent && c->details.find_first_not_of(" \t\r\n") == std::string::npos) {
+        return Status::InvalidArgument("consent given but no contact details");
+      }
+      if (!c->consent && !c->details.empty()) {
+        return Status::InvalidArgument("contact details without consent are not kept");
+      }
+      if (Utf8Length(c->details) > q.max_length) {
+        return Status::InvalidArgument("contact details are too long");
+      }
+      return Status::Ok();
+    }
+  }
+  return wrong();
+}
+
 }  // namespace canvass

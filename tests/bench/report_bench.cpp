@@ -20,9 +20,10 @@
 
 #include "canvass/interchange.h"
 #include "canvass/random.h"
-#include "canvass/report.h"
+#include "canvass/report_format.h"
 
 #include "bench_executor.h"
+#include "bench_records.h"
 
 namespace {
 
@@ -32,33 +33,11 @@ double Ms(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
 }
 
-constexpr char kSurvey[] = R"({
-  "format": "canvass.survey/1", "id": "restaurant", "revision": 1,
-  "languages": ["en"], "fallback_language": "en", "title": {"en": "How was your visit?"},
-  "context": ["location", "staff", "channel"],
-  "questions": [
-    {"id": "recommend", "kind": "nps", "text": {"en": "Recommend us?"}},
-    {"id": "reason", "kind": "text", "required": false, "text": {"en": "Why?"}},
-    {"id": "price", "kind": "csi_attribute", "importance": "binary",
-     "satisfaction": {"min": 1, "max": 5}, "text": {"en": "Prices"}},
-    {"id": "staff", "kind": "csi_attribute", "importance": "binary",
-     "satisfaction": {"min": 1, "max": 5}, "text": {"en": "Staff"}},
-    {"id": "place", "kind": "csi_attribute", "importance": "binary",
-     "satisfaction": {"min": 1, "max": 5}, "text": {"en": "Place"}},
-    {"id": "product", "kind": "csi_attribute", "importance": "binary",
-     "satisfaction": {"min": 1, "max": 5}, "text": {"en": "Food"}},
-    {"id": "promotion", "kind": "csi_attribute", "importance": "binary",
-     "satisfaction": {"min": 1, "max": 5}, "text": {"en": "Offers"}},
-    {"id": "contact", "kind": "contact", "show_if": {"question": "recommend", "range": [0, 6]},
-     "text": {"en": "May we call you?"}, "consent_text": {"en": "Yes, call me"}}
-  ]
-})";
-
 }  // namespace
 
 int main(int argc, char** argv) {
   const uint64_t n = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 10000000ull;
-  canvass::Result<canvass::Survey> survey = canvass::ParseSurvey(kSurvey);
+  canvass::Result<canvass::Survey> survey = canvass::ParseSurvey(canvass::bench::kSurvey);
   if (!survey.ok()) {
     std::fprintf(stderr, "%s\n", survey.status().ToString().c_str());
     return 1;
@@ -69,43 +48,10 @@ int main(int argc, char** argv) {
   canvass::ResponseTable table(*survey);
   table.Reserve(static_cast<std::size_t>(n));
   canvass::SplitMix64 rng(7);
-  const char* locations[] = {"central", "riverside",  "old-town", "airport",
-                             "harbour", "university", "mall",     "station"};
-  const char* attributes[] = {"price", "staff", "place", "product", "promotion"};
-  const int64_t start_ms = canvass::DaysFromCivil(2026, 9, 7) * 86400000;
-  const int64_t span_ms = int64_t{91} * 86400000;
   canvass::ResponseRecord r;
-  r.survey_id = "restaurant";
   r.device_id = "kiosk";
   for (uint64_t i = 0; i < n; ++i) {
-    const uint64_t location = rng.Below(8);
-    r.seq = i + 1;
-    r.device_time_ms = start_ms + static_cast<int64_t>(i * static_cast<uint64_t>(span_ms) / n);
-    r.tags["location"] = locations[location];
-    r.tags["staff"] = std::string(locations[location]) + "/" + std::to_string(rng.Below(5));
-    r.tags["channel"] = rng.Below(100) < 85 ? "kiosk" : "web";
-    r.customer_key = rng.Below(3) == 0 ? "c" + std::to_string(rng.Below(1000000)) : "";
-    r.answers.clear();
-    const uint64_t roll = rng.Below(100);
-    r.outcome = roll < 18   ? canvass::Outcome::kDeclined
-                : roll < 33 ? canvass::Outcome::kIgnored
-                : roll < 40 ? canvass::Outcome::kPartial
-                            : canvass::Outcome::kCompleted;
-    if (roll >= 33) {
-      const int32_t mood = location == 7 ? 5 : 7;
-      const int32_t score =
-          std::clamp<int32_t>(mood + static_cast<int32_t>(rng.Below(7)) - 2, 0, 10);
-      r.answers["recommend"] = canvass::ScaleAnswer{score};
-      if (r.outcome == canvass::Outcome::kCompleted) {
-        if (rng.Below(3) == 0) r.answers["reason"] = canvass::TextAnswer{"ok"};
-        for (const char* a : attributes) {
-          const int32_t sat =
-              std::clamp<int32_t>(score / 2 + static_cast<int32_t>(rng.Below(3)) - 1, 1, 5);
-          r.answers[a] = canvass::CsiAnswer{rng.Below(100) < 60 ? 1 : 0, sat};
-        }
-        if (score <= 6) r.answers["contact"] = canvass::ContactAnswer{rng.Below(4) == 0, ""};
-      }
-    }
+    canvass::bench::NextRecord(rng, i, n, &r);
     if (!table.Add(r).ok()) {
       std::fprintf(stderr, "record %llu refused\n", static_cast<unsigned long long>(i));
       return 1;

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "canvass/interchange.h"
+#include "canvass/report_format.h"
 #include "test_support.h"
 
 using namespace canvass;

@@ -1,4 +1,4 @@
-#include "canvass/report.h"
+#include "canvass/report_format.h"
 
 #include <catch2/catch.hpp>
 
@@ -329,6 +329,36 @@ TEST_CASE("The top-level JSON keys are the documented ones, in order") {
   }
   CHECK(json.back() == '\n');
   CHECK(json.find("\"csat\": null") != std::string::npos);  // the seed survey has no CSAT
+}
+
+// Regression: the reason of a refusal used to be guessed from its message, so a question id with
+// "outside" in it turned a wrong-type answer into "outside the scale". Readers now set it.
+TEST_CASE("Refused lines are counted by the reason their reader set, not by their words") {
+  Result<Survey> survey = ParseSurvey(R"({
+    "format": "canvass.survey/1", "id": "patio", "revision": 1, "languages": ["en"],
+    "fallback_language": "en", "title": {"en": "Patio"},
+    "questions": [{"id": "outside_seating", "kind": "rating", "scale": {"min": 1, "max": 5},
+                   "text": {"en": "Seats outside?"}}]
+  })");
+  REQUIRE(survey.ok());
+  const std::string head =
+      R"({"survey":"patio","time":"2026-11-22T10:00:00Z","outcome":"completed","answers":)";
+  ResponseTable table(*survey);
+  table.AddJsonLine(head + R"({"outside_seating":"is missing"}})", 1);  // text for a rating
+  table.AddJsonLine(head + R"({"outside_seating":9}})", 2);
+  const InputIssues& issues = table.issues();
+  CHECK(issues.refused == 2);
+  CHECK(issues.by_reason.at("wrong type") == 1);
+  CHECK(issues.by_reason.at("outside the scale") == 1);
+  CHECK(issues.listed[0].message ==
+        "answers.outside_seating: question 'outside_seating' (rating) got an answer of the wrong "
+        "type");
+  Result<ResponseRecord> record = ParseJsonLine(head + R"({"outside_seating":"x"}})");
+  REQUIRE(record.ok());  // without the survey: checked by the table
+  CHECK(RefusalOf(table.Add(*record)) == Refusal::kWrongType);
+  CHECK(RefusalOf(ParseJsonLine("[1]").status()) == Refusal::kNotJson);
+  CHECK(RefusalOf(ParseJsonLine(R"({"survey":"patio"})").status()) == Refusal::kMissingField);
+  CHECK(std::string(RefusalName(Refusal::kOutsideScale)) == "outside the scale");
 }
 
 TEST_CASE("Bad lines are counted with their line numbers; the rest of the file is used") {

@@ -7,6 +7,7 @@
 #include "canvass/crypto.h"
 #include "canvass/interchange.h"
 #include "canvass/random.h"
+#include "canvass/report_format.h"
 #include "test_support.h"
 
 using namespace canvass;

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "canvass/interchange.h"
-#include "canvass/report.h"
+#include "canvass/report_format.h"
 #include "test_support.h"
 
 using namespace canvass;

@@ -16,7 +16,7 @@
 #include <cstdio>
 #include <memory>
 
-#include "canvass/interchange.h"
+#include "canvass/json.h"
 #include "follow_up.h"
 #include "host.h"
 #include "model.h"
@@ -41,31 +41,38 @@ struct App {
 std::unique_ptr<App> g;
 
 std::string Fail(const std::string& message) {
-  return "{\"ok\":false,\"error\":" + JsonQuote(message) + "}";
+  return Json::Object().Add("ok", Json::Bool(false)).Add("error", Json::Str(message)).Compact();
 }
 
-std::string Css(float v) {
+// A CSS pixel value, one decimal.
+Json Css(float v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f", v);
-  return buf;
+  return Json::Raw(buf);
 }
 
-std::string Num(double v) { return FormatNumber(v, 4); }
-
-// {"value", "lo", "hi", "n"}, then `extra` members.
-std::string EstimateJson(const metrics::Estimate& e, const std::string& extra = "") {
-  return "{\"value\":" + Num(e.value) + ",\"lo\":" + Num(e.lo) + ",\"hi\":" + Num(e.hi) +
-         ",\"n\":" + std::to_string(e.n) + extra + "}";
+// Adds "value", "lo", "hi", "n" to object `j`.
+Json& AddEstimate(Json& j, const metrics::Estimate& e) {
+  return j.Add("value", Json::Number(e.value))
+      .Add("lo", Json::Number(e.lo))
+      .Add("hi", Json::Number(e.hi))
+      .Add("n", Json::Count(e.n));
 }
 
-std::string ChangeJson(const Change& d) {
-  if (!d) return "null";
-  return "{\"value\":" + Num(d->difference.value) + ",\"lo\":" + Num(d->difference.lo) +
-         ",\"hi\":" + Num(d->difference.hi) + ",\"n\":" + std::to_string(d->difference.n) +
-         ",\"significant\":" + (d->significant ? "true" : "false") + "}";
+// {"value", "lo", "hi", "n"}; callers add members after these.
+Json EstimateJson(const metrics::Estimate& e) {
+  Json j = Json::Object();
+  AddEstimate(j, e);
+  return j;
 }
 
-std::string OrNull(const std::string& s) { return s.empty() ? "null" : JsonQuote(s); }
+Json ChangeJson(const Change& d) {
+  if (!d) return Json::Null();
+  return EstimateJson(d->difference).Add("significant", Json::Bool(d->significant));
+}
+
+Json OrNull(const std::string& s) { return Json::StrOrNull(s); }
+Json Event(const char* type) { return Json::Object().Add("type", Json::Str(type)); }
 
 void Emit(const std::string& json) {
   if (g && !g->sink.isUndefined()) g->sink(json);
@@ -74,19 +81,23 @@ void Emit(const std::string& json) {
 std::string RequestJson(const CaseRequest& r) {
   switch (r.kind) {
     case CaseRequest::Kind::kList:
-      return "{\"type\":\"need_cases\"}";
+      return Event("need_cases").Compact();
     case CaseRequest::Kind::kOpen:
-      return "{\"type\":\"open_case\",\"id\":" + JsonQuote(r.id) + "}";
+      return Event("open_case").Add("id", Json::Str(r.id)).Compact();
     case CaseRequest::Kind::kState:
-      return "{\"type\":\"case_state\",\"id\":" + JsonQuote(r.id) +
-             ",\"state\":" + JsonQuote(r.state) + ",\"category\":" + OrNull(r.category) +
-             ",\"note\":" + OrNull(r.note) + "}";
+      return Event("case_state")
+          .Add("id", Json::Str(r.id))
+          .Add("state", Json::Str(r.state))
+          .Add("category", OrNull(r.category))
+          .Add("note", OrNull(r.note))
+          .Compact();
     case CaseRequest::Kind::kNote:
-      return "{\"type\":\"case_note\",\"id\":" + JsonQuote(r.id) +
-             ",\"text\":" + JsonQuote(r.note) + "}";
+      return Event("case_note").Add("id", Json::Str(r.id)).Add("text", Json::Str(r.note)).Compact();
     case CaseRequest::Kind::kAssign:
-      return "{\"type\":\"case_assign\",\"id\":" + JsonQuote(r.id) +
-             ",\"assignee\":" + (r.assignee ? JsonQuote(*r.assignee) : "null") + "}";
+      return Event("case_assign")
+          .Add("id", Json::Str(r.id))
+          .Add("assignee", r.assignee ? Json::Str(*r.assignee) : Json::Null())
+          .Compact();
     case CaseRequest::Kind::kNone:
       break;
   }
@@ -103,16 +114,16 @@ void AfterFrame() {
   const std::string& survey = g->model.filter().survey;
   if (!survey.empty() && !g->model.HasCube(survey) && g->requested != survey) {
     g->requested = survey;
-    Emit("{\"type\":\"need_cube\",\"survey\":" + JsonQuote(survey) + "}");
+    Emit(Event("need_cube").Add("survey", Json::Str(survey)).Compact());
   }
   if (g->state.logout) {
     g->state.logout = false;
-    Emit("{\"type\":\"logout\"}");
+    Emit(Event("logout").Compact());
   }
   // The page keeps the language the user picked, so that a reload shows the same one.
   if (g->state.language != g->language) {
     g->language = g->state.language;
-    Emit("{\"type\":\"language\",\"language\":" + JsonQuote(g->language) + "}");
+    Emit(Event("language").Add("language", Json::Str(g->language)).Compact());
   }
 }
 
@@ -192,10 +203,14 @@ std::string LoadCube(const std::string& bytes) {
   if (!cube.ok()) return Fail(cube.status().message());
   g->decode_ms = decode_ms;
   g->cube_bytes = bytes.size();
-  return "{\"ok\":true,\"survey\":" + JsonQuote((*cube)->survey().id) +
-         ",\"bytes\":" + std::to_string(bytes.size()) + ",\"decode_ms\":" + Num(decode_ms) +
-         ",\"cells\":" + std::to_string((*cube)->cells().size()) +
-         ",\"offers\":" + std::to_string((*cube)->offers()) + "}";
+  return Json::Object()
+      .Add("ok", Json::Bool(true))
+      .Add("survey", Json::Str((*cube)->survey().id))
+      .Add("bytes", Json::Count(bytes.size()))
+      .Add("decode_ms", Json::Number(decode_ms))
+      .Add("cells", Json::Count((*cube)->cells().size()))
+      .Add("offers", Json::Count((*cube)->offers()))
+      .Compact();
 }
 
 // The follow-up cases: the server's answers, as the glue got them. "" or the error.
@@ -246,70 +261,79 @@ void SetText(const std::string& key, const std::string& value) {
 std::string TextFields() {
   if (!g) return "[]";
   const float dpr = host::Dpr();
-  std::string out = "[";
+  Json out = Json::Array();
   for (const UiTextField& f : g->frame.text_fields) {
-    if (out.size() > 1) out += ",";
-    out += "{\"key\":" + JsonQuote(f.key) + ",\"x\":" + Css(f.rect.x / dpr) +
-           ",\"y\":" + Css(f.rect.y / dpr) + ",\"w\":" + Css(f.rect.w / dpr) +
-           ",\"h\":" + Css(f.rect.h / dpr) +
-           ",\"multiline\":false,\"font_px\":" + Css(f.font_px / dpr) +
-           ",\"placeholder\":" + JsonQuote(f.placeholder) +
-           ",\"value\":" + JsonQuote(f.key == "note" ? g->cases.note_draft() : "") + "}";
+    out.Push(Json::Object()
+                 .Add("key", Json::Str(f.key))
+                 .Add("x", Css(f.rect.x / dpr))
+                 .Add("y", Css(f.rect.y / dpr))
+                 .Add("w", Css(f.rect.w / dpr))
+                 .Add("h", Css(f.rect.h / dpr))
+                 .Add("multiline", Json::Bool(false))
+                 .Add("font_px", Css(f.font_px / dpr))
+                 .Add("placeholder", Json::Str(f.placeholder))
+                 .Add("value", Json::Str(f.key == "note" ? g->cases.note_draft() : "")));
   }
-  return out + "]";
+  return out.Compact();
 }
 
-// The members of a case object, without the braces.
-std::string CaseFields(const CaseSummary& c) {
-  return "\"id\":" + JsonQuote(c.id) + ",\"location\":" + JsonQuote(c.location) +
-         ",\"survey\":" + JsonQuote(c.survey) + ",\"state\":" + JsonQuote(c.state) +
-         ",\"metric\":" + JsonQuote(c.metric) + ",\"score\":" + std::to_string(c.score) +
-         ",\"category\":" + OrNull(c.category) + ",\"assignee\":" + OrNull(c.assignee) +
-         ",\"opened_ms\":" + std::to_string(c.opened_ms) +
-         ",\"due_ms\":" + std::to_string(c.due_ms) +
-         ",\"overdue\":" + (c.overdue ? "true" : "false") +
-         ",\"escalated\":" + (c.escalated_ms ? "true" : "false") +
-         ",\"call_back_today\":" + (c.call_back_today ? "true" : "false") +
-         ",\"revision\":" + std::to_string(c.revision);
+// A case object; callers may add members after these.
+Json CaseJson(const CaseSummary& c) {
+  return Json::Object()
+      .Add("id", Json::Str(c.id))
+      .Add("location", Json::Str(c.location))
+      .Add("survey", Json::Str(c.survey))
+      .Add("state", Json::Str(c.state))
+      .Add("metric", Json::Str(c.metric))
+      .Add("score", Json::Int(c.score))
+      .Add("category", OrNull(c.category))
+      .Add("assignee", OrNull(c.assignee))
+      .Add("opened_ms", Json::Int(c.opened_ms))
+      .Add("due_ms", Json::Int(c.due_ms))
+      .Add("overdue", Json::Bool(c.overdue))
+      .Add("escalated", Json::Bool(c.escalated_ms.has_value()))
+      .Add("call_back_today", Json::Bool(c.call_back_today))
+      .Add("revision", Json::Int(c.revision));
 }
 
 // The test hook's view of the follow-up cases: the list as shown (the location filter applied,
 // in the order drawn) and the case open on screen, with its contact details as shown.
 std::string CasesJson() {
-  if (!g) return "{\"loaded\":false}";
+  if (!g) return Json::Object().Add("loaded", Json::Bool(false)).Compact();
   const CaseList& cl = g->cases;
-  std::string out = "{\"loaded\":" + std::string(cl.loaded() ? "true" : "false") +
-                    ",\"me\":" + OrNull(cl.me()) + ",\"role\":" + OrNull(cl.role()) +
-                    ",\"busy\":" + (cl.busy() ? "true" : "false") +
-                    ",\"error\":" + OrNull(cl.error()) + ",\"categories\":[";
-  for (std::size_t i = 0; i < cl.categories().size(); ++i) {
-    out += (i ? "," : "") + JsonQuote(cl.categories()[i]);
-  }
-  out += "],\"list\":[";
-  bool first = true;
-  for (const CaseSummary* c : cl.Shown(g->model.filter().tags[0])) {
-    out += std::string(first ? "{" : ",{") + CaseFields(*c) + "}";
-    first = false;
-  }
-  out += "],\"selected\":";
+  Json out = Json::Object()
+                 .Add("loaded", Json::Bool(cl.loaded()))
+                 .Add("me", OrNull(cl.me()))
+                 .Add("role", OrNull(cl.role()))
+                 .Add("busy", Json::Bool(cl.busy()))
+                 .Add("error", OrNull(cl.error()));
+  Json categories = Json::Array();
+  for (const std::string& c : cl.categories()) categories.Push(Json::Str(c));
+  out.Add("categories", std::move(categories));
+  Json list = Json::Array();
+  for (const CaseSummary* c : cl.Shown(g->model.filter().tags[0])) list.Push(CaseJson(*c));
+  out.Add("list", std::move(list));
   const std::optional<CaseDetail>& open = cl.open_case();
-  if (!open) return out + OrNull(cl.selected()) + ",\"open\":null}";
-  out += JsonQuote(cl.selected()) + ",\"open\":{" + CaseFields(open->summary);
-  out += ",\"next_state\":" + OrNull(open->next_state) +
-         ",\"contact\":" + (open->contact ? JsonQuote(*open->contact) : "null") +
-         ",\"can_advance\":" + (cl.CanAdvance() ? "true" : "false") +
-         ",\"chosen_category\":" + OrNull(cl.chosen_category()) +
-         ",\"note_draft\":" + JsonQuote(cl.note_draft()) + ",\"notes\":[";
-  for (std::size_t i = 0; i < open->notes.size(); ++i) {
-    const CaseNoteView& n = open->notes[i];
-    out += std::string(i ? "," : "") + "{\"author\":" + JsonQuote(n.author) +
-           ",\"time_ms\":" + std::to_string(n.time_ms) + ",\"text\":" + JsonQuote(n.text) + "}";
+  if (!open) return out.Add("selected", OrNull(cl.selected())).Add("open", Json::Null()).Compact();
+  out.Add("selected", Json::Str(cl.selected()));
+  Json notes = Json::Array();
+  for (const CaseNoteView& n : open->notes) {
+    notes.Push(Json::Object()
+                   .Add("author", Json::Str(n.author))
+                   .Add("time_ms", Json::Int(n.time_ms))
+                   .Add("text", Json::Str(n.text)));
   }
-  out += "],\"assignees\":[";
-  for (std::size_t i = 0; i < open->assignees.size(); ++i) {
-    out += (i ? "," : "") + JsonQuote(open->assignees[i]);
-  }
-  return out + "]}}";
+  Json assignees = Json::Array();
+  for (const std::string& a : open->assignees) assignees.Push(Json::Str(a));
+  out.Add("open", CaseJson(open->summary)
+                      .Add("next_state", OrNull(open->next_state))
+                      .Add("contact", open->contact ? Json::Str(*open->contact) : Json::Null())
+                      .Add("can_advance", Json::Bool(cl.CanAdvance()))
+                      .Add("chosen_category", OrNull(cl.chosen_category()))
+                      .Add("note_draft", Json::Str(cl.note_draft()))
+                      .Add("notes", std::move(notes))
+                      .Add("assignees", std::move(assignees)));
+  return out.Compact();
 }
 
 void SetLanguage(const std::string& language) {
@@ -319,110 +343,110 @@ void SetLanguage(const std::string& language) {
 }
 
 std::string FiguresJson() {
-  if (!g) return "{\"ready\":false}";
+  if (!g) return Json::Object().Add("ready", Json::Bool(false)).Compact();
   Model& m = g->model;
   const Figures& f = m.figures();
   const Filter& filter = m.filter();
-  std::string out = "{\"ready\":" + std::string(f.ready ? "true" : "false");
-  out += ",\"error\":" + OrNull(f.error);
-  out += ",\"survey\":" + OrNull(filter.survey);
-  out += ",\"language\":" + JsonQuote(g->state.language);
-  out += ",\"tab\":\"" +
-         std::string(g->state.tab == Tab::kOverview ? "overview"
-                     : g->state.tab == Tab::kCharts ? "charts"
-                                                    : "cases") +
-         "\"";
-  out += ",\"filter\":{\"from\":" + JsonQuote(DayLabel(filter.from_day)) +
-         ",\"to\":" + JsonQuote(DayLabel(filter.to_day)) +
-         ",\"days\":" + std::to_string(filter.to_day - filter.from_day + 1) +
-         ",\"preset\":" + std::to_string(m.PresetDays());
-  for (int t = 0; t < kTagCount; ++t) {
-    out += ",\"" + std::string(kCubeTags[t]) + "\":" + OrNull(filter.tags[t]);
-  }
-  out += ",\"trend\":\"" + std::string(PeriodName(filter.trend)) + "\",\"group_by\":\"" +
-         kCubeTags[filter.group_by] + "\"}";
-  out += ",\"report_query\":" + JsonQuote(ReportQuery(filter));
-  out += ",\"cube_bytes\":" + std::to_string(g->cube_bytes) +
-         ",\"decode_ms\":" + Num(g->decode_ms) + ",\"compute_ms\":" + Num(f.compute_ms);
-  if (!f.ready) return out + "}";
+  Json out = Json::Object()
+                 .Add("ready", Json::Bool(f.ready))
+                 .Add("error", OrNull(f.error))
+                 .Add("survey", OrNull(filter.survey))
+                 .Add("language", Json::Str(g->state.language))
+                 .Add("tab", Json::Str(g->state.tab == Tab::kOverview ? "overview"
+                                       : g->state.tab == Tab::kCharts ? "charts"
+                                                                      : "cases"));
+  Json shown = Json::Object()
+                   .Add("from", Json::Str(DayLabel(filter.from_day)))
+                   .Add("to", Json::Str(DayLabel(filter.to_day)))
+                   .Add("days", Json::Int(filter.to_day - filter.from_day + 1))
+                   .Add("preset", Json::Int(m.PresetDays()));
+  for (int t = 0; t < kTagCount; ++t) shown.Add(kCubeTags[t], OrNull(filter.tags[t]));
+  shown.Add("trend", Json::Str(PeriodName(filter.trend)))
+      .Add("group_by", Json::Str(kCubeTags[filter.group_by]));
+  out.Add("filter", std::move(shown))
+      .Add("report_query", Json::Str(ReportQuery(filter)))
+      .Add("cube_bytes", Json::Count(g->cube_bytes))
+      .Add("decode_ms", Json::Number(g->decode_ms))
+      .Add("compute_ms", Json::Number(f.compute_ms));
+  if (!f.ready) return out.Compact();
   const Indices& x = f.current.all;
-  out += ",\"offered\":" + std::to_string(x.outcomes.Offered());
-  out += ",\"selected\":" + std::to_string(f.current.selected);
+  out.Add("offered", Json::Count(x.outcomes.Offered()))
+      .Add("selected", Json::Count(f.current.selected));
   if (x.nps) {
     const metrics::NpsResult& n = x.nps->result;
-    out += ",\"nps\":" + EstimateJson(n.nps, ",\"classic\":" + Num(n.classic.value) +
-                                                 ",\"bound_lo\":" + Num(n.bound_lo) +
-                                                 ",\"bound_hi\":" + Num(n.bound_hi) +
-                                                 ",\"silent\":" + std::to_string(n.non_responders) +
-                                                 ",\"promoters\":" + std::to_string(n.promoters) +
-                                                 ",\"passives\":" + std::to_string(n.passives) +
-                                                 ",\"detractors\":" + std::to_string(n.detractors) +
-                                                 ",\"change\":" + ChangeJson(f.change.nps));
+    out.Add("nps", EstimateJson(n.nps)
+                       .Add("classic", Json::Number(n.classic.value))
+                       .Add("bound_lo", Json::Number(n.bound_lo))
+                       .Add("bound_hi", Json::Number(n.bound_hi))
+                       .Add("silent", Json::Count(n.non_responders))
+                       .Add("promoters", Json::Count(n.promoters))
+                       .Add("passives", Json::Count(n.passives))
+                       .Add("detractors", Json::Count(n.detractors))
+                       .Add("change", ChangeJson(f.change.nps)));
   } else {
-    out += ",\"nps\":null";
+    out.Add("nps", Json::Null());
   }
-  out += ",\"response_rate\":" +
-         EstimateJson(x.response_rate.rate,
-                      ",\"completed\":" + std::to_string(x.response_rate.completed) +
-                          ",\"change\":" + ChangeJson(f.change.response_rate));
-  out += ",\"csat\":" +
-         (x.csat ? EstimateJson(x.csat->result.top2, ",\"change\":" + ChangeJson(f.change.csat))
-                 : std::string("null"));
+  out.Add("response_rate", EstimateJson(x.response_rate.rate)
+                               .Add("completed", Json::Count(x.response_rate.completed))
+                               .Add("change", ChangeJson(f.change.response_rate)));
+  out.Add("csat", x.csat
+                      ? EstimateJson(x.csat->result.top2).Add("change", ChangeJson(f.change.csat))
+                      : Json::Null());
   if (x.ces) {
     const metrics::Estimate& e = x.ces->agreement ? x.ces->agreement->mean : x.ces->net->classic;
-    out += ",\"ces\":" + EstimateJson(e, ",\"change\":" + ChangeJson(f.change.ces));
+    out.Add("ces", EstimateJson(e).Add("change", ChangeJson(f.change.ces)));
   } else {
-    out += ",\"ces\":null";
+    out.Add("ces", Json::Null());
   }
-  out += ",\"csi\":" + (x.csi ? EstimateJson(x.csi->result.index,
-                                             ",\"score\":" + EstimateJson(x.csi->result.score) +
-                                                 ",\"change\":" + ChangeJson(f.csi_index) +
-                                                 ",\"score_change\":" + ChangeJson(f.csi_score))
-                              : std::string("null"));
-  out +=
-      ",\"cli\":" + (x.cli ? EstimateJson(x.cli->result.index, ",\"change\":" + ChangeJson(f.cli))
-                           : std::string("null"));
-  out += ",\"loyalty\":" +
-         EstimateJson(x.loyalty.loyalty_rate, ",\"change\":" + ChangeJson(f.loyalty));
-  out += ",\"trend\":[";
-  bool first = true;
+  out.Add("csi", x.csi ? EstimateJson(x.csi->result.index)
+                             .Add("score", EstimateJson(x.csi->result.score))
+                             .Add("change", ChangeJson(f.csi_index))
+                             .Add("score_change", ChangeJson(f.csi_score))
+                       : Json::Null());
+  out.Add("cli", x.cli ? EstimateJson(x.cli->result.index).Add("change", ChangeJson(f.cli))
+                       : Json::Null());
+  out.Add("loyalty", EstimateJson(x.loyalty.loyalty_rate).Add("change", ChangeJson(f.loyalty)));
+  Json trend = Json::Array();
   for (const GroupEntry& e : f.trend.groups) {
     if (!e.indices.nps) continue;
-    out += std::string(first ? "" : ",") + "{\"period\":" + JsonQuote(e.key[0]) + "," +
-           EstimateJson(e.indices.nps->result.nps).substr(1);
-    first = false;
+    Json point = Json::Object().Add("period", Json::Str(e.key[0]));
+    trend.Push(std::move(AddEstimate(point, e.indices.nps->result.nps)));
   }
+  out.Add("trend", std::move(trend));
   const std::string index =
       f.groups.ranked_by.empty() ? (x.nps ? "nps" : "response_rate") : f.groups.ranked_by;
-  out += "],\"groups\":{\"by\":\"" + std::string(kCubeTags[filter.group_by]) + "\",\"index\":\"" +
-         index + "\",\"min_n\":" + std::to_string(f.groups.options.min_n) + ",\"entries\":[";
-  first = true;
+  Json entries = Json::Array();
   for (const GroupEntry& e : f.groups.groups) {
     std::optional<metrics::Estimate> est = IndexEstimate(e.indices, index);
     if (!est) continue;
-    const bool too_few = e.rank && e.rank->too_few;
-    out += std::string(first ? "" : ",") + "{\"key\":" + JsonQuote(e.key[0]) + "," +
-           EstimateJson(*est, ",\"rank\":" + std::to_string(e.rank ? e.rank->position : 0) +
-                                  ",\"too_few\":" + (too_few ? "true" : "false"))
-               .substr(1);
-    first = false;
+    Json entry = Json::Object().Add("key", Json::Str(e.key[0]));
+    AddEstimate(entry, *est)
+        .Add("rank", Json::Int(e.rank ? e.rank->position : 0))
+        .Add("too_few", Json::Bool(e.rank && e.rank->too_few));
+    entries.Push(std::move(entry));
   }
-  out += "]},\"drivers\":[";
-  first = true;
+  out.Add("groups", Json::Object()
+                        .Add("by", Json::Str(kCubeTags[filter.group_by]))
+                        .Add("index", Json::Str(index))
+                        .Add("min_n", Json::Count(f.groups.options.min_n))
+                        .Add("entries", std::move(entries)));
+  Json drivers = Json::Array();
   if (x.csi) {
     for (const CsiAttributeSummary& a : x.csi->attributes) {
       if (!a.driver) continue;
       const metrics::DriverResult& d = *a.driver;
-      out += std::string(first ? "" : ",") + "{\"attribute\":" + JsonQuote(d.attribute) +
-             ",\"r\":" + EstimateJson(d.correlation) +
-             ",\"performance\":" + Num(d.performance.value) +
-             ",\"quadrant\":" + JsonQuote(metrics::QuadrantName(d.quadrant)) + "}";
-      first = false;
+      drivers.Push(Json::Object()
+                       .Add("attribute", Json::Str(d.attribute))
+                       .Add("r", EstimateJson(d.correlation))
+                       .Add("performance", Json::Number(d.performance.value))
+                       .Add("quadrant", Json::Str(metrics::QuadrantName(d.quadrant))));
     }
   }
-  out += "],\"split\":{\"importance\":" + Num(f.split.importance) +
-         ",\"performance\":" + Num(f.split.performance) + "}}";
-  return out;
+  out.Add("drivers", std::move(drivers));
+  out.Add("split", Json::Object()
+                       .Add("importance", Json::Number(f.split.importance))
+                       .Add("performance", Json::Number(f.split.performance)));
+  return out.Compact();
 }
 
 // A DOM mirror element was activated (semantics.js): the item is pressed as a click at its
@@ -449,14 +473,16 @@ std::string SemanticsTree() { return g ? g->frame.semantics.json() : "{}"; }
 std::string Items() {
   if (!g) return "[]";
   const float dpr = host::Dpr();
-  std::string out = "[";
+  Json out = Json::Array();
   for (const UiItem& it : g->frame.items) {
-    if (out.size() > 1) out += ",";
-    out += "{\"id\":" + JsonQuote(it.id) + ",\"x\":" + Css(it.rect.x / dpr) +
-           ",\"y\":" + Css(it.rect.y / dpr) + ",\"w\":" + Css(it.rect.w / dpr) +
-           ",\"h\":" + Css(it.rect.h / dpr) + "}";
+    out.Push(Json::Object()
+                 .Add("id", Json::Str(it.id))
+                 .Add("x", Css(it.rect.x / dpr))
+                 .Add("y", Css(it.rect.y / dpr))
+                 .Add("w", Css(it.rect.w / dpr))
+                 .Add("h", Css(it.rect.h / dpr)));
   }
-  return out + "]";
+  return out.Compact();
 }
 
 }  // namespace

@@ -23,9 +23,6 @@ namespace canvass {
 // True if `condition` holds for `answers` (false when its question is unanswered).
 bool ConditionHolds(const Condition& condition, const Answers& answers);
 
-// InvalidArgument (saying why, in words for a person) unless `value` is a valid answer to `q`.
-Status ValidateAnswer(const Question& q, const AnswerValue& value);
-
 class FlowSession {
  public:
   // A series survey: every question in order, following show_if.

@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "canvass/json.h"  // JsonQuote, for the callers that quote by hand
 #include "canvass/record.h"
 #include "canvass/status.h"
 #include "canvass/survey.h"
@@ -27,9 +28,6 @@ Result<std::int64_t> ParseIsoTime(std::string_view text);
 std::int64_t DaysFromCivil(std::int32_t year, std::uint32_t month, std::uint32_t day);
 void CivilFromDays(std::int64_t days, std::int32_t* year, std::uint32_t* month, std::uint32_t* day);
 
-// `s` as a JSON string literal, quotes included (control characters as \uXXXX). The one JSON
-// quoting used by code that writes JSON by hand (reports, the widget's API).
-std::string JsonQuote(std::string_view s);
 // `s` as one CSV cell (RFC 4180 quoting where needed), for every CSV Canvass writes (exports,
 // reports). Text that a spreadsheet would run as a formula (starting with =, +, -, @, TAB or CR)
 // gets a leading ' (OWASP's advice); plain numbers such as "-5.2" stay numbers.

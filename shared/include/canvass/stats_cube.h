@@ -1,4 +1,4 @@
-// The statistics cube: one survey's mergeable statistics (report.h's GroupStats) per cell of
+// The statistics cube: one survey's mergeable statistics (stats.h's GroupStats) per cell of
 // (UTC day, location, staff, channel, segment), so that a dashboard downloads statistics rather
 // than records and still filters and groups instantly (DESIGN.md §7). docs/dashboard.md explains
 // its use; the byte layout is in docs/encoding.md.
@@ -29,7 +29,7 @@
 #include <vector>
 
 #include "canvass/record.h"
-#include "canvass/report.h"
+#include "canvass/stats.h"
 #include "canvass/status.h"
 #include "canvass/survey.h"
 
@@ -131,6 +131,6 @@ Result<std::pair<CubeCellKey, GroupStats>> DecodeCubeCell(const Survey& survey,
 // What CollectStats() gives over the cube's records, for options whose time range is on whole
 // days (from_ms, to_ms multiples of 86,400,000 ms) and whose `where` and `by` name only
 // kCubeTags or periods. Anything else is InvalidArgument saying what the cube cannot answer.
-Result<CollectedStats> CollectFromCube(const StatsCube& cube, const ReportOptions& options);
+Result<CollectedStats> CollectFromCube(const StatsCube& cube, const Selection& selection);
 
 }  // namespace canvass

@@ -53,12 +53,22 @@ class [[nodiscard]] Status {
   const std::string& message() const { return message_; }
   // "corruption: record 7: signature does not verify", or "ok".
   std::string ToString() const;
-  // The same status with "context: " put before the message (no-op on OK).
+  // The same status with "context: " put before the message (no-op on OK). Keeps reason().
   Status WithContext(const std::string& context) const;
+  // A finer kind of error within the code, set where the error is made, for callers that count
+  // errors by kind instead of reading messages (a report's refused lines count by survey.h's
+  // Refusal). 0 = none given.
+  int reason() const { return reason_; }
+  Status WithReason(int reason) const {
+    Status s = *this;
+    if (!s.ok()) s.reason_ = reason;
+    return s;
+  }
 
  private:
   Status(StatusCode code, std::string msg) : code_(code), message_(std::move(msg)) {}
   StatusCode code_ = StatusCode::kOk;
+  int reason_ = 0;
   std::string message_;
 };
 

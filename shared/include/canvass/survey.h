@@ -13,6 +13,7 @@
 #include <variant>
 #include <vector>
 
+#include "canvass/record.h"  // AnswerValue
 #include "canvass/status.h"
 
 namespace canvass {
@@ -124,5 +125,26 @@ struct Survey {
 
 // Parses and validates a survey definition. InvalidArgument names the field and the reason.
 Result<Survey> ParseSurvey(std::string_view json);
+
+// Why an answer (or a line of input) was refused, in the classes a report counts refusals by. Set
+// as Status::reason() where the refusal is made (ValidateAnswer, ParseJsonLine, ResponseTable),
+// so that nobody classifies an error by reading its message.
+enum class Refusal : int {
+  kInvalid = 0,      // "invalid": anything else (also a status without a reason)
+  kNotJson,          // "not valid JSON": the line does not parse, or is not an object
+  kUnknownQuestion,  // "unknown question": an answer to no question of the survey
+  kOutsideScale,     // "outside the scale": a value or importance off its scale
+  kWrongType,        // "wrong type": an answer or field of the wrong JSON or answer type
+  kMissingField,     // "missing field": a required field is absent
+  kOtherSurvey,      // "other survey": a record of another survey (skipped, not an error)
+};
+// The words above ("not valid JSON", ...), as reports print them.
+const char* RefusalName(Refusal refusal);
+// The Refusal a status carries (kInvalid when it carries none).
+Refusal RefusalOf(const Status& status);
+
+// InvalidArgument (saying why, in words for a person, with its Refusal as reason()) unless
+// `value` is a valid answer to `q`.
+Status ValidateAnswer(const Question& q, const AnswerValue& value);
 
 }  // namespace canvass
