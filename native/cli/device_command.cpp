@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <set>
 
@@ -17,6 +18,7 @@
 #include "canvass/interchange.h"
 #include "canvass/messages.h"
 #include "canvass/response_log.h"
+#include "canvass/sync_client.h"
 #include "commands.h"
 #include "http_client.h"
 #include "sqlite_log_store.h"
@@ -81,30 +83,38 @@ struct DeviceState {
   std::optional<SigningKey> key;
 };
 
-std::string StateJson(const DeviceState& d, const std::string& certificate_hex) {
+// The CLI's JSON goes through one writer: rapidjson's, until the core's JSON writer lands (issue
+// 17); only JsonObject and JsonWriter name it. `fill` writes the members.
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+template <typename Fill>
+std::string JsonObject(Fill fill) {
   rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  JsonWriter w(buf);
   w.StartObject();
-  w.Key("device_id");
-  w.String(d.device_id.c_str());
-  w.Key("server");
-  w.String(d.server.c_str());
-  w.Key("location");
-  w.String(d.location.c_str());
-  w.Key("channel");
-  w.String(d.channel.c_str());
-  w.Key("org_sign_key");
-  w.String(ToHex(d.org_sign).c_str());
-  w.Key("org_box_key");
-  w.String(ToHex(d.org_box).c_str());
-  w.Key("certificate");
-  w.String(certificate_hex.c_str());
-  if (!d.cacert.empty()) {
-    w.Key("cacert");
-    w.String(d.cacert.c_str());
-  }
+  fill(w);
   w.EndObject();
-  return std::string(buf.GetString(), buf.GetSize()) + "\n";
+  return std::string(buf.GetString(), buf.GetSize());
+}
+void Put(JsonWriter& w, const char* key, const std::string& value) {
+  w.Key(key);
+  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+}
+
+std::string StateJson(const DeviceState& d, const std::string& certificate_hex) {
+  return JsonObject([&](JsonWriter& w) {
+           for (const auto& [key, value] :
+                {std::pair<const char*, std::string>{"device_id", d.device_id},
+                 {"server", d.server},
+                 {"location", d.location},
+                 {"channel", d.channel},
+                 {"org_sign_key", ToHex(d.org_sign)},
+                 {"org_box_key", ToHex(d.org_box)},
+                 {"certificate", certificate_hex}}) {
+             Put(w, key, value);
+           }
+           if (!d.cacert.empty()) Put(w, "cacert", d.cacert);
+         }) +
+         "\n";
 }
 
 std::string Field(const rapidjson::Document& doc, const char* key) {
@@ -145,16 +155,15 @@ Result<DeviceState> LoadState(const std::string& dir) {
   return d;
 }
 
-// Fetches the device's survey bundles, verifies each with the organisation key, and keeps the
-// good ones in DIR/surveys/. A bundle that does not verify is refused; the last good one stays.
-// `bundles` is the "bundles" array of GET /v1/surveys, or of the enrollment answer.
-Status StoreBundles(const DeviceState& d, const rapidjson::Value& bundles, int* fetched) {
+// Verifies each survey bundle with the organisation key and keeps the good ones in DIR/surveys/.
+// A bundle that does not verify is refused; the last good one stays.
+Status StoreBundles(const DeviceState& d, const std::vector<sync::BundleRef>& bundles,
+                    int* fetched) {
   Status s = native::MakePrivateDir(d.dir + "/surveys");
   if (!s.ok()) return s;
   *fetched = 0;
-  for (const auto& item : bundles.GetArray()) {
-    if (!item.IsObject() || !item.HasMember("bundle") || !item["bundle"].IsString()) continue;
-    Result<std::string> bytes = FromHex(item["bundle"].GetString());
+  for (const sync::BundleRef& item : bundles) {
+    Result<std::string> bytes = FromHex(item.hex);
     Result<SignedMessage> message =
         bytes.ok() ? DecodeSignedMessage(*bytes) : Result<SignedMessage>(bytes.status());
     Status verified =
@@ -174,18 +183,52 @@ Status StoreBundles(const DeviceState& d, const rapidjson::Value& bundles, int* 
   return Status::Ok();
 }
 
-Status FetchSurveys(const DeviceState& d, int* fetched) {
-  Result<HttpReply> reply = HttpGet(d.server, "/v1/surveys?device=" + d.device_id);
-  if (!reply.ok()) return reply.status();
-  if (reply->status != 200) return Status::InvalidArgument("surveys: " + DescribeError(*reply));
-  rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseIterativeFlag>(reply->body.data(), reply->body.size());
-  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("bundles") ||
-      !doc["bundles"].IsArray()) {
-    // A cut connection can leave a short body: worth a retry, like a refused connection.
-    return Status::Unavailable("surveys: the server's answer is not a bundle list (cut short?)");
+// Drives one run of the core's sync state machine (canvass/sync_client.h) with the blocking HTTP
+// client: sends each request, hands each result to keep (enrollment, bundles, receipts; a
+// failure there ends the run), and returns the last action: kDone, kRetry or kRefused. `view`
+// is asked for the device's state before each decision. A transport failure that no retry mends
+// (an untrusted certificate) ends the run as refused.
+sync::Action Drive(const std::string& server, const sync::Plan& plan,
+                   const std::function<sync::DeviceView()>& view,
+                   const std::function<Status(const sync::Action&)>& keep) {
+  sync::Client client(static_cast<std::uint64_t>(NowMs()));
+  client.Begin(plan);
+  sync::Answer answer = sync::Answer::None();
+  sync::DeviceView device = view();
+  for (;;) {
+    if (answer.none) device = view();
+    sync::Action a = client.Next(device, answer);
+    answer = sync::Answer::None();
+    if (a.step == sync::Step::kSend) {
+      const sync::Request& r = a.request;
+      Result<HttpReply> reply = std::string_view(r.method) == "GET"
+                                    ? HttpGet(server, r.path)
+                                    : HttpPost(server, r.path, r.body, r.content_type);
+      if (reply.ok()) {
+        answer = sync::Answer{reply->status, std::move(reply->body)};
+      } else if (reply.status().code() == StatusCode::kUnavailable) {
+        answer = sync::Answer{0, reply.status().message()};
+      } else {
+        a.step = sync::Step::kRefused;
+        a.message = reply.status().message();
+        return a;
+      }
+    } else if (a.step == sync::Step::kEnrolled || a.step == sync::Step::kBundles ||
+               a.step == sync::Step::kAcknowledge) {
+      if (Status s = keep(a); !s.ok()) {
+        a.step = s.code() == StatusCode::kUnavailable ? sync::Step::kRetry : sync::Step::kRefused;
+        a.message = s.message();
+        return a;
+      }
+    } else {
+      return a;
+    }
   }
-  return StoreBundles(d, doc["bundles"], fetched);
+}
+
+// Exit code of a run that ended in `a`: 0 done, 3 try again later, 1 refused.
+int ExitOf(const sync::Action& a) {
+  return a.step == sync::Step::kDone ? 0 : a.step == sync::Step::kRetry ? 3 : 1;
 }
 
 int Enroll(const std::string& dir, const std::vector<std::string>& args) {
@@ -209,70 +252,66 @@ int Enroll(const std::string& dir, const std::vector<std::string>& args) {
   }
   Status s = native::MakePrivateDir(dir);
   if (!s.ok()) return Fail(s);
-  SigningKey key = SigningKey::Generate();
-  std::string body = "{\"protocol\":" + std::to_string(kProtocolVersion) + ",\"code\":\"" + code +
-                     "\",\"public_key\":\"" + ToHex(key.public_key()) + "\"}";
   if (code.find_first_of("\"\\") != std::string::npos) {
     std::cerr << "canvass device enroll: that is not an enrollment code\n";
     return 1;
   }
-  Result<HttpReply> reply = HttpPost(server, "/v1/enroll", body, "application/json");
-  if (!reply.ok()) return Fail(reply.status());
-  if (reply->status != 200) {
-    std::cerr << "canvass device enroll: " << DescribeError(*reply) << "\n";
-    return 1;
-  }
-  rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseIterativeFlag>(reply->body.data(), reply->body.size());
-  if (doc.HasParseError() || !doc.IsObject())
-    return Fail(Status::Corruption("enroll: unreadable answer"));
+  SigningKey key = SigningKey::Generate();
+  sync::Plan plan;
+  plan.enroll = true;
+  plan.code = code;
+  plan.device_key = key.public_key();
   DeviceState d;
   d.dir = dir;
   d.server = server;
-  // Remembered, so that push and surveys trust the same server without --cacert each time.
-  if (!CaCertFileInUse().empty()) {
-    if (char* absolute = realpath(CaCertFileInUse().c_str(), nullptr)) {
-      d.cacert = absolute;
-      std::free(absolute);
+  bool enrolled = false;
+  int fetched = -1;  // -1: no survey list came yet
+  auto keep = [&](const sync::Action& a) -> Status {
+    if (a.step == sync::Step::kBundles) return StoreBundles(d, a.bundles, &(fetched = 0));
+    const sync::Enrollment& e = a.enrollment;
+    d.device_id = e.device_id;
+    d.location = e.location;
+    d.channel = e.channel;
+    d.org_sign = e.org_sign_key;
+    d.org_box = e.org_box_key;
+    // Remembered, so that push and surveys trust the same server without --cacert each time.
+    if (!CaCertFileInUse().empty()) {
+      if (char* absolute = realpath(CaCertFileInUse().c_str(), nullptr)) {
+        d.cacert = absolute;
+        std::free(absolute);
+      }
     }
-  }
-  d.device_id = Field(doc, "device_id");
-  d.location = Field(doc, "location");
-  d.channel = Field(doc, "channel");
-  Result<PublicKey> sign = ArrayFromHex<32>(Field(doc, "org_sign_key"));
-  Result<PublicKey> box = ArrayFromHex<32>(Field(doc, "org_box_key"));
-  Result<std::string> cert_bytes = FromHex(Field(doc, "certificate"));
-  if (!sign.ok() || !box.ok() || !cert_bytes.ok())
-    return Fail(Status::Corruption("enroll: bad keys in the answer"));
-  d.org_sign = *sign;
-  d.org_box = *box;
-  // The certificate must be the organisation's word about this very key.
-  Result<SignedMessage> cert_msg = DecodeSignedMessage(*cert_bytes);
-  if (!cert_msg.ok()) return Fail(cert_msg.status());
-  if (Status v = VerifyMessage(kDeviceDomain, *cert_msg, d.org_sign); !v.ok()) return Fail(v);
-  Result<DeviceCertificate> cert = DecodeCertificate(cert_msg->body);
-  if (!cert.ok() || cert->device_key != key.public_key() || cert->device_id != d.device_id) {
-    return Fail(Status::Unauthenticated("enroll: the certificate does not name this device's key"));
-  }
-  Seed seed = key.seed();
-  std::string seed_hex = ToHex(seed) + "\n";
-  s = native::WriteFileMode0600(dir + "/device.key", seed_hex, true);
-  SecureWipe(seed.data(), 32);
-  SecureWipe(seed_hex.data(), static_cast<std::uint32_t>(seed_hex.size()));
-  if (s.ok())
-    s = native::ReplaceFileMode0600(dir + "/device.json", StateJson(d, Field(doc, "certificate")));
-  if (!s.ok()) return Fail(s);
-  // The enrollment answer carries the location's bundles: no second request that could fail.
-  int fetched = 0;
-  if (doc.HasMember("bundles") && doc["bundles"].IsArray()) {
-    s = StoreBundles(d, doc["bundles"], &fetched);
-  } else {
-    s = FetchSurveys(d, &fetched);
+    Seed seed = key.seed();
+    std::string seed_hex = ToHex(seed) + "\n";
+    Status w = native::WriteFileMode0600(dir + "/device.key", seed_hex, true);
+    SecureWipe(seed.data(), 32);
+    SecureWipe(seed_hex.data(), static_cast<std::uint32_t>(seed_hex.size()));
+    if (w.ok())
+      w = native::ReplaceFileMode0600(dir + "/device.json", StateJson(d, e.certificate_hex));
+    enrolled = w.ok();
+    // The enrollment answer carries the location's bundles: no second request that could fail.
+    if (enrolled && e.has_bundles) {
+      fetched = 0;
+      w = StoreBundles(d, a.bundles, &fetched);
+    }
+    return w;
+  };
+  sync::Action end = Drive(
+      server, plan,
+      [&] {
+        return sync::DeviceView{d.device_id, d.org_sign, {}};
+      },
+      keep);
+  if (!enrolled) {
+    std::cerr << "canvass device enroll: " << end.message << "\n";
+    return ExitOf(end);
   }
   std::cout << "enrolled as " << d.device_id << " at " << d.location << " (" << d.channel << ")";
-  if (s.ok()) std::cout << "; " << fetched << " survey(s)";
+  if (fetched >= 0) std::cout << "; " << fetched << " survey(s)";
   std::cout << "\n";
-  if (!s.ok()) std::cerr << "canvass device: surveys not fetched yet: " << s.message() << "\n";
+  if (end.step != sync::Step::kDone) {
+    std::cerr << "canvass device: surveys not fetched yet: " << end.message << "\n";
+  }
   return 0;
 }
 
@@ -427,8 +466,14 @@ int Record(const DeviceState& d, const std::vector<std::string>& args) {
     if (!t.ok()) return Fail(t.status().WithContext("--time"));
     now = *t;
   }
-  std::string line = "{\"survey\":\"" + survey->id + "\",\"time\":\"" + FormatIsoTime(now) +
-                     "\",\"outcome\":\"completed\",\"answers\":" + answers + "}";
+  // An interchange line around the answers as given (the reader checks them).
+  const std::string line = JsonObject([&](JsonWriter& w) {
+    Put(w, "survey", survey->id);
+    Put(w, "time", FormatIsoTime(now));
+    Put(w, "outcome", "completed");
+    w.Key("answers");
+    w.RawValue(answers.data(), answers.size(), rapidjson::kObjectType);
+  });
   Result<ResponseRecord> typed = ParseJsonLine(line, &*survey);
   if (!typed.ok()) return Fail(typed.status().WithContext("--answers"));
 
@@ -561,8 +606,29 @@ int Import(const DeviceState& d, const std::vector<std::string>& args) {
   return 0;
 }
 
+// The surveys of DIR, fetched and verified: 0, or the exit code of a failure (said on stderr).
+int FetchSurveys(const DeviceState& d) {
+  sync::Plan plan;
+  plan.surveys = true;
+  int fetched = 0;
+  sync::Action end = Drive(
+      d.server, plan,
+      [&] {
+        return sync::DeviceView{d.device_id, d.org_sign, {}};
+      },
+      [&](const sync::Action& a) { return StoreBundles(d, a.bundles, &fetched); });
+  if (end.step != sync::Step::kDone) {
+    std::cerr << "canvass device: surveys: " << end.message << "\n";
+    return ExitOf(end);
+  }
+  std::cout << fetched << " survey(s) verified and stored\n";
+  return 0;
+}
+
 int Push(const DeviceState& d, const std::vector<std::string>& args) {
-  std::uint32_t max_batch = kMaxBatchRecords;
+  sync::Plan plan;
+  plan.push = true;
+  plan.surveys = true;  // a push refreshes the surveys after it
   for (std::size_t i = 0; i + 1 < args.size(); ++i) {
     if (args[i] == "--max-batch") {
       int n = std::atoi(args[++i].c_str());
@@ -570,42 +636,41 @@ int Push(const DeviceState& d, const std::vector<std::string>& args) {
         std::cerr << "canvass device push: --max-batch is 1 to " << kMaxBatchRecords << "\n";
         return 2;
       }
-      max_batch = static_cast<std::uint32_t>(n);
+      plan.max_batch = static_cast<std::uint32_t>(n);
     }
   }
   std::unique_ptr<Store> store;
   Result<ResponseLog> log = OpenLog(d, &store);
   if (!log.ok()) return Fail(log.status());
   std::uint64_t sent = 0;
-  while (log->PendingCount() > 0) {
-    Result<std::vector<LogEntry>> entries = log->Unsynced(max_batch);
-    if (!entries.ok()) return Fail(entries.status());
-    RecordBatch batch;
-    batch.device_id = d.device_id;
-    for (LogEntry& e : *entries) batch.envelopes.push_back(std::move(e.envelope));
-    Result<HttpReply> reply =
-        HttpPost(d.server, "/v1/records", EncodeBatch(batch), "application/octet-stream");
-    if (!reply.ok()) {
-      std::cerr << "canvass device push: " << reply.status().message() << "; "
-                << log->PendingCount() << " record(s) kept for the next push\n";
-      return 3;
-    }
-    if (reply->status != 200) {
-      std::cerr << "canvass device push: refused: " << DescribeError(*reply) << "; "
-                << log->PendingCount() << " record(s) kept\n";
-      return reply->status == 503 || reply->status == 429 ? 3 : 1;
-    }
-    Status s = log->Acknowledge(reply->body, d.org_sign);
-    if (!s.ok()) {
-      return Fail(s.WithContext("the server's receipt was refused; records kept"));
-    }
-    sent += batch.envelopes.size();
-  }
   int fetched = 0;
-  Status s = FetchSurveys(d, &fetched);
+  auto view = [&] {
+    sync::DeviceView v{d.device_id, d.org_sign, {}};
+    if (Result<std::vector<LogEntry>> e = log->Unsynced(plan.max_batch); e.ok()) {
+      v.unsynced = std::move(*e);
+    }
+    return v;
+  };
+  auto keep = [&](const sync::Action& a) -> Status {
+    if (a.step == sync::Step::kBundles) return StoreBundles(d, a.bundles, &fetched);
+    const std::uint64_t before = log->state().acked.seq;
+    Status s = log->Acknowledge(a.receipt_bytes, d.org_sign);
+    if (!s.ok()) return s.WithContext("the server's receipt was refused; records kept");
+    sent += log->state().acked.seq - before;
+    return s;
+  };
+  sync::Action end = Drive(d.server, plan, view, keep);
+  if (end.step != sync::Step::kDone && std::string_view(end.what) == "push") {
+    std::cerr << "canvass device push: " << (end.step == sync::Step::kRefused ? "refused: " : "")
+              << end.message << "; " << log->PendingCount() << " record(s) kept"
+              << (end.step == sync::Step::kRetry ? " for the next push" : "") << "\n";
+    return ExitOf(end);
+  }
   std::cout << "pushed " << sent << " record(s); acknowledged up to seq " << log->state().acked.seq
             << "\n";
-  if (!s.ok()) std::cerr << "canvass device: surveys not refreshed: " << s.message() << "\n";
+  if (end.step != sync::Step::kDone) {
+    std::cerr << "canvass device: surveys not refreshed: " << end.message << "\n";
+  }
   return 0;
 }
 
@@ -613,10 +678,17 @@ int Status_(const DeviceState& d) {
   std::unique_ptr<Store> store;
   Result<ResponseLog> log = OpenLog(d, &store);
   if (!log.ok()) return Fail(log.status());
-  std::cout << "{\"device_id\":\"" << d.device_id << "\",\"pending\":" << log->PendingCount()
-            << ",\"head_seq\":" << log->state().head.seq
-            << ",\"acked_seq\":" << log->state().acked.seq << ",\"server\":\"" << d.server
-            << "\"}\n";
+  std::cout << JsonObject([&](JsonWriter& w) {
+    Put(w, "device_id", d.device_id);
+    for (const auto& [key, value] :
+         {std::pair<const char*, std::uint64_t>{"pending", log->PendingCount()},
+          {"head_seq", log->state().head.seq},
+          {"acked_seq", log->state().acked.seq}}) {
+      w.Key(key);
+      w.Uint64(value);
+    }
+    Put(w, "server", d.server);
+  }) << "\n";
   return 0;
 }
 
@@ -695,11 +767,7 @@ int RunDevice(const std::vector<std::string>& all_args) {
   if (command == "push") return Push(*d, cmd_args);
   if (command == "status") return Status_(*d);
   if (command == "batch") return Batch(*d, cmd_args);
-  int fetched = 0;
-  Status s = FetchSurveys(*d, &fetched);
-  if (!s.ok()) return Fail(s);
-  std::cout << fetched << " survey(s) verified and stored\n";
-  return 0;
+  return FetchSurveys(*d);
 }
 
 }  // namespace canvass::cli

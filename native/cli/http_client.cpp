@@ -2,10 +2,11 @@
 
 #include <httplib.h>
 #include <openssl/x509.h>
-#include <rapidjson/document.h>
 
 #include <fstream>
 #include <iostream>
+
+#include "canvass/sync_client.h"
 
 namespace canvass::cli {
 namespace {
@@ -119,15 +120,7 @@ Result<HttpReply> HttpPost(const std::string& server, const std::string& path,
 }
 
 std::string DescribeError(const HttpReply& reply) {
-  rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseIterativeFlag>(reply.body.data(), reply.body.size());
-  if (!doc.HasParseError() && doc.IsObject() && doc.HasMember("message") &&
-      doc["message"].IsString()) {
-    std::string code =
-        doc.HasMember("error") && doc["error"].IsString() ? doc["error"].GetString() : "";
-    return std::to_string(reply.status) + " " + code + ": " + doc["message"].GetString();
-  }
-  return std::to_string(reply.status) + ": " + reply.body.substr(0, 500);
+  return sync::DescribeError(reply.status, reply.body);
 }
 
 }  // namespace canvass::cli

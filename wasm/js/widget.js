@@ -43,16 +43,13 @@ function instantiateWith(compiled) {
     return {};  // asynchronous: the exports arrive through receive()
   };
 }
-const PROTOCOL = 1;
-const BATCH = 200;  // records per push (the server takes up to 500)
-
-const toHex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 const fromHex = (hex) => {
   const out = new Uint8Array(hex.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.substr(i * 2, 2), 16);
   return out;
 };
 const ZERO_HASH = '0'.repeat(64);
+const text = (bytes) => new TextDecoder().decode(bytes);
 const req = (r) => new Promise((resolve, reject) => {
   r.onsuccess = () => resolve(r.result);
   r.onerror = () => reject(r.error);
@@ -211,19 +208,27 @@ function addStyle() {
   document.head.appendChild(s);
 }
 
+// Sends a request the core's sync client (wasm/widget/api.cpp, canvass/sync_client.h) made:
+// resolves with [status, body bytes], or [0, what went wrong] when no answer came.
+async function send(server, r) {
+  try {
+    const res = await fetch(server + r.path, r.method === 'GET' ? {} : {
+      method: r.method, headers: { 'Content-Type': r.content_type }, body: fromHex(r.body),
+    });
+    return [res.status, new Uint8Array(await res.arrayBuffer())];
+  } catch (e) {
+    return [0, `network: ${e.message}`];
+  }
+}
+
 // Sends an enrollment request for a new device key: the public web channel (code undefined) or
-// a one-time code. Resolves with the key, the answer and its JSON (checked by the caller).
+// a one-time code. Resolves with the key and the answer (checked by the caller).
 async function requestEnrollment(mod, server, code) {
   const seed = mod.newDeviceSeed();
   const publicKey = mod.publicKeyOf(seed);
-  const path = code === undefined ? '/v1/web/enroll' : '/v1/enroll';
-  const body = { protocol: PROTOCOL, public_key: publicKey };
-  if (code !== undefined) body.code = code;
-  const res = await fetch(server + path, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
-  });
-  const j = await res.json().catch(() => ({}));
-  return { seed, publicKey, res, j };
+  const answer = await send(server,
+    JSON.parse(mod.syncRequest(code === undefined ? 'web' : 'enroll', code ?? '', publicKey)));
+  return { seed, publicKey, answer };
 }
 
 function randomU64() {
@@ -272,10 +277,9 @@ export async function mount(element, options = {}, compiled = null) {
   // beside the enrollment (POST /v1/web/surveys writes nothing), so that the first question does
   // not wait for the enrollment, which completes behind it.
   const earlySurveys = !storedDevice && mode === 'embed'
-    ? fetch(`${server}/v1/web/surveys`, {
-      method: 'POST', headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ protocol: PROTOCOL }),
-    }).then((r) => (r.ok ? r.json() : null)).catch(() => null)
+    ? send(server, JSON.parse(mod.syncRequest('web_surveys', '', '')))
+      .then(([status, body]) => (status === 200 ? JSON.parse(text(body)) : null))
+      .catch(() => null)
     : null;
   // A device to enroll (embed: the public web channel; kiosk: a code in the URL): the request
   // needs only the core, not the UI, so it goes out now and its round trip overlaps the UI's
@@ -374,10 +378,10 @@ export async function mount(element, options = {}, compiled = null) {
 
   // `pending`: the answer of a request already sent (requestEnrollment), else one is sent now.
   const enroll = async (code, pending) => {
-    const { seed, publicKey, res, j } = await (pending ?? requestEnrollment(mod, server, code));
-    if (!res.ok) throw new Error(`enrollment refused (${res.status}): ${j.message || res.statusText}`);
-    const bad = mod.verifyCertificate(j.certificate, j.org_sign_key, publicKey, j.device_id);
-    if (bad) throw new Error(`enrollment answer refused: ${bad}`);
+    const { seed, publicKey, answer } = await (pending ?? requestEnrollment(mod, server, code));
+    const bad = mod.checkEnrollment(answer[0], answer[1], publicKey);
+    if (bad) throw new Error(bad);
+    const j = JSON.parse(text(answer[1]));
     // Seed stored raw: libsodium signs in wasm, so a non-extractable WebCrypto key cannot be used
     // (docs/widget.md, known limitations). Another tab may have enrolled first: keep its device.
     const stored = await log.setMetaOnce('device', {
@@ -414,12 +418,27 @@ export async function mount(element, options = {}, compiled = null) {
     log.getMeta('bundles').then((good) => log.setMeta('bundles', { ...(good || {}), ...fresh }))
       .catch((err) => emit('error', err));
   };
-  const refreshBundles = async () => {
-    const res = await fetch(`${server}/v1/surveys?device=${encodeURIComponent(device.device_id)}`);
-    const j = await res.json().catch(() => ({}));
-    if (!res.ok) throw new Error(`surveys: ${res.status} ${j.message || ''}`);
-    await acceptBundles(j.bundles);
+  // Runs one plan of the core's sync client on `lane` (0: push, 1: surveys) to its end;
+  // `keep(step, body)` takes what the last answer brought. Rejects on a refusal, or with `retry`
+  // and the client's delay.
+  const run = async (lane, plan, keep) => {
+    mod.syncBegin(lane, plan);
+    let answer = [-1, ''];
+    for (;;) {
+      const entries = answer[0] < 0 && lane === 0
+        ? (await log.unsynced(mod.syncBatch)).map((e) => `${e.seq} ${e.hash} ${e.envelope}`).join(' ')
+        : '';
+      const a = JSON.parse(mod.syncNext(lane, answer[0], answer[1], entries));
+      const body = answer[1];
+      answer = [-1, ''];
+      if (a.step === 'send') answer = await send(server, a);
+      else if (a.step === 'done') return;
+      else if (a.step === 'retry' || a.step === 'refused') {
+        throw Object.assign(new Error(a.message), { retry: a.step === 'retry', delay: a.delay_ms });
+      } else await keep(a, body);
+    }
   };
+  const refreshBundles = () => run(1, 'surveys', (a, body) => acceptBundles(JSON.parse(text(body)).bundles));
   const select = () => {
     const err = mod.selectSurvey(surveyId);
     if (err) {
@@ -429,39 +448,17 @@ export async function mount(element, options = {}, compiled = null) {
     return true;
   };
 
-  // ---- Sync: push unsynced records, verify the receipt in wasm, then drop.
+  // ---- Sync: the core's client pushes the unsynced records and verifies each receipt; the log
+  // drops what a receipt covers.
   let syncing = null;
-  let retries = 0;
   let retryTimer = 0;
   const pushOnce = async () => {
     if (!device) throw new Error('the device is not enrolled');
     let receipt = null;
-    for (;;) {
-      const entries = await log.unsynced(BATCH);
-      if (!entries.length) break;
-      const batch = mod.encodeBatch(device.device_id, JSON.stringify(entries.map((e) => e.envelope)));
-      if (!batch) throw new Error('cannot encode the batch');
-      let res;
-      try {
-        res = await fetch(`${server}/v1/records`, {
-          method: 'POST', headers: { 'Content-Type': 'application/octet-stream' }, body: fromHex(batch),
-        });
-      } catch (e) {
-        throw Object.assign(new Error(`network: ${e.message}`), { retry: true });
-      }
-      if (!res.ok) {
-        const j = await res.json().catch(() => ({}));
-        throw Object.assign(new Error(`push refused (${res.status}): ${j.message || res.statusText}`),
-          { retry: res.status === 429 || res.status >= 500, status: res.status });
-      }
-      const bytes = new Uint8Array(await res.arrayBuffer());
-      const hashes = Object.fromEntries(entries.map((e) => [String(e.seq), e.hash]));
-      const r = JSON.parse(mod.checkReceipt(toHex(bytes), device.device_id, JSON.stringify(hashes)));
-      if (!r.ok) throw new Error(r.error);
-      await log.drop(r.last_seq, r.head_hash);
-      receipt = { last_seq: r.last_seq, head_hash: r.head_hash };
-      if (r.last_seq < entries[entries.length - 1].seq) break;  // server stored less: retry later
-    }
+    await run(0, 'push', async (a) => {
+      await log.drop(a.last_seq, a.head_hash);
+      receipt = { last_seq: a.last_seq, head_hash: a.head_hash };
+    });
     if (!receipt) {
       const acked = await log.getMeta('acked');
       receipt = { last_seq: acked?.seq ?? 0, head_hash: acked?.hash ?? ZERO_HASH };
@@ -472,7 +469,6 @@ export async function mount(element, options = {}, compiled = null) {
   const sync = () => {
     if (!syncing) {
       syncing = pushOnce().then((receipt) => {
-        retries = 0;
         mod.setScreenMessage('');
         emit('sync', receipt);
         return receipt;
@@ -486,17 +482,13 @@ export async function mount(element, options = {}, compiled = null) {
     }
     return syncing;
   };
-  // Background sync: exponential backoff with jitter on network and server trouble.
+  // Background sync: on network and server trouble, again after the core's back-off.
   const autoSync = () => {
     clearTimeout(retryTimer);
     if (unmounted || !device) return;
     sync().catch((e) => {
       emit('error', e);
-      if (e.retry && !unmounted) {
-        retries = Math.min(retries + 1, 10);
-        const delay = Math.min(60000, 1000 * 2 ** retries) * (0.5 + Math.random());
-        retryTimer = setTimeout(autoSync, delay);
-      }
+      if (e.retry && !unmounted) retryTimer = setTimeout(autoSync, e.delay);
     });
   };
   const onOnline = () => {

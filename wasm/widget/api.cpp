@@ -5,10 +5,10 @@
 // function answers with a value, and errors are JSON {"ok": false, "error": "..."} or a non-empty
 // error string, which the JS glue turns into a rejected promise or an `error` event.
 #include <emscripten/bind.h>
+#include <emscripten/html5.h>
 #include <emscripten/val.h>
 
 #include <rapidjson/document.h>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -17,6 +17,7 @@
 #include "canvass/messages.h"
 #include "canvass/record.h"
 #include "canvass/response_log.h"
+#include "canvass/sync_client.h"
 #include "host.h"
 #include "keyboard.h"
 #include "ui.h"
@@ -34,11 +35,7 @@ UiFrame g_frame;      // the last frame's items and text fields
 std::string g_focus;  // the item keyboard navigation is on ("" for none)
 int g_pressing = 0;   // pointer transitions Key() queued: not the user's pointer
 
-std::int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+std::int64_t NowMs() { return static_cast<std::int64_t>(emscripten_date_now()); }
 
 std::string Fail(const std::string& message) {
   return "{\"ok\":false,\"error\":" + JsonQuote(message) + "}";
@@ -79,7 +76,12 @@ void FlushEvents() {
 
 // [SECTION] Keys and the device log step ------------------------------------------------------
 
+sync::Client g_sync[2];  // see [SECTION] Sync
+
 std::string Init() {
+  // Each lane's back-off jitter from its own seed.
+  g_sync[0] = sync::Client(static_cast<std::uint64_t>(NowMs()));
+  g_sync[1] = sync::Client(static_cast<std::uint64_t>(NowMs()) ^ 0x9E3779B97F4A7C15ull);
   Status s = InitCrypto();
   return s.ok() ? "" : s.ToString();
 }
@@ -98,24 +100,6 @@ std::string PublicKeyOf(const std::string& seed_hex) {
   return ToHex(SigningKey::FromSeed(*seed).public_key());
 }
 
-// Checks an enrollment answer: the certificate is the organisation's, for our key and id.
-std::string VerifyCertificate(const std::string& cert_hex, const std::string& org_sign_hex,
-                              const std::string& public_key_hex, const std::string& device_id) {
-  auto org = Hex<32>(org_sign_hex, "org_sign_key");
-  if (!org.ok()) return org.status().message();
-  auto bytes = FromHex(cert_hex);
-  if (!bytes.ok()) return "certificate: " + bytes.status().message();
-  auto message = DecodeSignedMessage(*bytes);
-  if (!message.ok()) return "certificate: " + message.status().message();
-  Status s = VerifyMessage(kDeviceDomain, *message, *org);
-  if (!s.ok()) return "certificate: " + s.message();
-  auto cert = DecodeCertificate(message->body);
-  if (!cert.ok()) return "certificate: " + cert.status().message();
-  if (cert->device_id != device_id) return "certificate names another device";
-  if (ToHex(cert->device_key) != public_key_hex) return "certificate names another key";
-  return "";
-}
-
 std::string SignPending(double head_seq, const std::string& head_hash_hex) {
   if (!g_widget) return Fail("widget not started");
   auto hash = Hex<32>(head_hash_hex, "head hash");
@@ -127,60 +111,79 @@ std::string SignPending(double head_seq, const std::string& head_hash_hex) {
          ToHex(entry->hash) + "\",\"envelope\":\"" + ToHex(entry->envelope) + "\"}";
 }
 
-std::string EncodeBatchHex(const std::string& device_id, const std::string& envelopes_json) {
-  rapidjson::Document doc;
-  doc.Parse(envelopes_json.c_str(), envelopes_json.size());
-  if (doc.HasParseError() || !doc.IsArray()) return "";
-  RecordBatch batch;
-  batch.device_id = device_id;
-  for (const auto& v : doc.GetArray()) {
-    if (!v.IsString()) return "";
-    auto bytes = FromHex(std::string_view(v.GetString(), v.GetStringLength()));
-    if (!bytes.ok()) return "";
-    batch.envelopes.push_back(std::move(*bytes));
-  }
-  return ToHex(EncodeBatch(batch));
+// [SECTION] Sync: the core's state machine (canvass/sync_client.h); widget.js moves its requests
+// over fetch. Two clients (g_sync): lane 0 pushes the log, lane 1 refreshes the surveys.
+
+// A request to send: {method, path, content_type, body (hex)}.
+std::string RequestJson(const sync::Request& r) {
+  return std::string("{\"method\":\"") + r.method + "\",\"path\":" + JsonQuote(r.path) +
+         ",\"content_type\":\"" + r.content_type + "\",\"body\":\"" + ToHex(r.body) + "\"";
 }
 
-// The checks of ResponseLog::Acknowledge on a receipt for a batch we sent: the organisation's
-// signature, our device id, and the head hash equal to our record's hash at last_seq.
-// `hashes_json` maps the seqs we still hold to their hashes: {"12": "<hex>", ...}.
-std::string CheckReceipt(const std::string& receipt_hex, const std::string& device_id,
-                         const std::string& hashes_json) {
-  auto bytes = FromHex(receipt_hex);
-  if (!bytes.ok()) return Fail("receipt: " + bytes.status().message());
-  auto message = DecodeSignedMessage(*bytes);
-  if (!message.ok()) return Fail("receipt: " + message.status().message());
-  Status s = VerifyMessage(kReceiptDomain, *message, g_org_sign);
-  if (!s.ok()) return Fail("receipt: " + s.message());
-  auto receipt = DecodeReceipt(message->body);
-  if (!receipt.ok()) return Fail("receipt: " + receipt.status().message());
-  if (receipt->device_id != device_id) {
-    return Fail("receipt is for device '" + receipt->device_id + "', not this one");
+// The enrollment request for a new device key: "enroll" with a one-time code, "web" for the
+// public web channel; "web_surveys" is the web channel's surveys before enrolling.
+std::string SyncRequest(const std::string& kind, const std::string& code,
+                        const std::string& public_key_hex) {
+  auto key = Hex<32>(public_key_hex, "public key");
+  return RequestJson(kind == "web_surveys" ? sync::WebSurveysRequest()
+                                           : sync::EnrollRequest(code, kind == "web",
+                                                                 key.ok() ? *key : PublicKey{})) +
+         "}";
+}
+
+// Checks an enrollment answer (status, body): "" when the certificate is the organisation's for
+// our key and the answer's device id, else why not.
+std::string CheckEnrollment(double status, const std::string& body,
+                            const std::string& public_key_hex) {
+  if (status != 200) {
+    return "enrollment refused: " + sync::DescribeError(static_cast<int>(status), body);
   }
-  rapidjson::Document doc;
-  doc.Parse(hashes_json.c_str(), hashes_json.size());
-  if (doc.HasParseError() || !doc.IsObject()) return Fail("bad hash map");
-  const std::string key = std::to_string(receipt->last_seq);
-  const rapidjson::Value* held = Member(doc, key.c_str());
-  bool ours = false;
-  if (held && held->IsString()) {
-    if (ToHex(receipt->head_hash) != held->GetString()) {
-      return Fail("receipt for record " + key +
-                  " names another hash: the server holds a different record; nothing dropped");
-    }
-    ours = true;
-  } else {
-    std::uint64_t lowest = UINT64_MAX;
-    ForEachMember(doc, [&](const std::string& name, const rapidjson::Value&) {
-      lowest = std::min<std::uint64_t>(lowest, std::strtoull(name.c_str(), nullptr, 10));
-    });
-    if (receipt->last_seq >= lowest) {
-      return Fail("receipt names record " + key + ", which this device did not send");
-    }
+  auto key = Hex<32>(public_key_hex, "public key");
+  Result<sync::Enrollment> e =
+      key.ok() ? sync::ReadEnrollment(body, *key, nullptr) : Result<sync::Enrollment>(key.status());
+  return e.ok() ? "" : "enrollment answer refused: " + e.status().message();
+}
+
+// Starts a run on `lane`: "push" (every unsynced record) or "surveys".
+void SyncBegin(int lane, const std::string& what) {
+  sync::Plan plan;
+  plan.push = what == "push";
+  plan.surveys = what == "surveys";
+  g_sync[lane & 1].Begin(plan);
+}
+
+// The next step of `lane` after the answer (status, body bytes) to its last request; status -1
+// when there was none. `entries` is the log's unsynced records as "seq hash envelope" triples
+// (hex, separated by spaces), read when there was no answer: the client picks the next batch.
+// Bundles to keep are the answer's "bundles", which the glue hands to loadBundle one by one.
+std::string SyncNext(int lane, double status, const std::string& body, const std::string& entries) {
+  sync::DeviceView view;
+  if (g_widget) view.device_id = g_widget->device_id();
+  view.org_sign_key = g_org_sign;
+  std::string_view rest = entries;
+  auto word = [&rest] {
+    const std::size_t end = std::min(rest.find(' '), rest.size());
+    std::string_view w = rest.substr(0, end);
+    rest.remove_prefix(std::min(end + 1, rest.size()));
+    return w;
+  };
+  while (!rest.empty()) {
+    LogEntry e;
+    e.seq = std::strtoull(std::string(word()).c_str(), nullptr, 10);
+    auto hash = ArrayFromHex<32>(word());
+    auto envelope = FromHex(word());
+    if (!hash.ok() || !envelope.ok()) break;
+    e.hash = *hash;
+    e.envelope = std::move(*envelope);
+    view.unsynced.push_back(std::move(e));
   }
-  return "{\"ok\":true,\"last_seq\":" + key + ",\"head_hash\":\"" + ToHex(receipt->head_hash) +
-         "\",\"covers_held\":" + (ours ? "true" : "false") + "}";
+  const sync::Action a = g_sync[lane & 1].Next(
+      view, status < 0 ? sync::Answer::None() : sync::Answer{static_cast<int>(status), body});
+  return (a.step == sync::Step::kSend ? RequestJson(a.request) + "," : "{") + "\"step\":\"" +
+         sync::StepName(a.step) + "\",\"delay_ms\":" + std::to_string(a.delay_ms) +
+         ",\"message\":" + JsonQuote(a.message) +
+         ",\"last_seq\":" + std::to_string(a.receipt.last_seq) + ",\"head_hash\":\"" +
+         ToHex(a.receipt.head_hash) + "\"}";
 }
 
 // [SECTION] The widget ------------------------------------------------------------------------
@@ -483,10 +486,12 @@ EMSCRIPTEN_BINDINGS(canvass_widget) {
   emscripten::function("init", &Init);
   emscripten::function("newDeviceSeed", &NewDeviceSeed);
   emscripten::function("publicKeyOf", &PublicKeyOf);
-  emscripten::function("verifyCertificate", &VerifyCertificate);
   emscripten::function("signPending", &SignPending);
-  emscripten::function("encodeBatch", &EncodeBatchHex);
-  emscripten::function("checkReceipt", &CheckReceipt);
+  emscripten::function("syncRequest", &SyncRequest);
+  emscripten::function("checkEnrollment", &CheckEnrollment);
+  emscripten::function("syncBegin", &SyncBegin);
+  emscripten::function("syncNext", &SyncNext);
+  emscripten::constant("syncBatch", canvass::sync::kBatchRecords);
   emscripten::function("start", &Start);
   emscripten::function("stop", &Stop);
   emscripten::function("setEventSink", &SetEventSink);
