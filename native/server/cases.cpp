@@ -341,18 +341,19 @@ Status CaseProjection::Apply(const std::vector<StoredRecord>& records, DerivedTx
     // The device's location, never the record's own tag (DESIGN §5).
     std::string location = t.stored->location;
     if (location.empty()) {
-      Result<std::string> enrolled = txn.DeviceLocation(t.stored->device_id);
+      Result<std::string> enrolled = DeviceRegistry::Location(txn.sql(), t.stored->device_id);
       if (!enrolled.ok()) return enrolled.status();
       location = *enrolled;
     }
     std::optional<CaseRow> c =
         CaseFromRecord(*t.survey, record, location, t.stored->stored_ms, sla_ms_);
     if (!c) continue;
-    Result<bool> added = txn.InsertCase(*c);
+    Result<bool> added = CaseStore::Open(txn.sql(), *c);
     if (!added.ok()) return added.status();
     if (!*added) continue;  // opened already
     opened_.push_back(*c);
-    if (Status s = txn.EnqueueEvent(MakeCaseEvent("case.opened", *c, t.stored->stored_ms));
+    if (Status s = WebhookOutbox::Enqueue(txn.sql(),
+                                          MakeCaseEvent("case.opened", *c, t.stored->stored_ms));
         !s.ok()) {
       return s;
     }

@@ -45,6 +45,42 @@ Result<AppendResult> ClassifyBatch(const ChainHead& head,
   return result;
 }
 
+ServerStore::ServerStore(std::unique_ptr<SqlDb> db)
+    : OwnedSqlDb(std::move(db)),
+      SettingsStore(*owned_db),
+      DeviceRegistry(*owned_db),
+      RecordLog(*owned_db),
+      ProjectionQueue(*owned_db),
+      UserStore(*owned_db),
+      CaseStore(*owned_db),
+      WebhookOutbox(*owned_db) {}
+
+Status ServerStore::Ping() {
+  bool answered = false;
+  Status s = owned_db->Query("SELECT 1", {}, "ping", [&](const SqlRow&) { answered = true; });
+  if (s.ok() && !answered) return Status::IoError("ping: no answer");
+  return s;
+}
+
+Result<std::unique_ptr<ServerStore>> OpenSqliteStore(const std::string& path,
+                                                     std::uint32_t max_db_mb) {
+  Result<std::unique_ptr<SqlDb>> db = OpenSqliteDb(path, max_db_mb);
+  if (!db.ok()) return db.status();
+  if (Status s = MigrateSchema(**db); !s.ok()) return s.WithContext(path);
+  return std::make_unique<ServerStore>(std::move(*db));
+}
+
+Result<std::unique_ptr<ServerStore>> OpenPostgresStore(const std::string& url) {
+  Result<std::unique_ptr<SqlDb>> db = OpenPostgresDb(url);
+  if (!db.ok()) return db.status();
+  // Not reaching the server is said as it is; what goes wrong after, with where.
+  if (Status s = (*db)->Query("SELECT 1", {}, "connect", [](const SqlRow&) {}); !s.ok()) return s;
+  if (Status s = MigrateSchema(**db); !s.ok()) {
+    return s.WithContext("PostgreSQL at " + RedactPostgresUrl(url));
+  }
+  return std::make_unique<ServerStore>(std::move(*db));
+}
+
 Result<std::unique_ptr<ServerStore>> OpenStore(const std::string& spec, const std::string& data_dir,
                                                const StoreOptions& options) {
   if (spec.empty() || spec == "sqlite") {
@@ -58,94 +94,6 @@ Result<std::unique_ptr<ServerStore>> OpenStore(const std::string& spec, const st
     return OpenPostgresStore(spec);
   }
   return Status::InvalidArgument("--db: use sqlite or a postgresql:// URL, not '" + spec + "'");
-}
-
-std::optional<std::string> CaseFilterSql(const CaseFilter& f,
-                                         const std::function<std::string(int)>& placeholder,
-                                         std::vector<SqlValue>* params) {
-  if (f.locations && f.locations->empty()) return std::nullopt;
-  params->clear();
-  auto text = [&](const std::string& v) {
-    params->emplace_back(std::in_place_type<std::string>, v);
-    return placeholder(static_cast<int>(params->size()));
-  };
-  auto number = [&](std::int64_t v) {
-    params->emplace_back(std::in_place_type<std::int64_t>, v);
-    return placeholder(static_cast<int>(params->size()));
-  };
-  std::string sql = " WHERE 1 = 1";
-  if (f.state) sql += " AND state = " + text(*f.state);
-  if (f.locations) {
-    sql += " AND location IN (";
-    for (std::size_t i = 0; i < f.locations->size(); ++i) {
-      sql += (i ? ", " : "") + text((*f.locations)[i]);
-    }
-    sql += ")";
-  }
-  if (f.overdue_at) sql += " AND state <> 'resolved' AND due_ms <= " + number(*f.overdue_at);
-  if (f.escalated) {
-    sql += *f.escalated ? " AND escalated_ms IS NOT NULL" : " AND escalated_ms IS NULL";
-  }
-  if (f.assignee) sql += " AND assignee = " + text(*f.assignee);
-  sql += " ORDER BY due_ms, case_id LIMIT " + number(f.limit);
-  return sql;
-}
-
-bool IsStorableText(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n;
-    std::uint32_t cp;
-    if (c == 0) return false;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      n = 1, cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      n = 2, cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      n = 3, cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + n >= s.size()) return false;  // truncated sequence
-    for (std::size_t k = 1; k <= n; ++k) {
-      const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    const std::uint32_t min = n == 1 ? 0x80 : n == 2 ? 0x800 : 0x10000;
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += n + 1;
-  }
-  return true;
-}
-
-std::optional<std::string> PrefixEnd(std::string prefix) {
-  while (!prefix.empty() && static_cast<unsigned char>(prefix.back()) == 0xff) prefix.pop_back();
-  if (prefix.empty()) return std::nullopt;
-  prefix.back() = static_cast<char>(static_cast<unsigned char>(prefix.back()) + 1);
-  return prefix;
-}
-
-std::string JoinLocations(const std::vector<std::string>& locations) {
-  std::string out;
-  for (const auto& s : locations) out += (out.empty() ? "" : "\n") + s;
-  return out;
-}
-
-std::vector<std::string> SplitLocations(const std::string& joined) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (!joined.empty() && start <= joined.size()) {
-    std::size_t end = joined.find('\n', start);
-    if (end == std::string::npos) end = joined.size();
-    out.push_back(joined.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
 }
 
 Result<ResponseRecord> DecodeStoredRecord(const StoredRecord& stored) {

@@ -17,6 +17,7 @@
 #include "cases.h"
 #include "projector.h"
 #include "store.h"
+#include "store_test_support.h"
 #include "test_support.h"
 #include "users.h"
 #include "webhooks.h"
@@ -540,13 +541,8 @@ TEST_CASE("the case store's contract (SQLite)", "[native]") {
 
 // Hidden ("."): run by tests/server/cases_pg.test.mjs against the PostgreSQL it starts.
 TEST_CASE("the case store's contract (PostgreSQL)", "[.][postgres-cases]") {
-  const char* url = std::getenv("CANVASS_TEST_PG_URL");
-  REQUIRE(url != nullptr);
-  REQUIRE(InitCrypto().ok());
-  Result<std::unique_ptr<ServerStore>> store = OpenPostgresStore(url);
-  INFO(store.status().ToString());
-  REQUIRE(store.ok());
-  CheckCaseStoreContract(store->get(), "pg");
+  std::unique_ptr<ServerStore> pg = OpenTestPostgresStore();
+  CheckCaseStoreContract(pg.get(), "pg");
 }
 
 }  // namespace canvass::server

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "store.h"
+#include "store_test_support.h"
 
 namespace canvass::server {
 namespace {
@@ -111,13 +112,8 @@ TEST_CASE("inbound messages: each gateway message id is stored once (SQLite)", "
 // Hidden ("."): run by tests/server/sms_pg.test.mjs against the PostgreSQL it starts.
 TEST_CASE("inbound messages: each gateway message id is stored once (PostgreSQL)",
           "[.][postgres-inbound]") {
-  const char* url = std::getenv("CANVASS_TEST_PG_URL");
-  REQUIRE(url != nullptr);
-  REQUIRE(InitCrypto().ok());
-  Result<std::unique_ptr<ServerStore>> store = OpenPostgresStore(url);
-  INFO(store.status().ToString());
-  REQUIRE(store.ok());
-  CheckInboundContract(store->get(), "dev-sms-gateway");
+  std::unique_ptr<ServerStore> pg = OpenTestPostgresStore();
+  CheckInboundContract(pg.get(), "dev-sms-gateway");
 }
 
 }  // namespace canvass::server

@@ -14,6 +14,7 @@
 
 #include "projector.h"
 #include "store.h"
+#include "store_test_support.h"
 
 namespace canvass::server {
 namespace {
@@ -159,15 +160,10 @@ TEST_CASE("projections see every stored record exactly once (SQLite)", "[native]
 
 // Hidden ("."): run by tests/server/projection_pg.test.mjs against the PostgreSQL it starts.
 TEST_CASE("projections see every stored record exactly once (PostgreSQL)", "[.][postgres]") {
-  const char* url = std::getenv("CANVASS_TEST_PG_URL");
-  REQUIRE(url != nullptr);
-  REQUIRE(InitCrypto().ok());
-  Result<std::unique_ptr<ServerStore>> store = OpenPostgresStore(url);
-  INFO(store.status().ToString());
-  REQUIRE(store.ok());
+  std::unique_ptr<ServerStore> pg = OpenTestPostgresStore();
   // Each section re-enters the test case: a fresh tag per run keeps their rows apart.
   static int run = 0;
-  CheckProjectionContract(store->get(), "pg" + std::to_string(++run));
+  CheckProjectionContract(pg.get(), "pg" + std::to_string(++run));
 }
 
 TEST_CASE("PrefixEnd bounds a prefix range", "[native]") {

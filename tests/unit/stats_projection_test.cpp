@@ -20,6 +20,7 @@
 #include "projector.h"
 #include "stats_projection.h"
 #include "store.h"
+#include "store_test_support.h"
 #include "test_support.h"
 
 namespace canvass::server {
@@ -294,13 +295,8 @@ TEST_CASE("GET /v1/admin/stats serves the cube of the stored records (SQLite)", 
 // Hidden ("."): run by tests/server/stats_pg.test.mjs against the PostgreSQL it starts.
 TEST_CASE("GET /v1/admin/stats serves the cube of the stored records (PostgreSQL)",
           "[.][postgres-stats]") {
-  const char* url = std::getenv("CANVASS_TEST_PG_URL");
-  REQUIRE(url != nullptr);
-  REQUIRE(InitCrypto().ok());
-  Result<std::unique_ptr<ServerStore>> store = OpenPostgresStore(url);
-  INFO(store.status().ToString());
-  REQUIRE(store.ok());
-  CheckStatsEndpoint(store->get(), "pg");
+  std::unique_ptr<ServerStore> pg = OpenTestPostgresStore();
+  CheckStatsEndpoint(pg.get(), "pg");
 }
 
 }  // namespace canvass::server
