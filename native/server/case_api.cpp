@@ -55,6 +55,16 @@ void WriteUser(JsonWriter& w, const UserRow& u) {
   w.EndObject();
 }
 
+// A webhook's members: "id", "url", "created_ms".
+void WriteWebhook(JsonWriter& w, const WebhookRow& h) {
+  w.Key("id");
+  WriteString(w, h.webhook_id);
+  w.Key("url");
+  WriteString(w, h.url);
+  w.Key("created_ms");
+  w.Int64(h.created_ms);
+}
+
 // The "locations" of a user body: a list of location names (1-128 bytes, no line breaks).
 Result<std::vector<std::string>> ParseLocations(const rapidjson::Value& v) {
   const Status bad = Status::InvalidArgument(
@@ -488,12 +498,7 @@ HttpResponse Api::ListWebhooks(const AdminCall&) {
     w.StartArray();
     for (const WebhookRow& h : *all) {
       w.StartObject();
-      w.Key("id");
-      WriteString(w, h.webhook_id);
-      w.Key("url");
-      WriteString(w, h.url);
-      w.Key("created_ms");
-      w.Int64(h.created_ms);
+      WriteWebhook(w, h);
       w.EndObject();
     }
     w.EndArray();
@@ -515,12 +520,7 @@ HttpResponse Api::AddWebhook(const AdminCall& call) {
   if (Status s = store_->AddWebhook(hook); !s.ok()) return StatusResponse(s);
   return JsonResponse(201, [&](JsonWriter& w) {
     w.StartObject();
-    w.Key("id");
-    WriteString(w, hook.webhook_id);
-    w.Key("url");
-    WriteString(w, hook.url);
-    w.Key("created_ms");
-    w.Int64(hook.created_ms);
+    WriteWebhook(w, hook);
     w.Key("org_sign_key");
     WriteString(w, ToHex(keys_.sign.public_key()));
     w.EndObject();
