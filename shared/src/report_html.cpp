@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "canvass/axis.h"
 #include "canvass/interchange.h"
 #include "canvass/report_format.h"
 #include "report_html_text.h"
@@ -106,29 +107,7 @@ Estimate EstimateOf(const Indices& x, const Headline& h) {
   return x.response_rate.rate;
 }
 
-// An axis over [lo, hi] widened to round ticks (about five), within the possible range.
-struct Axis {
-  double min = 0, max = 1, step = 1;
-  int ticks = 1;  // intervals
-};
-Axis NiceAxis(double lo, double hi, double domain_min, double domain_max) {
-  if (hi - lo < (domain_max - domain_min) / 20) {
-    const double mid = (lo + hi) / 2, half = (domain_max - domain_min) / 40;
-    lo = mid - half;
-    hi = mid + half;
-  }
-  static constexpr double kSteps[] = {0.1, 0.2, 0.25, 0.5, 1, 2, 2.5, 5, 10, 20, 25, 50, 100};
-  Axis a;
-  for (double step : kSteps) {
-    a.step = step;
-    if ((hi - lo) / step <= 6) break;
-  }
-  a.min = std::max(domain_min, std::floor(lo / a.step) * a.step);
-  a.max = std::min(domain_max, std::ceil(hi / a.step) * a.step);
-  if (a.max <= a.min) a.max = a.min + a.step;
-  a.ticks = static_cast<int>(std::floor((a.max - a.min) / a.step + 0.5));
-  return a;
-}
+// The value axes: canvass/axis.h (NiceAxis), shared with the dashboard.
 
 //-----------------------------------------------------------------------------
 // Page parts

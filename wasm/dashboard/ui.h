@@ -1,5 +1,7 @@
-// The dashboard's screens, drawn with the Dear ImGui core only (ImDrawList for every chart; no
-// GLFW, no browser calls), so the same code could run headless under a null backend.
+// The dashboard's screens, drawn with the UI toolkit (wasm/ui/: painter, chips, charts and axes)
+// over the Dear ImGui core only (no GLFW, no browser calls), so the same code could run headless
+// under a null backend. The screens are split by part: ui.cpp (frame, top bar, filters, main
+// area), cards.cpp, charts.cpp, cases_view.cpp; texts.cpp holds the UI strings.
 //
 // DrawDashboard() = one frame: the filters (period presets and days, survey, location, staff,
 // channel, segment), the overview (cards with intervals and changes, the NPS trend with its
@@ -18,44 +20,15 @@
 
 #include "follow_up.h"
 #include "model.h"
-#include "semantics.h"
-
-struct ImFont;
+#include "ui/frame.h"
 
 namespace canvass::dashboard {
 
-struct UiRect {
-  float x = 0, y = 0, w = 0, h = 0;
-};
-
-struct UiItem {
-  std::string id;  // "location:airport", "period:30", "tab:charts", ... or "card:nps" (an area)
-  UiRect rect;
-};
-
-// A text field the page mirrors with a real <input> laid over `rect` (canvas.js,
-// mirrorTextFields): on-screen keyboards, IMEs and paste need one. The UI draws only its box.
-struct UiTextField {
-  std::string key;  // "note"
-  UiRect rect;
-  float font_px = 14;  // device pixels
-  std::string placeholder;
-};
-
-struct UiFrame {
-  std::vector<UiItem> items;
-  std::vector<UiTextField> text_fields;
-  // What the frame shows, for assistive technology (host/semantics.h): buttons (filters as toggle
-  // buttons), the cards as text, the charts' text alternatives. Kept across frames (its version).
-  host::Semantics semantics;
-};
-
-struct UiFonts {
-  ImFont* small = nullptr;
-  ImFont* body = nullptr;
-  ImFont* large = nullptr;
-  ImFont* huge = nullptr;
-};
+// The toolkit's frame types (wasm/ui/frame.h). An item with no click is an area ("card:nps").
+using ui::UiFrame;
+using ui::UiItem;
+using ui::UiTextField;
+using UiFonts = ui::Fonts;
 
 enum class Tab { kOverview = 0, kCharts = 1, kCases = 2 };
 

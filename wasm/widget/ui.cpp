@@ -3,25 +3,20 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <cstring>
+#include <utility>
 
 #include "imgui.h"
 #include "theme.h"
+#include "ui/painter.h"
+#include "ui/strings.h"
 
 namespace canvass::widget {
 namespace {
 
 // [SECTION] UI strings ------------------------------------------------------------------------
 
-struct UiString {
-  const char* key;
-  const char* en;
-  const char* ru;
-  const char* uk;
-};
-
 // Chrome only; every survey text comes from the survey definition.
-constexpr UiString kStrings[] = {
+constexpr ui::UiString kStrings[] = {
     {"next", "Next", "Далее", "Далі"},
     {"done", "Done", "Готово", "Готово"},
     {"back", "Back", "Назад", "Назад"},
@@ -75,19 +70,46 @@ constexpr UiString kStrings[] = {
 
 // [SECTION] Colours and sizes -----------------------------------------------------------------
 
-constexpr ImU32 Col(host::Rgb c) { return IM_COL32(c.r, c.g, c.b, 255); }
+using Rect = ui::Rect;
+using ui::Col;
+using ui::Look;
+using ui::SemAs;
+using ui::TriOf;
+
 // The colours in use: the standard palette, or the high-contrast one (UseHighContrast).
 struct Colours {
   ImU32 background, ink, muted, button, button_hover, border, accent, accent_dark, on_accent, error,
       star, ok, warn, ok_text, warn_text;
 };
-Colours ColoursOf(const theme::Palette& p) {
+constexpr Colours ColoursOf(const theme::Palette& p) {
   return {Col(p.background),   Col(p.ink),     Col(p.muted),    Col(p.button),
           Col(p.button_hover), Col(p.border),  Col(p.accent),   Col(p.accent_dark),
           Col(p.on_accent),    Col(p.error),   Col(p.star),     Col(p.ok),
           Col(p.warn),         Col(p.ok_text), Col(p.warn_text)};
 }
 Colours g_colours = ColoursOf(theme::kStandard);
+Colours g_other_colours = ColoursOf(theme::kHighContrast);  // the palette not in use
+// Big touch targets: rounded, bordered, labels wrapped and centred; in the colours in use.
+constexpr ui::Style kStyle{
+    .looks = {/* kPlain */ {&g_colours.button, &g_colours.button_hover, &g_colours.button_hover,
+                            &g_colours.ink, &g_colours.border},
+              /* kSelected */
+              {&g_colours.accent, &g_colours.accent, nullptr, &g_colours.on_accent,
+               &g_colours.accent_dark},
+              /* kPrimary */
+              {&g_colours.accent, &g_colours.accent, &g_colours.accent_dark, &g_colours.on_accent,
+               &g_colours.accent_dark},
+              /* kQuiet */
+              {&g_colours.background, &g_colours.button_hover, &g_colours.button_hover,
+               &g_colours.muted, nullptr},
+              /* kDisabled (not used) */
+              {&g_colours.button, &g_colours.button, nullptr, &g_colours.muted, &g_colours.border}},
+    .radius = 10,
+    .border_width = 1.5f,
+    .label = ui::WrappedLabel,
+    .field_fill = &g_colours.on_accent,
+    .field_border = &g_colours.border,
+    .field_radius = 8};
 bool g_high_contrast = false;
 constexpr float kPi = 3.14159265f;
 
@@ -97,144 +119,27 @@ ImU32 Lerp(ImU32 a, ImU32 b, float t) {
       ImVec4(ca.x + (cb.x - ca.x) * t, ca.y + (cb.y - ca.y) * t, ca.z + (cb.z - ca.z) * t, 1.0f));
 }
 
-const char* LanguageName(const std::string& code) {
-  if (code == "ru") return "Русский";
-  if (code == "uk") return "Українська";
-  if (code == "en") return "English";
-  return code.c_str();
-}
+// [SECTION] Painter: the toolkit's, with the widget's model (a click restarts its idle timer) --
 
-// [SECTION] Painter: buttons and text that also report themselves to the host ----------------
-
-enum class Look { kPlain, kSelected, kPrimary, kQuiet };
-
-// How a drawn button reads to assistive technology; by default a button named by its label.
-struct SemAs {
-  host::Role role = host::Role::kButton;
-  std::string name;  // "" = the label
-  host::Tri checked = host::Tri::kNone;
-  host::Tri pressed = host::Tri::kNone;
-  std::string lang;  // a language's own name is read in that language
-};
-
-host::Tri TriOf(bool on) { return on ? host::Tri::kTrue : host::Tri::kFalse; }
-host::SemRect SemOf(Rect r) { return {r.x, r.y, r.w, r.h}; }
-
-class Painter {
+class Painter : public ui::Painter {
  public:
   Painter(Widget& w, const UiFonts& fonts, float s, std::int64_t now, UiFrame* frame)
-      : w_(w), fonts_(fonts), s_(s), now_(now), frame_(frame), dl_(ImGui::GetWindowDrawList()) {}
+      : ui::Painter(kStyle, fonts, s, frame), w_(w), now_(now) {}
 
-  float s() const { return s_; }
-  ImDrawList* dl() { return dl_; }
-  const UiFonts& fonts() const { return fonts_; }
   std::string T(const char* key) const { return UiText(w_.language(), key); }
 
-  host::Semantics& sem() { return frame_->semantics; }
-
-  // An invisible ImGui button with our own drawing. True on click (press and release on it).
   bool Button(const std::string& id, Rect r, const std::string& label, ImFont* font, Look look,
               const SemAs& as = {}) {
-    ImGui::SetCursorScreenPos(ImVec2(r.x, r.y));
-    ImGui::PushID(id.c_str());
-    const bool clicked =
-        ImGui::InvisibleButton("b", ImVec2(std::max(r.w, 1.0f), std::max(r.h, 1.0f)));
-    const bool hovered = ImGui::IsItemHovered();
-    const bool held = ImGui::IsItemActive();
-    ImGui::PopID();
-    ImU32 fill = g_colours.button, text = g_colours.ink, border = g_colours.border;
-    switch (look) {
-      case Look::kPlain:
-        fill = held || hovered ? g_colours.button_hover : g_colours.button;
-        break;
-      case Look::kSelected:
-        fill = g_colours.accent;
-        text = g_colours.on_accent;
-        border = g_colours.accent_dark;
-        break;
-      case Look::kPrimary:
-        fill = held ? g_colours.accent_dark : g_colours.accent;
-        text = g_colours.on_accent;
-        border = g_colours.accent_dark;
-        break;
-      case Look::kQuiet:
-        fill = held || hovered ? g_colours.button_hover : g_colours.background;
-        text = g_colours.muted;
-        border = g_colours.background;
-        break;
-    }
-    const ImVec2 a(r.x, r.y), b(r.x + r.w, r.y + r.h);
-    dl_->AddRectFilled(a, b, fill, 10 * s_);
-    if (look != Look::kQuiet) dl_->AddRect(a, b, border, 10 * s_, 0, 1.5f * s_);
-    if (!label.empty()) {
-      const float size = font->FontSize;
-      ImVec2 ts = font->CalcTextSizeA(size, FLT_MAX, r.w - 12 * s_, label.c_str());
-      dl_->AddText(font, size, ImVec2(r.x + (r.w - ts.x) / 2, r.y + (r.h - ts.y) / 2), text,
-                   label.c_str(), nullptr, r.w - 12 * s_);
-    }
-    Item(id, r);
-    host::SemItem& item = sem().Add(as.role, id, as.name.empty() ? label : as.name, SemOf(r));
-    item.checked = as.checked;
-    item.pressed = as.pressed;
-    item.lang = as.lang;
+    const bool clicked = ui::Painter::Button(id, r, label, font, look, as);
     if (clicked) w_.Touch(now_);
     return clicked;
-  }
-
-  void Item(const std::string& id, Rect r) { frame_->items.push_back({id, r}); }
-
-  // Wrapped text at (x, y); returns its height.
-  float Text(ImFont* font, float x, float y, float wrap, const std::string& text, ImU32 colour,
-             bool centered = false) {
-    if (text.empty()) return 0;
-    const float size = font->FontSize;
-    ImVec2 ts = font->CalcTextSizeA(size, FLT_MAX, wrap, text.c_str());
-    if (centered) {
-      // Centre each wrapped line on its own.
-      const char* p = text.c_str();
-      const char* end = p + text.size();
-      float line_y = y;
-      while (p < end) {
-        const char* line_end = font->CalcWordWrapPositionA(1.0f, p, end, wrap);
-        if (line_end == p) line_end = p + 1;
-        const char* trimmed = line_end;
-        while (trimmed > p && (trimmed[-1] == ' ' || trimmed[-1] == '\n')) --trimmed;
-        ImVec2 ls = font->CalcTextSizeA(size, FLT_MAX, 0, p, trimmed);
-        dl_->AddText(font, size, ImVec2(x + (wrap - ls.x) / 2, line_y), colour, p, trimmed);
-        line_y += size;
-        p = line_end;
-        while (p < end && (*p == ' ' || *p == '\n')) ++p;
-      }
-      return std::max(ts.y, line_y - y);
-    }
-    dl_->AddText(font, size, ImVec2(x, y), colour, text.c_str(), text.c_str() + text.size(), wrap);
-    return ts.y;
-  }
-
-  // Text that assistive technology reads too: drawn as Text(), recorded as `role` with `id`.
-  float Label(host::Role role, const std::string& id, ImFont* font, float x, float y, float wrap,
-              const std::string& text, ImU32 colour, bool centered = false) {
-    const float h = Text(font, x, y, wrap, text, colour, centered);
-    if (!text.empty()) {
-      if (role == host::Role::kHeading) {
-        sem().Heading(id, text, {x, y, wrap, h});
-      } else {
-        sem().Add(role, id, text, {x, y, wrap, h});
-      }
-    }
-    return h;
   }
 
   // `name` is what assistive technology calls the field (its visible label or the question).
   void TextField(const std::string& key, Rect r, bool multiline, const std::string& placeholder,
                  const std::string& name) {
-    dl_->AddRectFilled(ImVec2(r.x, r.y), ImVec2(r.x + r.w, r.y + r.h), g_colours.on_accent, 8 * s_);
-    dl_->AddRect(ImVec2(r.x, r.y), ImVec2(r.x + r.w, r.y + r.h), g_colours.border, 8 * s_, 0,
-                 1.5f * s_);
-    // The text itself is drawn by the host's <input> laid over this rectangle.
-    frame_->text_fields.push_back({key, r, multiline, fonts_.body->FontSize, placeholder});
-    Item("field:" + key, r);
-    sem().TextField("field:" + key, name, SemOf(r));
+    ui::Painter::TextField(key, r, multiline, placeholder);
+    sem().TextField("field:" + key, name, r);
   }
 
   Widget& w() { return w_; }
@@ -242,11 +147,7 @@ class Painter {
 
  private:
   Widget& w_;
-  const UiFonts& fonts_;
-  float s_;
   std::int64_t now_;
-  UiFrame* frame_;
-  ImDrawList* dl_;
 };
 
 // [SECTION] Scales: numbers, smileys, stars ---------------------------------------------------
@@ -287,7 +188,7 @@ void DrawStar(ImDrawList* dl, ImVec2 c, float r, ImU32 colour) {
 float ScaleRow(Painter& p, const std::string& prefix, const Scale& scale, float x, float y,
                float width, std::int32_t selected, std::int32_t* clicked,
                const std::string& label_ids) {
-  const float s = p.s();
+  const float s = p.s;
   const int n = scale.max - scale.min + 1;
   const std::string& lang = p.w().language();
   const std::string& fallback = p.w().survey() ? p.w().survey()->fallback_language : lang;
@@ -308,23 +209,20 @@ float ScaleRow(Painter& p, const std::string& prefix, const Scale& scale, float 
       const std::int32_t v = scale.min + i;
       Rect r{x0 + i * (cell + gap), y, cell, cell};
       const std::string id = prefix + std::to_string(v);
-      ImGui::SetCursorScreenPos(ImVec2(r.x, r.y));
-      ImGui::PushID(id.c_str());
-      if (ImGui::InvisibleButton("b", ImVec2(r.w, r.h))) {
+      bool hovered = false;
+      if (p.Hit(id, r, &hovered)) {
         *clicked = v;
         p.w().Touch(p.now());
       }
-      const bool hovered = ImGui::IsItemHovered();
-      ImGui::PopID();
       p.Item(id, r);
-      p.sem().Radio(id, std::to_string(v), SemOf(r), v == selected);
+      p.sem().Radio(id, std::to_string(v), r, v == selected);
       const ImVec2 c(r.x + cell / 2, r.y + cell / 2);
       if (scale.style == ScaleStyle::kSmileys) {
         const float t = n == 1 ? 0 : -1.0f + 2.0f * static_cast<float>(i) / (n - 1);
-        DrawSmiley(p.dl(), c, cell * 0.42f, t, v == selected, hovered, s);
+        DrawSmiley(p.dl, c, cell * 0.42f, t, v == selected, hovered, s);
       } else {
         const bool lit = selected >= 0 ? v <= selected : false;
-        DrawStar(p.dl(), c, cell * 0.45f,
+        DrawStar(p.dl, c, cell * 0.45f,
                  lit ? g_colours.star : (hovered ? g_colours.button_hover : g_colours.border));
       }
     }
@@ -337,7 +235,7 @@ float ScaleRow(Painter& p, const std::string& prefix, const Scale& scale, float 
       cell = (width - gap * (per_row - 1)) / per_row;
     }
     const float h = std::clamp(cell, 56 * s, 96 * s);
-    ImFont* font = cell > 64 * s ? p.fonts().huge : p.fonts().large;
+    ImFont* font = cell > 64 * s ? p.f.huge : p.f.large;
     for (int i = 0; i < n; ++i) {
       const std::int32_t v = scale.min + i;
       const int row = i / per_row, col = i % per_row;
@@ -356,11 +254,11 @@ float ScaleRow(Painter& p, const std::string& prefix, const Scale& scale, float 
   p.sem().EndGroup();
   // End labels ("not at all likely" ... "extremely likely"); read with their values ("0: ...").
   if (!lo.empty() || !hi.empty()) {
-    ImFont* f = p.fonts().body;
+    ImFont* f = p.f.body;
     const float ly = y + total + 6 * s;
-    const float lh = p.Text(f, x, ly, width / 2, lo, g_colours.muted);
+    const float lh = p.Paragraph(f, x, ly, width / 2, lo, g_colours.muted);
     ImVec2 hs = f->CalcTextSizeA(f->FontSize, FLT_MAX, width / 2, hi.c_str());
-    p.Text(f, x + width - hs.x, ly, width / 2, hi, g_colours.muted);
+    p.Paragraph(f, x + width - hs.x, ly, width / 2, hi, g_colours.muted);
     if (!lo.empty()) {
       p.sem().Text(prefix + "lo", std::to_string(scale.min) + ": " + lo, {x, ly, width / 2, lh});
     }
@@ -383,14 +281,14 @@ struct Layout {
 void LanguageButtons(Painter& p, const Layout& l, float y, bool centered, float left = 0) {
   const Survey* survey = p.w().survey();
   if (!survey || survey->languages.size() < 2) return;
-  const float s = p.s();
-  ImFont* f = p.fonts().body;
+  const float s = p.s;
+  ImFont* f = p.f.body;
   auto measure = [&](bool codes, std::vector<std::string>* labels, std::vector<float>* widths) {
     float total = 0;
     labels->clear();
     widths->clear();
     for (const std::string& code : survey->languages) {
-      std::string label = LanguageName(code);
+      std::string label = ui::LanguageName(code);
       if (codes) {
         label = code;
         for (char& c : label) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -413,8 +311,8 @@ void LanguageButtons(Painter& p, const Layout& l, float y, bool centered, float 
     const std::string& code = survey->languages[i];
     Rect r{x, y, widths[i], 44 * s};
     SemAs as;
-    as.name = LanguageName(code);  // the full name even where the code is drawn
-    as.lang = code;
+    as.name = ui::LanguageName(code);  // the full name even where the code is drawn
+    as.lang = code.c_str();
     as.pressed = TriOf(code == p.w().language());
     if (p.Button("lang:" + code, r, labels[i], f,
                  code == p.w().language() ? Look::kSelected : Look::kQuiet, as)) {
@@ -429,7 +327,7 @@ void DrawQuestion(Painter& p, const Layout& l) {
   const Question* q = w.current();
   const Survey* survey = w.survey();
   if (!q || !survey) return;
-  const float s = p.s();
+  const float s = p.s;
   const std::string& lang = w.language();
   const std::string& fb = survey->fallback_language;
   const Draft& d = w.draft();
@@ -440,36 +338,36 @@ void DrawQuestion(Painter& p, const Layout& l) {
   const FlowSession* session = w.session();
   std::string progress = std::to_string(session->ShownCount()) + " / " +
                          std::to_string(std::max(session->EstimatedTotal(), session->ShownCount()));
-  p.Text(p.fonts().body, l.pad, y + 10 * s, l.width, progress, g_colours.muted);
+  p.Paragraph(p.f.body, l.pad, y + 10 * s, l.width, progress, g_colours.muted);
   // Read as "Question 2 of 7", and said on arrival with the question's text.
   const std::string question_text = q->text.Get(lang, fb);
   const std::string spoken_progress =
       p.T("question") + " " + std::to_string(session->ShownCount()) + " " + p.T("of") + " " +
       std::to_string(std::max(session->EstimatedTotal(), session->ShownCount()));
-  p.sem().Text("progress", spoken_progress, {l.pad, y + 10 * s, 80 * s, p.fonts().body->FontSize});
+  p.sem().Text("progress", spoken_progress, {l.pad, y + 10 * s, 80 * s, p.f.body->FontSize});
   p.sem().Announce(spoken_progress + ": " + question_text);
   float right = l.width - l.pad;
   if (embed) {
     Rect close{right - 44 * s, y, 44 * s, 44 * s};
     SemAs as;
     as.name = p.T("close");
-    if (p.Button("close", close, "X", p.fonts().body, Look::kQuiet, as)) w.Close(p.now());
+    if (p.Button("close", close, "X", p.f.body, Look::kQuiet, as)) w.Close(p.now());
     right -= 52 * s;
   }
   Layout bar = l;
   bar.width = right + l.pad;
   const float progress_w =
-      p.fonts().body->CalcTextSizeA(p.fonts().body->FontSize, FLT_MAX, 0, progress.c_str()).x;
+      p.f.body->CalcTextSizeA(p.f.body->FontSize, FLT_MAX, 0, progress.c_str()).x;
   LanguageButtons(p, bar, y, false, l.pad + progress_w + 12 * s);
   y += 60 * s;
 
   const std::string heading = "q:" + q->id;
-  y += p.Label(host::Role::kHeading, heading, p.fonts().large, l.x0, y, l.cw, question_text,
+  y += p.Label(host::Role::kHeading, heading, p.f.large, l.x0, y, l.cw, question_text,
                g_colours.ink) +
        10 * s;
   if (!q->hint.empty()) {
-    y += p.Label(host::Role::kText, "hint:" + q->id, p.fonts().body, l.x0, y, l.cw,
-                 q->hint.Get(lang, fb), g_colours.muted);
+    y += p.Label(host::Role::kText, "hint:" + q->id, p.f.body, l.x0, y, l.cw, q->hint.Get(lang, fb),
+                 g_colours.muted);
   }
   y += 16 * s;
 
@@ -485,8 +383,8 @@ void DrawQuestion(Painter& p, const Layout& l) {
     }
     case QuestionKind::kCsiAttribute: {
       const std::string how_important = "csi:" + q->id + ":how_important";
-      y += p.Label(host::Role::kText, how_important, p.fonts().body, l.x0, y, l.cw,
-                   p.T("how_important"), g_colours.muted) +
+      y += p.Label(host::Role::kText, how_important, p.f.body, l.x0, y, l.cw, p.T("how_important"),
+                   g_colours.muted) +
            8 * s;
       if (q->importance_binary) {
         const float bw = (l.cw - 12 * s) / 2;
@@ -500,11 +398,10 @@ void DrawQuestion(Painter& p, const Layout& l) {
         no.checked = TriOf(d.importance == 0);
         const bool important =
             p.Button("csi:" + q->id + ":importance:1", Rect{l.x0, y, bw, 64 * s}, p.T("important"),
-                     p.fonts().body, d.importance == 1 ? Look::kSelected : Look::kPlain, yes);
-        const bool not_important =
-            p.Button("csi:" + q->id + ":importance:0", Rect{l.x0 + bw + 12 * s, y, bw, 64 * s},
-                     p.T("not_important"), p.fonts().body,
-                     d.importance == 0 ? Look::kSelected : Look::kPlain, no);
+                     p.f.body, d.importance == 1 ? Look::kSelected : Look::kPlain, yes);
+        const bool not_important = p.Button(
+            "csi:" + q->id + ":importance:0", Rect{l.x0 + bw + 12 * s, y, bw, 64 * s},
+            p.T("not_important"), p.f.body, d.importance == 0 ? Look::kSelected : Look::kPlain, no);
         p.sem().EndGroup();
         if (important) {
           w.SetImportance(1, p.now());
@@ -520,8 +417,8 @@ void DrawQuestion(Painter& p, const Layout& l) {
       if (w.current() != q) return;  // answered and moved on this frame
       y += 20 * s;
       const std::string how_satisfied = "csi:" + q->id + ":how_satisfied";
-      y += p.Label(host::Role::kText, how_satisfied, p.fonts().body, l.x0, y, l.cw,
-                   p.T("how_satisfied"), g_colours.muted) +
+      y += p.Label(host::Role::kText, how_satisfied, p.f.body, l.x0, y, l.cw, p.T("how_satisfied"),
+                   g_colours.muted) +
            8 * s;
       clicked = -1;
       y += ScaleRow(p, "csi:" + q->id + ":satisfaction:", q->scale, l.x0, y, l.cw, d.satisfaction,
@@ -543,27 +440,20 @@ void DrawQuestion(Painter& p, const Layout& l) {
         as.role = multi ? host::Role::kCheckbox : host::Role::kRadio;
         as.name = label;
         as.checked = TriOf(on);
-        bool hit = p.Button(id, r, "", p.fonts().body, on ? Look::kSelected : Look::kPlain, as);
+        bool hit = p.Button(id, r, "", p.f.body, on ? Look::kSelected : Look::kPlain, as);
         const float box = 26 * s;
         ImVec2 a(r.x + 16 * s, r.y + (r.h - box) / 2);
         if (multi) {
-          p.dl()->AddRect(a, ImVec2(a.x + box, a.y + box),
-                          on ? g_colours.on_accent : g_colours.muted, 4 * s, 0, 2 * s);
-          if (on) {
-            p.dl()->AddLine(ImVec2(a.x + box * 0.2f, a.y + box * 0.5f),
-                            ImVec2(a.x + box * 0.42f, a.y + box * 0.75f), g_colours.on_accent,
-                            3 * s);
-            p.dl()->AddLine(ImVec2(a.x + box * 0.42f, a.y + box * 0.75f),
-                            ImVec2(a.x + box * 0.82f, a.y + box * 0.25f), g_colours.on_accent,
-                            3 * s);
-          }
+          p.dl->AddRect(a, ImVec2(a.x + box, a.y + box), on ? g_colours.on_accent : g_colours.muted,
+                        4 * s, 0, 2 * s);
+          if (on) p.Check(a, box, g_colours.on_accent);
         } else {
           ImVec2 c(a.x + box / 2, a.y + box / 2);
-          p.dl()->AddCircle(c, box / 2, on ? g_colours.on_accent : g_colours.muted, 0, 2 * s);
-          if (on) p.dl()->AddCircleFilled(c, box * 0.25f, g_colours.on_accent);
+          p.dl->AddCircle(c, box / 2, on ? g_colours.on_accent : g_colours.muted, 0, 2 * s);
+          if (on) p.dl->AddCircleFilled(c, box * 0.25f, g_colours.on_accent);
         }
-        p.Text(p.fonts().body, r.x + 56 * s, r.y + (r.h - p.fonts().body->FontSize) / 2,
-               r.w - 64 * s, label, on ? g_colours.on_accent : g_colours.ink);
+        p.Paragraph(p.f.body, r.x + 56 * s, r.y + (r.h - p.f.body->FontSize) / 2, r.w - 64 * s,
+                    label, on ? g_colours.on_accent : g_colours.ink);
         y += r.h + 8 * s;
         return hit;
       };
@@ -591,7 +481,7 @@ void DrawQuestion(Painter& p, const Layout& l) {
     }
     case QuestionKind::kContact: {
       needs_next = true;
-      ImFont* f = p.fonts().body;
+      ImFont* f = p.f.body;
       const std::string consent = q->consent_text.Get(lang, fb);
       const float th = f->CalcTextSizeA(f->FontSize, FLT_MAX, l.cw - 72 * s, consent.c_str()).y;
       Rect r{l.x0, y, l.cw, std::max(64 * s, th + 24 * s)};
@@ -602,20 +492,15 @@ void DrawQuestion(Painter& p, const Layout& l) {
       if (p.Button("consent", r, "", f, Look::kPlain, as)) w.SetConsent(!d.consent);
       const float box = 30 * s;
       ImVec2 a(r.x + 16 * s, r.y + (r.h - box) / 2);
-      p.dl()->AddRectFilled(a, ImVec2(a.x + box, a.y + box),
-                            w.draft().consent ? g_colours.accent : g_colours.on_accent, 4 * s);
-      p.dl()->AddRect(a, ImVec2(a.x + box, a.y + box), g_colours.muted, 4 * s, 0, 2 * s);
-      if (w.draft().consent) {
-        p.dl()->AddLine(ImVec2(a.x + box * 0.2f, a.y + box * 0.5f),
-                        ImVec2(a.x + box * 0.42f, a.y + box * 0.75f), g_colours.on_accent, 3 * s);
-        p.dl()->AddLine(ImVec2(a.x + box * 0.42f, a.y + box * 0.75f),
-                        ImVec2(a.x + box * 0.82f, a.y + box * 0.25f), g_colours.on_accent, 3 * s);
-      }
-      p.Text(f, r.x + 60 * s, r.y + (r.h - th) / 2, l.cw - 72 * s, consent, g_colours.ink);
+      p.dl->AddRectFilled(a, ImVec2(a.x + box, a.y + box),
+                          w.draft().consent ? g_colours.accent : g_colours.on_accent, 4 * s);
+      p.dl->AddRect(a, ImVec2(a.x + box, a.y + box), g_colours.muted, 4 * s, 0, 2 * s);
+      if (w.draft().consent) p.Check(a, box, g_colours.on_accent);
+      p.Paragraph(f, r.x + 60 * s, r.y + (r.h - th) / 2, l.cw - 72 * s, consent, g_colours.ink);
       y += r.h + 12 * s;
       if (w.draft().consent) {
         for (const std::string& field : q->contact_fields) {
-          y += p.Text(f, l.x0, y, l.cw, p.T(field.c_str()), g_colours.muted) + 4 * s;
+          y += p.Paragraph(f, l.x0, y, l.cw, p.T(field.c_str()), g_colours.muted) + 4 * s;
           p.TextField("contact." + field, Rect{l.x0, y, l.cw, 52 * s}, false, "",
                       p.T(field.c_str()));
           y += 60 * s;
@@ -627,7 +512,7 @@ void DrawQuestion(Painter& p, const Layout& l) {
   if (w.current() != q || w.screen() != Screen::kQuestion) return;
 
   if (!w.error().empty()) {
-    y += p.Text(p.fonts().body, l.x0, y + 8 * s, l.cw, w.error(), g_colours.error);
+    y += p.Paragraph(p.f.body, l.x0, y + 8 * s, l.cw, w.error(), g_colours.error);
     p.sem().Status("error", w.error());
     for (const std::string& id :
          {"choices:" + q->id, std::string("field:text"), std::string("field:other"),
@@ -640,7 +525,7 @@ void DrawQuestion(Painter& p, const Layout& l) {
   const float by = std::max(y + 24 * s, l.height - l.pad - 64 * s);
   const float bw = std::min(240 * s, (l.cw - 12 * s) / 2);
   if (session->ShownCount() > 1) {
-    if (p.Button("back", Rect{l.x0, by, bw, 64 * s}, p.T("back"), p.fonts().body, Look::kQuiet)) {
+    if (p.Button("back", Rect{l.x0, by, bw, 64 * s}, p.T("back"), p.f.body, Look::kQuiet)) {
       w.Back();
       return;
     }
@@ -649,7 +534,7 @@ void DrawQuestion(Painter& p, const Layout& l) {
   if (needs_next || empty_optional) {
     const char* label = needs_next ? "next" : "skip";
     if (p.Button(needs_next ? "next" : "skip", Rect{l.x0 + l.cw - bw, by, bw, 64 * s}, p.T(label),
-                 p.fonts().body, needs_next ? Look::kPrimary : Look::kQuiet)) {
+                 p.f.body, needs_next ? Look::kPrimary : Look::kQuiet)) {
       w.Next(p.now());
     }
   }
@@ -658,23 +543,23 @@ void DrawQuestion(Painter& p, const Layout& l) {
 void DrawAttract(Painter& p, const Layout& l) {
   Widget& w = p.w();
   const Survey* survey = w.survey();
-  const float s = p.s();
+  const float s = p.s;
   const std::string& lang = w.language();
   float y = l.height * 0.22f;
   if (survey) {
     const std::string title = survey->title.Get(lang, survey->fallback_language);
-    y += p.Label(host::Role::kHeading, "title", p.fonts().huge, l.x0, y, l.cw, title, g_colours.ink,
+    y += p.Label(host::Role::kHeading, "title", p.f.huge, l.x0, y, l.cw, title, g_colours.ink,
                  true) +
          16 * s;
     p.sem().Announce(title);
     if (!survey->intro.empty()) {
-      y += p.Label(host::Role::kText, "intro", p.fonts().large, l.x0, y, l.cw,
+      y += p.Label(host::Role::kText, "intro", p.f.large, l.x0, y, l.cw,
                    survey->intro.Get(lang, survey->fallback_language), g_colours.muted, true);
     }
   }
   y += 40 * s;
   const float bw = std::min(l.cw, 420 * s);
-  if (p.Button("start", Rect{(l.width - bw) / 2, y, bw, 96 * s}, p.T("start"), p.fonts().huge,
+  if (p.Button("start", Rect{(l.width - bw) / 2, y, bw, 96 * s}, p.T("start"), p.f.huge,
                Look::kPrimary)) {
     w.Start(p.now());
   }
@@ -683,11 +568,11 @@ void DrawAttract(Painter& p, const Layout& l) {
   Rect staff{l.width - 56 * s, 8 * s, 48 * s, 48 * s};
   SemAs staff_as;
   staff_as.name = p.T("staff_panel");
-  if (p.Button("staff", staff, "", p.fonts().body, Look::kQuiet, staff_as)) w.OpenStaff();
+  if (p.Button("staff", staff, "", p.f.body, Look::kQuiet, staff_as)) w.OpenStaff();
   const DeviceStatus& st = w.status();
   ImU32 dot = !st.online ? g_colours.muted : (st.pending > 0 ? g_colours.warn : g_colours.ok);
   if (!st.persistent_storage) dot = g_colours.error;
-  p.dl()->AddCircleFilled(ImVec2(staff.x + staff.w / 2, staff.y + staff.h / 2), 7 * s, dot);
+  p.dl->AddCircleFilled(ImVec2(staff.x + staff.w / 2, staff.y + staff.h / 2), 7 * s, dot);
 }
 
 // A screen of one message (loading, saving, an error): a status that is also announced.
@@ -701,67 +586,67 @@ void DrawCentered(Painter& p, const Layout& l, const std::string& text, ImFont* 
 void DrawThanks(Painter& p, const Layout& l) {
   Widget& w = p.w();
   const Survey* survey = w.survey();
-  const float s = p.s();
+  const float s = p.s;
   std::string text = p.T("thanks");
   if (survey && !survey->thanks.empty())
     text = survey->thanks.Get(w.language(), survey->fallback_language);
   const ImVec2 c(l.width / 2, l.height * 0.35f);
   const float r = std::min(60 * s, l.height * 0.12f);
-  p.dl()->AddCircleFilled(c, r, g_colours.ok);
-  p.dl()->AddLine(ImVec2(c.x - r * 0.45f, c.y), ImVec2(c.x - r * 0.1f, c.y + r * 0.35f),
-                  g_colours.on_accent, r * 0.14f);
-  p.dl()->AddLine(ImVec2(c.x - r * 0.1f, c.y + r * 0.35f), ImVec2(c.x + r * 0.5f, c.y - r * 0.35f),
-                  g_colours.on_accent, r * 0.14f);
-  p.Label(host::Role::kHeading, "thanks", p.fonts().large, l.x0, c.y + r + 24 * s, l.cw, text,
+  p.dl->AddCircleFilled(c, r, g_colours.ok);
+  p.dl->AddLine(ImVec2(c.x - r * 0.45f, c.y), ImVec2(c.x - r * 0.1f, c.y + r * 0.35f),
+                g_colours.on_accent, r * 0.14f);
+  p.dl->AddLine(ImVec2(c.x - r * 0.1f, c.y + r * 0.35f), ImVec2(c.x + r * 0.5f, c.y - r * 0.35f),
+                g_colours.on_accent, r * 0.14f);
+  p.Label(host::Role::kHeading, "thanks", p.f.large, l.x0, c.y + r + 24 * s, l.cw, text,
           g_colours.ink, true);
   p.sem().Announce(text);
   if (w.options().mode == Mode::kEmbed) {
     Rect close{l.width - l.pad - 44 * s, l.pad * 0.5f, 44 * s, 44 * s};
     SemAs as;
     as.name = p.T("close");
-    if (p.Button("close", close, "X", p.fonts().body, Look::kQuiet, as)) w.Close(p.now());
+    if (p.Button("close", close, "X", p.f.body, Look::kQuiet, as)) w.Close(p.now());
   }
 }
 
 void DrawEnroll(Painter& p, const Layout& l) {
   Widget& w = p.w();
-  const float s = p.s();
+  const float s = p.s;
   float y = l.height * 0.2f;
-  y += p.Label(host::Role::kHeading, "title", p.fonts().large, l.x0, y, l.cw, p.T("not_enrolled"),
+  y += p.Label(host::Role::kHeading, "title", p.f.large, l.x0, y, l.cw, p.T("not_enrolled"),
                g_colours.ink, true) +
        12 * s;
   p.sem().Announce(p.T("not_enrolled"));
-  y += p.Label(host::Role::kText, "hint", p.fonts().body, l.x0, y, l.cw, p.T("enroll_hint"),
+  y += p.Label(host::Role::kText, "hint", p.f.body, l.x0, y, l.cw, p.T("enroll_hint"),
                g_colours.muted, true) +
        20 * s;
   const float fw = std::min(l.cw, 420 * s);
   p.TextField("enroll", Rect{(l.width - fw) / 2, y, fw, 56 * s}, false, "ABCD-EFGH",
               p.T("enroll_hint"));
   y += 72 * s;
-  if (p.Button("enroll", Rect{(l.width - fw) / 2, y, fw, 64 * s}, p.T("enroll"), p.fonts().body,
+  if (p.Button("enroll", Rect{(l.width - fw) / 2, y, fw, 64 * s}, p.T("enroll"), p.f.body,
                Look::kPrimary)) {
     w.RequestEnroll();
   }
   y += 80 * s;
   const std::string& msg = !w.error().empty() ? w.error() : w.status().message;
-  p.Text(p.fonts().body, l.x0, y, l.cw, msg, g_colours.error, true);
+  p.Paragraph(p.f.body, l.x0, y, l.cw, msg, g_colours.error, true);
   if (!msg.empty()) p.sem().Status("error", msg);
 }
 
 void DrawPin(Painter& p, const Layout& l) {
   Widget& w = p.w();
-  const float s = p.s();
+  const float s = p.s;
   float y = l.pad;
-  y += p.Label(host::Role::kHeading, "title", p.fonts().large, l.x0, y, l.cw, p.T("staff_pin"),
+  y += p.Label(host::Role::kHeading, "title", p.f.large, l.x0, y, l.cw, p.T("staff_pin"),
                g_colours.ink, true) +
        12 * s;
   p.sem().Announce(p.T("staff_pin"));
   std::string dots(w.pin_entry().size() * 2, ' ');
   for (std::size_t i = 0; i < w.pin_entry().size(); ++i) dots[i * 2] = '*';
-  p.Text(p.fonts().huge, l.x0, y, l.cw, dots.empty() ? " " : dots, g_colours.ink, true);
+  p.Paragraph(p.f.huge, l.x0, y, l.cw, dots.empty() ? " " : dots, g_colours.ink, true);
   p.sem().Text("pin:entered", std::to_string(w.pin_entry().size()) + " " + p.T("digits_entered"),
-               {l.x0, y, l.cw, p.fonts().huge->FontSize});
-  y += p.fonts().huge->FontSize + 12 * s;
+               {l.x0, y, l.cw, p.f.huge->FontSize});
+  y += p.f.huge->FontSize + 12 * s;
   const char* keys[12] = {"1", "2", "3", "4", "5", "6", "7", "8", "9", "<", "0", "OK"};
   const float cell = std::min(96 * s, (l.height - y - l.pad - 60 * s) / 4 - 8 * s);
   const float x0 = (l.width - (cell * 3 + 16 * s)) / 2;
@@ -771,7 +656,7 @@ void DrawPin(Painter& p, const Layout& l) {
     const std::string id = key == "<" ? "pin:erase" : key == "OK" ? "pin:ok" : "pin:" + key;
     SemAs as;
     if (key == "<") as.name = p.T("erase");
-    if (p.Button(id, r, key, p.fonts().large, key == "OK" ? Look::kPrimary : Look::kPlain, as)) {
+    if (p.Button(id, r, key, p.f.large, key == "OK" ? Look::kPrimary : Look::kPlain, as)) {
       if (key == "<") {
         w.PinErase();
       } else if (key == "OK") {
@@ -783,28 +668,28 @@ void DrawPin(Painter& p, const Layout& l) {
   }
   y += 4 * (cell + 8 * s);
   if (!w.error().empty()) {
-    p.Text(p.fonts().body, l.x0, y, l.cw, p.T("wrong_pin"), g_colours.error, true);
+    p.Paragraph(p.f.body, l.x0, y, l.cw, p.T("wrong_pin"), g_colours.error, true);
     p.sem().Status("error", p.T("wrong_pin"));
   }
-  if (p.Button("pin:cancel", Rect{l.pad, l.pad * 0.5f, 120 * s, 44 * s}, p.T("back"),
-               p.fonts().body, Look::kQuiet)) {
+  if (p.Button("pin:cancel", Rect{l.pad, l.pad * 0.5f, 120 * s, 44 * s}, p.T("back"), p.f.body,
+               Look::kQuiet)) {
     w.LeaveStaff();
   }
 }
 
 void DrawStaff(Painter& p, const Layout& l) {
   Widget& w = p.w();
-  const float s = p.s();
+  const float s = p.s;
   const DeviceStatus& st = w.status();
-  ImFont* f = p.fonts().body;
+  ImFont* f = p.f.body;
   float y = l.pad;
-  y += p.Label(host::Role::kHeading, "title", p.fonts().large, l.x0, y, l.cw, p.T("staff_panel"),
+  y += p.Label(host::Role::kHeading, "title", p.f.large, l.x0, y, l.cw, p.T("staff_panel"),
                g_colours.ink) +
        16 * s;
   p.sem().Announce(p.T("staff_panel"));
   auto line = [&](const std::string& label, const std::string& value, ImU32 colour) {
-    p.Text(f, l.x0, y, l.cw * 0.5f, label, g_colours.muted);
-    const float h = p.Text(f, l.x0 + l.cw * 0.5f, y, l.cw * 0.5f, value, colour);
+    p.Paragraph(f, l.x0, y, l.cw * 0.5f, label, g_colours.muted);
+    const float h = p.Paragraph(f, l.x0 + l.cw * 0.5f, y, l.cw * 0.5f, value, colour);
     p.sem().Text("staff:" + label, label + ": " + value, {l.x0, y, l.cw, h});
     y += h + 8 * s;
   };
@@ -846,49 +731,25 @@ void DrawStaff(Painter& p, const Layout& l) {
 }  // namespace
 
 const char* UiText(const std::string& language, const char* key) {
-  for (const UiString& s : kStrings) {
-    if (std::strcmp(s.key, key) != 0) continue;
-    if (language == "ru") return s.ru;
-    if (language == "uk") return s.uk;
-    return s.en;
-  }
-  return key;
+  return ui::LookUp(kStrings, language, key);
 }
 
 void UseHighContrast(bool on) {
+  if (on != g_high_contrast) std::swap(g_colours, g_other_colours);
   g_high_contrast = on;
-  g_colours = ColoursOf(on ? theme::kHighContrast : theme::kStandard);
 }
 bool HighContrast() { return g_high_contrast; }
 
 void DrawFocusRing(const UiFrame& frame, const std::string& focus, float scale) {
-  if (focus.empty()) return;
-  for (const UiItem& it : frame.items) {
-    if (it.id != focus) continue;
-    const float pad = 3 * scale;
-    ImGui::GetForegroundDrawList()->AddRect(
-        ImVec2(it.rect.x - pad, it.rect.y - pad),
-        ImVec2(it.rect.x + it.rect.w + pad, it.rect.y + it.rect.h + pad), g_colours.accent,
-        8 * scale, 0, 3 * scale);
-    return;
-  }
+  ui::DrawFocusRing(frame, focus, scale, g_colours.accent);
 }
 
 void DrawWidget(Widget& widget, const UiFonts& fonts, float scale, std::int64_t now_ms,
                 UiFrame* frame) {
-  frame->items.clear();
-  frame->text_fields.clear();
-  frame->semantics.BeginFrame(widget.language().empty() ? "en" : widget.language(), scale);
+  ui::StartFrame(frame, widget.language().empty() ? "en" : widget.language(), scale);
   widget.Tick(now_ms);
   const ImGuiIO& io = ImGui::GetIO();
-  ImGui::SetNextWindowPos(ImVec2(0, 0));
-  ImGui::SetNextWindowSize(io.DisplaySize);
-  ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(0, 0));
-  ImGui::PushStyleVar(ImGuiStyleVar_WindowBorderSize, 0);
-  ImGui::PushStyleColor(ImGuiCol_WindowBg, g_colours.background);
-  ImGui::Begin("canvass", nullptr,
-               ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove |
-                   ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus);
+  ui::BeginScreen("canvass", g_colours.background);
   Layout l;
   l.width = io.DisplaySize.x;
   l.height = io.DisplaySize.y;
@@ -927,10 +788,8 @@ void DrawWidget(Widget& widget, const UiFonts& fonts, float scale, std::int64_t 
       DrawCentered(p, l, widget.error(), fonts.body);
       break;
   }
-  ImGui::End();
-  ImGui::PopStyleColor();
-  ImGui::PopStyleVar(2);
-  frame->semantics.EndFrame();
+  ui::EndScreen();
+  ui::FinishFrame(frame);
 }
 
 }  // namespace canvass::widget

@@ -1,5 +1,6 @@
-// The widget's screens, drawn with the Dear ImGui core only (no GLFW, no browser calls), so the
-// same code runs in the browser and could run headless under imgui_impl_null.
+// The widget's screens, drawn with the UI toolkit (wasm/ui/) over the Dear ImGui core only (no
+// GLFW, no browser calls), so the same code runs in the browser and could run headless under
+// imgui_impl_null.
 //
 // DrawWidget() = one frame: reads the Widget's screen, draws it into a full-display window, turns
 // clicks into Widget calls, and fills `frame` with what the host needs to know about the frame:
@@ -10,46 +11,17 @@
 
 #include <cstdint>
 #include <string>
-#include <vector>
 
-#include "semantics.h"
+#include "ui/frame.h"
 #include "widget.h"
-
-struct ImFont;
 
 namespace canvass::widget {
 
-struct Rect {
-  float x = 0, y = 0, w = 0, h = 0;
-};
-
-struct UiItem {
-  std::string id;  // "nps:7", "next", "lang:ru", "csi:price:satisfaction:4", ...
-  Rect rect;
-};
-
-struct UiTextField {
-  std::string key;  // Widget::SetText key: "text", "other", "contact.phone", "enroll"
-  Rect rect;
-  bool multiline = false;
-  float font_px = 16;       // text size the mirror element should use
-  std::string placeholder;  // in the widget's language
-};
-
-struct UiFrame {
-  std::vector<UiItem> items;
-  std::vector<UiTextField> text_fields;
-  // What the frame shows, for assistive technology (host/semantics.h): each item recorded where it
-  // is drawn, with the same id as its UiItem. Kept across frames: its version() says when the
-  // page must update its DOM mirror.
-  host::Semantics semantics;
-};
-
-struct UiFonts {
-  ImFont* body = nullptr;   // answers, buttons
-  ImFont* large = nullptr;  // question text
-  ImFont* huge = nullptr;   // titles, NPS digits
-};
+// The toolkit's frame types (wasm/ui/frame.h); the widget uses the body, large and huge fonts.
+using ui::UiFrame;
+using ui::UiItem;
+using ui::UiTextField;
+using UiFonts = ui::Fonts;
 
 // Draws one frame and records its items, text fields and semantics tree in `frame`. `scale` =
 // device pixels per CSS pixel times any UI zoom.
