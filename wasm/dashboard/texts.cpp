@@ -1,6 +1,6 @@
-// The dashboard's UI strings (ui.h, UiText) in English, Russian and Ukrainian: chrome only;
+// The dashboard's UI strings (texts.h, UiText) in English, Russian and Ukrainian: chrome only;
 // survey, question and tag texts come from the survey and the data.
-#include "ui.h"
+#include "texts.h"
 #include "ui/strings.h"
 
 namespace canvass::dashboard {

@@ -20,35 +20,14 @@
 
 #include "follow_up.h"
 #include "model.h"
-#include "ui/frame.h"
+#include "texts.h"
+#include "ui_state.h"
 
 namespace canvass::dashboard {
-
-// The toolkit's frame types (wasm/ui/frame.h). An item with no click is an area ("card:nps").
-using ui::UiFrame;
-using ui::UiItem;
-using ui::UiTextField;
-using UiFonts = ui::Fonts;
-
-enum class Tab { kOverview = 0, kCharts = 1, kCases = 2 };
-
-// What the UI keeps between frames besides the model.
-struct UiState {
-  std::string language = "en";  // "en", "ru", "uk"
-  Tab tab = Tab::kOverview;
-  float sidebar_scroll = 0;
-  float main_scroll = 0;
-  bool logout = false;  // set when "Log out" was clicked; the host page acts on it
-};
 
 // Draws one frame. `scale` = device pixels per CSS pixel. Returns true if a click changed the
 // model or the state (more frames should follow).
 bool DrawDashboard(Model& model, CaseList& cases, UiState& state, const UiFonts& fonts, float scale,
                    UiFrame* frame);
-
-// UI strings in "en", "ru" or "uk" (English when missing).
-const char* UiText(const std::string& language, const char* key);
-// The first of `preferred` (e.g. navigator.languages, "uk-UA") the dashboard speaks, else "en".
-std::string PickUiLanguage(const std::vector<std::string>& preferred);
 
 }  // namespace canvass::dashboard

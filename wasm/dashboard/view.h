@@ -8,9 +8,12 @@
 #include <cstdint>
 #include <string>
 
+#include "follow_up.h"
+#include "model.h"
+#include "texts.h"
 #include "theme.h"
-#include "ui.h"
 #include "ui/painter.h"
+#include "ui_state.h"
 
 namespace canvass::dashboard::view {
 
