@@ -327,17 +327,9 @@ int RunDemoData(const std::vector<std::string>& args) {
   if (survey_path.empty() || !have_count || !have_seed) {
     return Usage("--survey, --count and --seed are required");
   }
-  Result<std::string> definition = ReadFile(survey_path);
-  if (!definition.ok()) {
-    std::cerr << "canvass demo-data: " << definition.status().message() << "\n";
-    return 1;
-  }
-  Result<Survey> survey = ParseSurvey(*definition);
-  if (!survey.ok()) {
-    std::cerr << survey_path << ": " << survey.status().message() << "\n";
-    return 1;
-  }
-  Generator generator(*survey, SurveyVersion(*definition), options);
+  std::optional<SurveyFile> file = LoadSurveyFile(survey_path, "canvass demo-data");
+  if (!file) return 1;
+  Generator generator(file->survey, SurveyVersion(file->definition), options);
   if (out_path.empty()) {
     generator.Write(std::cout);
     std::cout.flush();

@@ -143,18 +143,10 @@ int RunReport(const std::vector<std::string>& args) {
     return Usage("--from must be before --to");
   }
 
-  Result<std::string> definition = ReadFile(survey_path);
-  if (!definition.ok()) {
-    std::cerr << "canvass report: " << definition.status().message() << "\n";
-    return 1;
-  }
-  Result<Survey> survey = ParseSurvey(*definition);
-  if (!survey.ok()) {
-    std::cerr << survey_path << ": " << survey.status().message() << "\n";
-    return 1;
-  }
+  std::optional<SurveyFile> file = LoadSurveyFile(survey_path, "canvass report");
+  if (!file) return 1;
 
-  ResponseTable table(*survey);
+  ResponseTable table(file->survey);
   {
     std::ifstream file;
     std::istream* in = &std::cin;
@@ -214,7 +206,7 @@ int RunReport(const std::vector<std::string>& args) {
       }
       trend = std::move(*t);
     }
-    text = ReportToHtml(*report, trend ? &*trend : nullptr, *survey);
+    text = ReportToHtml(*report, trend ? &*trend : nullptr, file->survey);
   } else {
     text = format == "json"  ? ReportToJson(*report)
            : format == "csv" ? ReportToCsv(*report)

@@ -8,6 +8,21 @@
 #include "commands.h"
 
 namespace canvass::cli {
+
+std::optional<SurveyFile> LoadSurveyFile(const std::string& path, const std::string& command) {
+  Result<std::string> definition = ReadFile(path);
+  if (!definition.ok()) {
+    std::cerr << command << ": " << definition.status().message() << "\n";
+    return std::nullopt;
+  }
+  Result<Survey> survey = ParseSurvey(*definition);
+  if (!survey.ok()) {
+    std::cerr << path << ": " << survey.status().message() << "\n";
+    return std::nullopt;
+  }
+  return SurveyFile{std::move(*definition), std::move(*survey)};
+}
+
 namespace {
 
 int SurveyCheck(const std::vector<std::string>& files) {
@@ -58,16 +73,9 @@ std::string DescribeCondition(const Condition& c) {
 }
 
 int SurveyShow(const std::string& path, const std::string& lang_arg) {
-  Result<std::string> json = ReadFile(path);
-  if (!json.ok()) {
-    std::cerr << "canvass: " << json.status().message() << "\n";
-    return 1;
-  }
-  Result<Survey> s = ParseSurvey(*json);
-  if (!s.ok()) {
-    std::cerr << path << ": " << s.status().message() << "\n";
-    return 1;
-  }
+  std::optional<SurveyFile> file = LoadSurveyFile(path, "canvass");
+  if (!file) return 1;
+  const Survey* s = &file->survey;
   const std::string lang = lang_arg.empty() ? s->fallback_language : s->PickLanguage({lang_arg});
   const std::string& fb = s->fallback_language;
   std::cout << s->title.Get(lang, fb) << "  [" << s->id << ", revision " << s->revision

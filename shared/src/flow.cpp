@@ -183,18 +183,22 @@ const Question* FlowSession::Current() const {
   return &survey_->questions[static_cast<std::size_t>(plan_[path_.back()])];
 }
 
+void FlowSession::Advance() {
+  const int next = NextVisible(path_.back() + 1);
+  if (next < 0) {
+    finished_ = true;
+  } else {
+    path_.push_back(static_cast<std::size_t>(next));
+  }
+}
+
 Status FlowSession::Answer(AnswerValue value) {
   const Question* q = Current();
   if (!q) return Status::InvalidArgument("the survey has no question left to answer");
   Status s = ValidateAnswer(*q, value);
   if (!s.ok()) return s;
   answers_[q->id] = std::move(value);
-  int next = NextVisible(path_.back() + 1);
-  if (next < 0) {
-    finished_ = true;
-  } else {
-    path_.push_back(static_cast<std::size_t>(next));
-  }
+  Advance();
   return Status::Ok();
 }
 
@@ -203,12 +207,7 @@ Status FlowSession::Skip() {
   if (!q) return Status::InvalidArgument("the survey has no question left to skip");
   if (q->required) return Status::InvalidArgument("question '" + q->id + "' needs an answer");
   answers_.erase(q->id);
-  int next = NextVisible(path_.back() + 1);
-  if (next < 0) {
-    finished_ = true;
-  } else {
-    path_.push_back(static_cast<std::size_t>(next));
-  }
+  Advance();
   return Status::Ok();
 }
 

@@ -31,6 +31,8 @@
 #include "fuzz_support.h"
 #include "store.h"
 
+namespace canvass::fuzz {
+
 namespace {
 
 using namespace canvass;
@@ -160,8 +162,7 @@ void CheckReceipt(const HttpRequest& request, const HttpResponse& out) {
 
 }  // namespace
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  canvass::fuzz::InitOrDie();
+void Setup() {
   fixture = new Fixture();
   Result<std::unique_ptr<ServerStore>> scratch = OpenSqliteStore(":memory:");
   FUZZ_CHECK(scratch.ok(), scratch.status().ToString());
@@ -170,12 +171,11 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
       api.Publish(canvass::fuzz::ReadSourceFile("examples/restaurant.json"), {"Kyiv-Podil"});
   FUZZ_CHECK(row.ok(), row.status().ToString());
   fixture->restaurant = *row;
-  return 0;
 }
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  std::vector<Request> requests = ParseRequests(canvass::fuzz::AsView(data, size));
-  if (requests.empty()) return 0;
+void Run(std::string_view input) {
+  std::vector<Request> requests = ParseRequests(input);
+  if (requests.empty()) return;
 
   Result<std::unique_ptr<ServerStore>> store = OpenSqliteStore(":memory:");
   FUZZ_CHECK(store.ok(), store.status().ToString());
@@ -227,5 +227,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                      std::to_string(replay.status) + ")");
     }
   }
-  return 0;
 }
+
+const Target kTarget{Setup, Run};
+
+}  // namespace canvass::fuzz

@@ -10,12 +10,13 @@
 #include "canvass/survey.h"
 #include "fuzz_support.h"
 
+namespace canvass::fuzz {
+
 namespace {
 std::vector<canvass::Survey>* surveys = nullptr;
 }
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  canvass::fuzz::InitOrDie();
+void Setup() {
   surveys = new std::vector<canvass::Survey>();
   for (const char* file :
        {"examples/restaurant.json", "examples/shop-checkout.json", "examples/website-nps.json"}) {
@@ -23,23 +24,25 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     FUZZ_CHECK(s.ok(), std::string(file) + ": " + s.status().ToString());
     surveys->push_back(std::move(*s));
   }
-  return 0;
 }
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  using namespace canvass;
-  if (size == 0) return 0;
-  const Survey* survey = data[0] == 0 ? nullptr : &(*surveys)[data[0] % surveys->size()];
-  const std::string_view input = fuzz::AsView(data + 1, size - 1);
+void Run(std::string_view bytes) {
+  if (bytes.empty()) return;
+  const std::uint8_t pick = static_cast<std::uint8_t>(bytes[0]);
+  const Survey* survey = pick == 0 ? nullptr : &(*surveys)[pick % surveys->size()];
+  const std::string_view input = bytes.substr(1);
   Result<ResponseRecord> record = ParseJsonLine(input, survey);
   if (!record.ok()) {
     FUZZ_CHECK(record.status().code() == StatusCode::kInvalidArgument, record.status().ToString());
-    return 0;
+    return;
   }
   const std::string line = ToJsonLine(*record);
   Result<ResponseRecord> again = ParseJsonLine(line, survey);
   FUZZ_CHECK(again.ok(), "ToJsonLine wrote a line ParseJsonLine refuses: " +
                              again.status().ToString() + "\n  line: " + line);
   FUZZ_CHECK(ToJsonLine(*again) == line, "the export line is not stable: " + line);
-  return 0;
 }
+
+const Target kTarget{Setup, Run};
+
+}  // namespace canvass::fuzz

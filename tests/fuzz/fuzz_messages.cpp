@@ -8,36 +8,17 @@
 #include "canvass/messages.h"
 #include "fuzz_support.h"
 
-namespace {
+namespace canvass::fuzz {
 
-template <typename T, typename Decode, typename Encode>
-void RoundTrip(std::string_view input, Decode decode, Encode encode, const char* what) {
-  using namespace canvass;
-  Result<T> value = decode(input);
-  if (!value.ok()) {
-    FUZZ_CHECK(value.status().code() == StatusCode::kCorruption, value.status().ToString());
-    return;
-  }
-  FUZZ_CHECK(encode(*value) == input, std::string(what) + " encoding is not canonical");
-}
-
-}  // namespace
-
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  canvass::fuzz::InitOrDie();
-  return 0;
-}
-
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  using namespace canvass;
-  if (size == 0) return 0;
-  const std::string_view input = fuzz::AsView(data + 1, size - 1);
-  switch (data[0] % 4) {
+void Run(std::string_view bytes) {
+  if (bytes.empty()) return;
+  const std::string_view input = bytes.substr(1);
+  switch (static_cast<std::uint8_t>(bytes[0]) % 4) {
     case 0: {
-      RoundTrip<SignedMessage>(input, DecodeSignedMessage, EncodeSignedMessage, "signed message");
       // What a device does next: verify, then decode the body as each kind it may be.
-      Result<SignedMessage> m = DecodeSignedMessage(input);
-      if (m.ok()) {
+      std::optional<SignedMessage> m = CheckCanonical<SignedMessage>(
+          input, DecodeSignedMessage, EncodeSignedMessage, "signed message");
+      if (m) {
         (void)DecodeCertificate(m->body);
         (void)DecodeReceipt(m->body);
         (void)DecodeBundle(m->body);
@@ -45,14 +26,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       break;
     }
     case 1:
-      RoundTrip<DeviceCertificate>(input, DecodeCertificate, EncodeCertificate, "certificate");
+      CheckCanonical<DeviceCertificate>(input, DecodeCertificate, EncodeCertificate, "certificate");
       break;
     case 2:
-      RoundTrip<SyncReceipt>(input, DecodeReceipt, EncodeReceipt, "receipt");
+      CheckCanonical<SyncReceipt>(input, DecodeReceipt, EncodeReceipt, "receipt");
       break;
     case 3:
-      RoundTrip<SurveyBundle>(input, DecodeBundle, EncodeBundle, "bundle");
+      CheckCanonical<SurveyBundle>(input, DecodeBundle, EncodeBundle, "bundle");
       break;
   }
-  return 0;
 }
+
+const Target kTarget{nullptr, Run};
+
+}  // namespace canvass::fuzz

@@ -8,24 +8,19 @@
 #include "canvass/record.h"
 #include "fuzz_support.h"
 
+namespace canvass::fuzz {
+
 namespace {
 // 0000-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z.
 constexpr std::int64_t kMinIsoMs = -62167219200000;
 constexpr std::int64_t kMaxIsoMs = 253402300799999;
 }  // namespace
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  canvass::fuzz::InitOrDie();
-  return 0;
-}
-
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  using namespace canvass;
-  const std::string_view input = fuzz::AsView(data, size);
+void Run(std::string_view input) {
   Result<ResponseRecord> record = DecodeRecord(input);
   if (!record.ok()) {
     FUZZ_CHECK(record.status().code() == StatusCode::kCorruption, record.status().ToString());
-    return 0;
+    return;
   }
   Result<std::string> again = EncodeRecord(*record);
   FUZZ_CHECK(again.ok(), "a decoded record does not encode: " + again.status().ToString());
@@ -40,5 +35,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(parsed->device_time_ms == record->device_time_ms, "time changed in export: " + line);
     FUZZ_CHECK(parsed->seq == record->seq, "seq changed in export: " + line);
   }
-  return 0;
 }
+
+const Target kTarget{nullptr, Run};
+
+}  // namespace canvass::fuzz

@@ -6,19 +6,14 @@
 #include "canvass/survey.h"
 #include "fuzz_support.h"
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  canvass::fuzz::InitOrDie();
-  return 0;
-}
+namespace canvass::fuzz {
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  using namespace canvass;
-  const std::string_view input = fuzz::AsView(data, size);
+void Run(std::string_view input) {
   Result<Survey> survey = ParseSurvey(input);
   if (!survey.ok()) {
     FUZZ_CHECK(survey.status().code() == StatusCode::kInvalidArgument, survey.status().ToString());
     FUZZ_CHECK(!survey.status().message().empty(), "a refusal without a message");
-    return 0;
+    return;
   }
   FUZZ_CHECK(!survey->id.empty(), "an accepted survey without an id");
   FUZZ_CHECK(!survey->questions.empty(), "an accepted survey without questions");
@@ -29,5 +24,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(again.ok() && again->id == survey->id && again->revision == survey->revision &&
                  again->questions.size() == survey->questions.size(),
              "parsing the same bytes twice gave different surveys");
-  return 0;
 }
+
+const Target kTarget{nullptr, Run};
+
+}  // namespace canvass::fuzz

@@ -8,20 +8,15 @@
 #include "canvass/surveyjs.h"
 #include "fuzz_support.h"
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  canvass::fuzz::InitOrDie();
-  return 0;
-}
+namespace canvass::fuzz {
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  using namespace canvass;
-  const std::string_view input = fuzz::AsView(data, size);
+void Run(std::string_view input) {
   Result<SurveyJsImport> imported = ImportSurveyJs(input);
   if (!imported.ok()) {
     FUZZ_CHECK(imported.status().code() == StatusCode::kInvalidArgument,
                imported.status().ToString());
     FUZZ_CHECK(!imported.status().message().empty(), "a refusal without a message");
-    return 0;
+    return;
   }
   Result<Survey> survey = ParseSurvey(imported->definition);
   FUZZ_CHECK(survey.ok(), "an import that ParseSurvey refuses: " + survey.status().ToString());
@@ -33,5 +28,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(again.ok() && again->definition == imported->definition &&
                  again->unmapped == imported->unmapped,
              "importing the same bytes twice gave different results");
-  return 0;
 }
+
+const Target kTarget{nullptr, Run};
+
+}  // namespace canvass::fuzz

@@ -59,6 +59,7 @@ class FlowSession {
   FlowSession(const Survey& survey, std::vector<int> plan);
   bool Visible(int index) const;
   int NextVisible(std::size_t plan_pos) const;  // plan position of the next visible, or -1
+  void Advance();  // to the next visible question after the current one, or finished
 
   const Survey* survey_;
   std::vector<int> plan_;          // question indices this customer may see, in order
