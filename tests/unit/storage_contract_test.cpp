@@ -277,8 +277,9 @@ void CheckUsers(ServerStore* store, const std::string& tag) {
   CHECK(store->UpdateUser(u, false).code() == StatusCode::kNotFound);
 }
 
-// Text that is not UTF-8 (or holds NUL) matches nothing when looked up.
-void CheckUnstorableLookups(ServerStore* store) {
+// Text that is not UTF-8 (or holds NUL) matches nothing when looked up, and is refused, with
+// nothing stored, when written.
+void CheckUnstorableText(ServerStore* store) {
   CHECK(!store->FindDevice(kBadText).value());
   CHECK(store->RevokeDevice(kBadText, kNow).code() == StatusCode::kNotFound);
   CHECK(store->ListDevices(kBadText, 10).ok());
@@ -293,6 +294,17 @@ void CheckUnstorableLookups(ServerStore* store) {
   CaseFilter f;
   f.assignee = kBadText;
   CHECK(store->ListCases(f).value().empty());
+
+  CHECK(store->AddDevice(Device(kBadText)).code() == StatusCode::kInvalidArgument);
+  CHECK(store->AddDevice(Device(std::string("nul\0id", 6))).code() == StatusCode::kInvalidArgument);
+  CHECK(store->Quarantine({"dev", 1, kBadText, "env", kNow}).code() ==
+        StatusCode::kInvalidArgument);
+  CHECK(store->AddUser({kBadText, "staff", {}, "h", kNow}).code() == StatusCode::kInvalidArgument);
+  CHECK(store->PutSetting(kBadText, "v").code() == StatusCode::kInvalidArgument);
+  VerifiedRecord r;
+  r.seq = 1;
+  CHECK(store->AppendInbound({"sms", kBadText, 0}, "dev", r, kNow).status().code() ==
+        StatusCode::kInvalidArgument);
 }
 
 void CheckStorageContract(ServerStore* store, const std::string& tag) {
@@ -303,7 +315,9 @@ void CheckStorageContract(ServerStore* store, const std::string& tag) {
   SECTION("quarantine") { CheckQuarantine(store, tag); }
   SECTION("surveys") { CheckSurveys(store, tag); }
   SECTION("users") { CheckUsers(store, tag); }
-  SECTION("unstorable text is looked up as absent") { CheckUnstorableLookups(store); }
+  SECTION("unstorable text: absent when looked up, refused when written") {
+    CheckUnstorableText(store);
+  }
 }
 
 }  // namespace
