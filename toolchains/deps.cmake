@@ -54,7 +54,8 @@ if(EMSCRIPTEN)
   target_compile_definitions(canvass_imgui PUBLIC IMGUI_DISABLE_OBSOLETE_FUNCTIONS
                              IMGUI_DISABLE_DEMO_WINDOWS IMGUI_DISABLE_METRICS_WINDOW
                              IMGUI_DISABLE_FILE_FUNCTIONS)
-  target_compile_options(canvass_imgui PRIVATE -Oz -w)  # not our code: no warnings
+  # -flto: the widget links it with link-time optimisation (wasm/CMakeLists.txt).
+  target_compile_options(canvass_imgui PRIVATE -Oz -flto -w)  # not our code: no warnings
 else()
   find_package(PkgConfig REQUIRED)
   pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)

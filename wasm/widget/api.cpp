@@ -115,9 +115,17 @@ std::string SignPending(double head_seq, const std::string& head_hash_hex) {
 // over fetch. Two clients (g_sync): lane 0 pushes the log, lane 1 refreshes the surveys.
 
 // A request to send: {method, path, content_type, body (hex)}.
-std::string RequestJson(const sync::Request& r) {
-  return std::string("{\"method\":\"") + r.method + "\",\"path\":" + JsonQuote(r.path) +
-         ",\"content_type\":\"" + r.content_type + "\",\"body\":\"" + ToHex(r.body) + "\"";
+// Appended to `out` piece by piece: one growing string, not a temporary per `+`.
+void AppendRequestJson(const sync::Request& r, std::string& out) {
+  out += "{\"method\":\"";
+  out += r.method;
+  out += "\",\"path\":";
+  out += JsonQuote(r.path);
+  out += ",\"content_type\":\"";
+  out += r.content_type;
+  out += "\",\"body\":\"";
+  out += ToHex(r.body);
+  out += '"';
 }
 
 // The enrollment request for a new device key: "enroll" with a one-time code, "web" for the
@@ -125,10 +133,12 @@ std::string RequestJson(const sync::Request& r) {
 std::string SyncRequest(const std::string& kind, const std::string& code,
                         const std::string& public_key_hex) {
   auto key = Hex<32>(public_key_hex, "public key");
-  return RequestJson(kind == "web_surveys" ? sync::WebSurveysRequest()
-                                           : sync::EnrollRequest(code, kind == "web",
-                                                                 key.ok() ? *key : PublicKey{})) +
-         "}";
+  std::string out;
+  AppendRequestJson(kind == "web_surveys"
+                        ? sync::WebSurveysRequest()
+                        : sync::EnrollRequest(code, kind == "web", key.ok() ? *key : PublicKey{}),
+                    out);
+  return out + "}";
 }
 
 // Checks an enrollment answer (status, body): "" when the certificate is the organisation's for
@@ -179,11 +189,25 @@ std::string SyncNext(int lane, double status, const std::string& body, const std
   }
   const sync::Action a = g_sync[lane & 1].Next(
       view, status < 0 ? sync::Answer::None() : sync::Answer{static_cast<int>(status), body});
-  return (a.step == sync::Step::kSend ? RequestJson(a.request) + "," : "{") + "\"step\":\"" +
-         sync::StepName(a.step) + "\",\"delay_ms\":" + std::to_string(a.delay_ms) +
-         ",\"message\":" + JsonQuote(a.message) +
-         ",\"last_seq\":" + std::to_string(a.receipt.last_seq) + ",\"head_hash\":\"" +
-         ToHex(a.receipt.head_hash) + "\"}";
+  std::string out;
+  if (a.step == sync::Step::kSend) {
+    AppendRequestJson(a.request, out);
+    out += ',';
+  } else {
+    out += '{';
+  }
+  out += "\"step\":\"";
+  out += sync::StepName(a.step);
+  out += "\",\"delay_ms\":";
+  out += std::to_string(a.delay_ms);
+  out += ",\"message\":";
+  out += JsonQuote(a.message);
+  out += ",\"last_seq\":";
+  out += std::to_string(a.receipt.last_seq);
+  out += ",\"head_hash\":\"";
+  out += ToHex(a.receipt.head_hash);
+  out += "\"}";
+  return out;
 }
 
 // [SECTION] The widget ------------------------------------------------------------------------
@@ -274,7 +298,6 @@ void Stop() {
 }
 
 void SetEventSink(emscripten::val fn) { g_sink = fn; }
-double FramesDrawn() { return static_cast<double>(host::FramesDrawn()); }
 void DrawNow() { host::DrawNow(); }
 void Resize(double w, double h, double dpr) {
   host::Resize(static_cast<float>(w), static_cast<float>(h), static_cast<float>(dpr));
@@ -451,15 +474,31 @@ std::string State() {
   return out;
 }
 
-// Rectangles in CSS pixels relative to the canvas.
+// `{"<name>":"<value>","x":..,"y":..,"w":..,"h":..` (no closing brace), the rectangle in CSS pixels
+// relative to the canvas, appended to `out`: one growing string, not a temporary per `+`.
+void AppendRect(std::string& out, const char* name, const std::string& value, const ui::Rect& r,
+                float dpr) {
+  out += "{\"";
+  out += name;
+  out += "\":";
+  out += JsonQuote(value);
+  out += ",\"x\":";
+  out += Num(r.x / dpr);
+  out += ",\"y\":";
+  out += Num(r.y / dpr);
+  out += ",\"w\":";
+  out += Num(r.w / dpr);
+  out += ",\"h\":";
+  out += Num(r.h / dpr);
+}
+
 std::string Items() {
   const float dpr = host::Dpr();
   std::string out = "[";
   for (const UiItem& it : g_frame.items) {
     if (out.size() > 1) out += ",";
-    out += "{\"id\":" + JsonQuote(it.id) + ",\"x\":" + Num(it.rect.x / dpr) +
-           ",\"y\":" + Num(it.rect.y / dpr) + ",\"w\":" + Num(it.rect.w / dpr) +
-           ",\"h\":" + Num(it.rect.h / dpr) + "}";
+    AppendRect(out, "id", it.id, it.rect, dpr);
+    out += "}";
   }
   return out + "]";
 }
@@ -469,11 +508,16 @@ std::string TextFields() {
   std::string out = "[";
   for (const UiTextField& f : g_frame.text_fields) {
     if (out.size() > 1) out += ",";
-    out += "{\"key\":" + JsonQuote(f.key) + ",\"x\":" + Num(f.rect.x / dpr) +
-           ",\"y\":" + Num(f.rect.y / dpr) + ",\"w\":" + Num(f.rect.w / dpr) +
-           ",\"h\":" + Num(f.rect.h / dpr) + ",\"multiline\":" + (f.multiline ? "true" : "false") +
-           ",\"font_px\":" + Num(f.font_px / dpr) + ",\"placeholder\":" + JsonQuote(f.placeholder) +
-           ",\"value\":" + JsonQuote(g_widget ? g_widget->TextValue(f.key) : "") + "}";
+    AppendRect(out, "key", f.key, f.rect, dpr);
+    out += ",\"multiline\":";
+    out += f.multiline ? "true" : "false";
+    out += ",\"font_px\":";
+    out += Num(f.font_px / dpr);
+    out += ",\"placeholder\":";
+    out += JsonQuote(f.placeholder);
+    out += ",\"value\":";
+    out += JsonQuote(g_widget ? g_widget->TextValue(f.key) : "");
+    out += "}";
   }
   return out + "]";
 }
@@ -496,7 +540,6 @@ EMSCRIPTEN_BINDINGS(canvass_widget) {
   emscripten::function("stop", &Stop);
   emscripten::function("setEventSink", &SetEventSink);
   emscripten::function("resize", &Resize);
-  emscripten::function("framesDrawn", &FramesDrawn);
   emscripten::function("drawNow", &DrawNow);
   emscripten::function("pointer", &Pointer);
   emscripten::function("key", &KeyDown);

@@ -10,6 +10,15 @@ namespace {
 float CenterX(const UiItem& it) { return it.rect.x + it.rect.w / 2; }
 float CenterY(const UiItem& it) { return it.rect.y + it.rect.h / 2; }
 
+// Orders items by the centre's x (across a row) or y (down the page). One comparator type for
+// both sorts, so that the widget carries one std::stable_sort, not two (docs/widget.md, Sizes).
+struct ByCenter {
+  bool x;
+  bool operator()(const UiItem* a, const UiItem* b) const {
+    return x ? CenterX(*a) < CenterX(*b) : CenterY(*a) < CenterY(*b);
+  }
+};
+
 // Items in reading order, with a row number each: an item whose centre lies within half the
 // height of the row's first item belongs to that row.
 struct Ordered {
@@ -19,8 +28,7 @@ struct Ordered {
 Ordered ReadingOrder(const std::vector<UiItem>& items) {
   std::vector<const UiItem*> by_y;
   for (const UiItem& it : items) by_y.push_back(&it);
-  std::stable_sort(by_y.begin(), by_y.end(),
-                   [](const UiItem* a, const UiItem* b) { return CenterY(*a) < CenterY(*b); });
+  std::stable_sort(by_y.begin(), by_y.end(), ByCenter{false});
   Ordered out;
   std::size_t i = 0;
   int row = 0;
@@ -30,8 +38,7 @@ Ordered ReadingOrder(const std::vector<UiItem>& items) {
     std::size_t j = i;
     while (j < by_y.size() && CenterY(*by_y[j]) - top <= tolerance) ++j;
     std::stable_sort(by_y.begin() + static_cast<std::ptrdiff_t>(i),
-                     by_y.begin() + static_cast<std::ptrdiff_t>(j),
-                     [](const UiItem* a, const UiItem* b) { return CenterX(*a) < CenterX(*b); });
+                     by_y.begin() + static_cast<std::ptrdiff_t>(j), ByCenter{true});
     for (std::size_t k = i; k < j; ++k) {
       out.items.push_back(by_y[k]);
       out.row.push_back(row);
