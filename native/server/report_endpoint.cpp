@@ -18,6 +18,7 @@
 #include "canvass/report_format.h"
 #include "canvass/stats_cube.h"
 #include "canvass/survey.h"
+#include "published.h"
 #include "stats_projection.h"
 #include "thread_executor.h"
 
@@ -154,10 +155,7 @@ HttpResponse Api::Report(const HttpRequest& r, const Principal* who) {
   // The latest published definition reads records of every earlier version of the survey.
   Result<std::vector<SurveyRow>> surveys = store_->ListSurveys();
   if (!surveys.ok()) return StatusResponse(surveys.status());
-  const SurveyRow* latest = nullptr;
-  for (const SurveyRow& s : *surveys) {
-    if (s.survey_id == survey_id) latest = &s;
-  }
+  const SurveyRow* latest = LatestVersion(*surveys, survey_id);
   if (!latest) return ErrorResponse(404, "not_found", "no published survey '" + survey_id + "'");
   Result<Survey> survey = ParseSurvey(latest->definition);
   if (!survey.ok()) return StatusResponse(survey.status());
