@@ -2,8 +2,6 @@
 // log, and the offline-first sync (push with verified receipts). Useful for tests, load and Linux
 // kiosks without a browser; it drives the same core as the widget.
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -16,6 +14,7 @@
 
 #include "canvass/flow.h"
 #include "canvass/interchange.h"
+#include "canvass/json.h"
 #include "canvass/messages.h"
 #include "canvass/response_log.h"
 #include "canvass/sync_client.h"
@@ -83,38 +82,18 @@ struct DeviceState {
   std::optional<SigningKey> key;
 };
 
-// The CLI's JSON goes through one writer: rapidjson's, until the core's JSON writer lands (issue
-// 17); only JsonObject and JsonWriter name it. `fill` writes the members.
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
-template <typename Fill>
-std::string JsonObject(Fill fill) {
-  rapidjson::StringBuffer buf;
-  JsonWriter w(buf);
-  w.StartObject();
-  fill(w);
-  w.EndObject();
-  return std::string(buf.GetString(), buf.GetSize());
-}
-void Put(JsonWriter& w, const char* key, const std::string& value) {
-  w.Key(key);
-  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-}
-
+// The CLI's JSON goes through the project's one writer (canvass/json.h).
 std::string StateJson(const DeviceState& d, const std::string& certificate_hex) {
-  return JsonObject([&](JsonWriter& w) {
-           for (const auto& [key, value] :
-                {std::pair<const char*, std::string>{"device_id", d.device_id},
-                 {"server", d.server},
-                 {"location", d.location},
-                 {"channel", d.channel},
-                 {"org_sign_key", ToHex(d.org_sign)},
-                 {"org_box_key", ToHex(d.org_box)},
-                 {"certificate", certificate_hex}}) {
-             Put(w, key, value);
-           }
-           if (!d.cacert.empty()) Put(w, "cacert", d.cacert);
-         }) +
-         "\n";
+  Json state = Json::Object();
+  state.Add("device_id", Json::Str(d.device_id))
+      .Add("server", Json::Str(d.server))
+      .Add("location", Json::Str(d.location))
+      .Add("channel", Json::Str(d.channel))
+      .Add("org_sign_key", Json::Str(ToHex(d.org_sign)))
+      .Add("org_box_key", Json::Str(ToHex(d.org_box)))
+      .Add("certificate", Json::Str(certificate_hex));
+  if (!d.cacert.empty()) state.Add("cacert", Json::Str(d.cacert));
+  return state.Compact() + "\n";
 }
 
 std::string Field(const rapidjson::Document& doc, const char* key) {
@@ -467,13 +446,12 @@ int Record(const DeviceState& d, const std::vector<std::string>& args) {
     now = *t;
   }
   // An interchange line around the answers as given (the reader checks them).
-  const std::string line = JsonObject([&](JsonWriter& w) {
-    Put(w, "survey", survey->id);
-    Put(w, "time", FormatIsoTime(now));
-    Put(w, "outcome", "completed");
-    w.Key("answers");
-    w.RawValue(answers.data(), answers.size(), rapidjson::kObjectType);
-  });
+  const std::string line = Json::Object()
+                               .Add("survey", Json::Str(survey->id))
+                               .Add("time", Json::Str(FormatIsoTime(now)))
+                               .Add("outcome", Json::Str("completed"))
+                               .Add("answers", Json::Raw(answers))
+                               .Compact();
   Result<ResponseRecord> typed = ParseJsonLine(line, &*survey);
   if (!typed.ok()) return Fail(typed.status().WithContext("--answers"));
 
@@ -678,17 +656,14 @@ int Status_(const DeviceState& d) {
   std::unique_ptr<Store> store;
   Result<ResponseLog> log = OpenLog(d, &store);
   if (!log.ok()) return Fail(log.status());
-  std::cout << JsonObject([&](JsonWriter& w) {
-    Put(w, "device_id", d.device_id);
-    for (const auto& [key, value] :
-         {std::pair<const char*, std::uint64_t>{"pending", log->PendingCount()},
-          {"head_seq", log->state().head.seq},
-          {"acked_seq", log->state().acked.seq}}) {
-      w.Key(key);
-      w.Uint64(value);
-    }
-    Put(w, "server", d.server);
-  }) << "\n";
+  std::cout << Json::Object()
+                   .Add("device_id", Json::Str(d.device_id))
+                   .Add("pending", Json::Count(log->PendingCount()))
+                   .Add("head_seq", Json::Count(log->state().head.seq))
+                   .Add("acked_seq", Json::Count(log->state().acked.seq))
+                   .Add("server", Json::Str(d.server))
+                   .Compact()
+            << "\n";
   return 0;
 }
 
