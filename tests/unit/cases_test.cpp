@@ -539,7 +539,10 @@ TEST_CASE("the case store's contract (SQLite)", "[native]") {
   CheckCaseStoreContract(store->get(), "sqlite");
 }
 
-// Hidden ("."): run by tests/server/cases_pg.test.mjs against the PostgreSQL it starts.
+// Hidden ("."): it needs a PostgreSQL server, which the default unit run does not have (it would
+// fail there, not skip). Run by the CTest storage_contract_postgresql (tests/with_postgres.sh
+// starts a throwaway cluster and names it in CANVASS_TEST_PG_URL) and by
+// tests/server/cases_pg.test.mjs.
 TEST_CASE("the case store's contract (PostgreSQL)", "[.][postgres-cases]") {
   std::unique_ptr<ServerStore> pg = OpenTestPostgresStore();
   CheckCaseStoreContract(pg.get(), "pg");

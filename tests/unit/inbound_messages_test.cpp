@@ -109,7 +109,10 @@ TEST_CASE("inbound messages: each gateway message id is stored once (SQLite)", "
   CheckInboundContract(store->get(), "dev-sms-gateway");
 }
 
-// Hidden ("."): run by tests/server/sms_pg.test.mjs against the PostgreSQL it starts.
+// Hidden ("."): it needs a PostgreSQL server, which the default unit run does not have (it would
+// fail there, not skip). Run by the CTest storage_contract_postgresql (tests/with_postgres.sh
+// starts a throwaway cluster and names it in CANVASS_TEST_PG_URL) and by
+// tests/server/sms_pg.test.mjs.
 TEST_CASE("inbound messages: each gateway message id is stored once (PostgreSQL)",
           "[.][postgres-inbound]") {
   std::unique_ptr<ServerStore> pg = OpenTestPostgresStore();

@@ -158,7 +158,10 @@ TEST_CASE("projections see every stored record exactly once (SQLite)", "[native]
   CheckProjectionContract(store->get(), "sqlite");
 }
 
-// Hidden ("."): run by tests/server/projection_pg.test.mjs against the PostgreSQL it starts.
+// Hidden ("."): it needs a PostgreSQL server, which the default unit run does not have (it would
+// fail there, not skip). Run by the CTest storage_contract_postgresql (tests/with_postgres.sh
+// starts a throwaway cluster and names it in CANVASS_TEST_PG_URL) and by
+// tests/server/projection_pg.test.mjs.
 TEST_CASE("projections see every stored record exactly once (PostgreSQL)", "[.][postgres]") {
   std::unique_ptr<ServerStore> pg = OpenTestPostgresStore();
   // Each section re-enters the test case: a fresh tag per run keeps their rows apart.

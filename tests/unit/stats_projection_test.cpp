@@ -292,7 +292,10 @@ TEST_CASE("GET /v1/admin/stats serves the cube of the stored records (SQLite)", 
   CheckStatsEndpoint(store->get(), "sqlite");
 }
 
-// Hidden ("."): run by tests/server/stats_pg.test.mjs against the PostgreSQL it starts.
+// Hidden ("."): it needs a PostgreSQL server, which the default unit run does not have (it would
+// fail there, not skip). Run by the CTest storage_contract_postgresql (tests/with_postgres.sh
+// starts a throwaway cluster and names it in CANVASS_TEST_PG_URL) and by
+// tests/server/stats_pg.test.mjs.
 TEST_CASE("GET /v1/admin/stats serves the cube of the stored records (PostgreSQL)",
           "[.][postgres-stats]") {
   std::unique_ptr<ServerStore> pg = OpenTestPostgresStore();

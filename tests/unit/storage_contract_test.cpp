@@ -330,7 +330,9 @@ TEST_CASE("the storage contract (SQLite)", "[native]") {
   CheckStorageContract(store->get(), "sqlite");
 }
 
-// Hidden ("."): run by the CTest storage_contract_postgresql (tests/with_postgres.sh).
+// Hidden ("."): it needs a PostgreSQL server, which the default unit run does not have (it would
+// fail there, not skip). Run by the CTest storage_contract_postgresql (tests/with_postgres.sh
+// starts a throwaway cluster and names it in CANVASS_TEST_PG_URL).
 TEST_CASE("the storage contract (PostgreSQL)", "[.][storage-pg]") {
   std::unique_ptr<ServerStore> pg = OpenTestPostgresStore();
   CHECK(pg->Kind() == "postgresql");
